@@ -1,0 +1,53 @@
+"""Base classes that make every project-scoped endpoint check its role."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
+from rest_framework import permissions, viewsets
+from rest_framework.request import Request
+
+from deepreview.projects.models import Project
+from deepreview.projects.selectors import access_project
+
+
+class ProjectRolePermission(permissions.IsAuthenticated):
+    """Looks the action up in the view's ``required_roles``.
+
+    An action missing from the map is a configuration error, never an open door.
+    """
+
+    def has_permission(self, request: Request, view: viewsets.GenericViewSet) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if view.action is None:  # OPTIONS / method not allowed: let DRF answer
+            return True
+        if view.action not in view.required_roles:
+            raise ImproperlyConfigured(
+                f"{type(view).__name__}.required_roles has no entry for '{view.action}'."
+            )
+        view.project = access_project(
+            request.user, view.kwargs["project_pk"], min_role=view.required_roles[view.action]
+        )
+        return True
+
+
+class ProjectScopedViewSet(viewsets.GenericViewSet):
+    """A ViewSet nested under /api/projects/{project_pk}/.
+
+    Subclasses set ``required_roles`` (action -> minimum role) and build their
+    queryset from ``self.project`` so nothing outside the project is reachable.
+    """
+
+    permission_classes = [ProjectRolePermission]
+    required_roles: dict[str, str] = {}
+    project: Project
+    model: type[Model]
+
+    def scoped_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no project
+            return self.model.objects.none()
+        return self.scoped_queryset()

@@ -1,0 +1,28 @@
+"""Renders ApplicationError raised by page views (the API has its own handler)."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+
+from deepreview.core.errors import ApplicationError
+from deepreview.core.exceptions import error_body
+
+
+class ApplicationErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ApplicationError):
+            return None
+        if request.path.startswith(("/api/", "/files/")):
+            body = error_body(exception.code, exception.message, exception.fields)
+            return JsonResponse(body, status=exception.status)
+        response = TemplateResponse(
+            request, "web/error.html", {"error": exception}, status=exception.status
+        )
+        return response.render()

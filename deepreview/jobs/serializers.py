@@ -1,0 +1,18 @@
+from rest_framework import serializers
+
+from deepreview.jobs.models import Job
+
+
+class JobReadSerializer(serializers.ModelSerializer):
+    media_name = serializers.CharField(source="media.name", read_only=True, default=None)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "kind", "queue", "status", "progress", "message", "eta_seconds",
+            "created_at", "started_at", "finished_at", "heartbeat_at", "worker_host", "device",
+            "params", "result", "error", "retry_safe", "cancel_requested", "attempts",
+            "media", "media_name", "created_by", "retry_of",
+        ]  # fmt: skip
+        read_only_fields = fields

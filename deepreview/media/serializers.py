@@ -1,0 +1,71 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deepreview.media.models import MediaItem, Origin
+
+
+def file_url(item: MediaItem, variant: str) -> str:
+    return reverse("media-file", kwargs={"media_id": item.pk, "variant": variant})
+
+
+class MediaReadSerializer(serializers.ModelSerializer):
+    identity_name = serializers.CharField(source="identity.name", read_only=True, default=None)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    poster_url = serializers.SerializerMethodField()
+    sprite_url = serializers.SerializerMethodField()
+    playback_url = serializers.SerializerMethodField()
+    frame_pts_url = serializers.SerializerMethodField()
+    original_url = serializers.SerializerMethodField()
+    detail_url = serializers.SerializerMethodField()
+    sprite = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MediaItem
+        fields = [
+            "id", "kind", "name", "size_bytes", "sha256", "status", "container", "codec",
+            "pix_fmt", "width", "height", "fps", "frame_count", "duration_seconds", "has_audio",
+            "audio_codec", "bit_rate", "origin", "identity", "identity_name", "poster_url",
+            "sprite_url", "sprite", "playback_url", "frame_pts_url", "original_url", "detail_url",
+            "created_at", "uploaded_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_poster_url(self, item: MediaItem) -> str | None:
+        return file_url(item, "poster") if item.poster else None
+
+    def get_sprite_url(self, item: MediaItem) -> str | None:
+        return file_url(item, "sprite") if item.sprite else None
+
+    def get_playback_url(self, item: MediaItem) -> str | None:
+        return file_url(item, "playback") if item.kind == "video" else None
+
+    def get_frame_pts_url(self, item: MediaItem) -> str | None:
+        return file_url(item, "frame_pts") if item.frame_pts else None
+
+    def get_original_url(self, item: MediaItem) -> str:
+        return file_url(item, "original")
+
+    def get_detail_url(self, item: MediaItem) -> str:
+        return reverse(
+            "media-detail-page", kwargs={"project_id": item.project_id, "media_id": item.pk}
+        )
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_sprite(self, item: MediaItem) -> dict | None:
+        return item.sprite_meta or None
+
+
+class MediaUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        required=False, allow_empty_file=True, help_text="A video or still image"
+    )
+    origin = serializers.ChoiceField(choices=Origin.choices, default=Origin.UNKNOWN)
+    identity = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class MediaUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    origin = serializers.ChoiceField(choices=Origin.choices, required=False)
+    identity = serializers.IntegerField(required=False, allow_null=True)

@@ -1,0 +1,61 @@
+"""Permission-checked reads. Missing and forbidden give the same 404."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from deepreview.core.errors import ApplicationError
+from deepreview.projects.models import Identity, Membership, Project
+from deepreview.projects.roles import Role, role_at_least
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def project_role(*, user: User, project_id: int) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(project_id=project_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def access_project(user: User, project_id: int | str, *, min_role: str = Role.VIEWER) -> Project:
+    """The project if ``user`` is a member with at least ``min_role``.
+
+    Non-members get a 404 (they must not learn the project exists); members
+    whose role is too low get a 403 that names the role needed.
+    """
+    try:
+        pid = int(project_id)
+    except (TypeError, ValueError):
+        raise Http404("No such project.") from None
+    role = project_role(user=user, project_id=pid)
+    project = Project.objects.filter(pk=pid).first() if role else None
+    if project is None:
+        raise Http404("No such project.")
+    if not role_at_least(role, min_role):
+        raise ApplicationError(
+            f"This needs the {min_role} role in the project; you are {role}.",
+            code="permission_denied",
+            status=403,
+        )
+    project.current_role = role
+    return project
+
+
+def project_list_for_user(*, user: User) -> QuerySet[Project]:
+    if not user.is_authenticated:
+        return Project.objects.none()
+    return Project.objects.filter(memberships__user_id=user.pk).distinct()
+
+
+def membership_list(*, project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user")
+
+
+def identity_list(*, project: Project) -> QuerySet[Identity]:
+    return Identity.objects.filter(project=project)

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from deepreview.jobs.apis import JobViewSet
+from deepreview.media.apis import MediaViewSet
+from deepreview.media.files import media_file
+from deepreview.projects.apis import IdentityViewSet, MembershipViewSet, ProjectViewSet
+
+router = DefaultRouter()
+router.register("projects", ProjectViewSet, basename="project")
+router.register(r"projects/(?P<project_pk>\d+)/members", MembershipViewSet, basename="member")
+router.register(r"projects/(?P<project_pk>\d+)/identities", IdentityViewSet, basename="identity")
+router.register(r"projects/(?P<project_pk>\d+)/media", MediaViewSet, basename="media")
+router.register(r"projects/(?P<project_pk>\d+)/jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("api/", include(router.urls)),
+    path("api/auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("files/media/<int:media_id>/<str:variant>", media_file, name="media-file"),
+    path("admin/", admin.site.urls),
+    path("", include("deepreview.web.urls")),
+]

@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from deepreview.web import views
+
+urlpatterns = [
+    path("", views.project_list, name="project-list-page"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("projects/<int:project_id>/", views.project_detail, name="project-detail-page"),
+    path("projects/<int:project_id>/members/", views.member_add, name="member-add-page"),
+    path(
+        "projects/<int:project_id>/members/<int:membership_id>/",
+        views.member_change,
+        name="member-change-page",
+    ),
+    path("projects/<int:project_id>/identities/", views.identity_add, name="identity-add-page"),
+    path(
+        "projects/<int:project_id>/media/<int:media_id>/",
+        views.media_detail,
+        name="media-detail-page",
+    ),
+]

@@ -1,0 +1,135 @@
+"""Server-rendered pages. Thin: check access, call a service, render."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from deepreview.core.errors import ApplicationError
+from deepreview.media.models import MediaItem, Origin
+from deepreview.media.selectors import access_media
+from deepreview.media.serializers import file_url
+from deepreview.projects import selectors, services
+from deepreview.projects.roles import Role, role_at_least
+from deepreview.web.forms import IdentityForm, MemberAddForm, MemberChangeForm, ProjectForm
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = services.project_create(created_by=request.user, **form.cleaned_data)
+        messages.success(request, f"Created project “{project.name}”.")
+        return redirect("project-detail-page", project_id=project.pk)
+    roles = dict(request.user.memberships.values_list("project_id", "role"))
+    projects = selectors.project_list_for_user(user=request.user).annotate(
+        media_count=Count("media", distinct=True), member_count=Count("memberships", distinct=True)
+    )
+    for project in projects:
+        project.current_role = roles.get(project.pk)
+    return render(request, "web/project_list.html", {"projects": projects, "form": form})
+
+
+@login_required
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id)
+    role = project.current_role
+    context = {
+        "project": project,
+        "role": role,
+        "is_owner": role == Role.OWNER,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "memberships": selectors.membership_list(project=project),
+        "identities": selectors.identity_list(project=project),
+        "origins": Origin.choices,
+        "roles": Role.choices,
+        "member_form": MemberAddForm(),
+        "identity_form": IdentityForm(),
+        "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+    }
+    return render(request, "web/project_detail.html", context)
+
+
+def _redirect_with_error(
+    request: HttpRequest, project_id: int, error: ApplicationError
+) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect("project-detail-page", project_id=project_id)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id, min_role=Role.OWNER)
+    form = MemberAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a user name and a role.")
+        return redirect("project-detail-page", project_id=project.pk)
+    try:
+        member = services.member_add(project=project, added_by=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _redirect_with_error(request, project.pk, exc)
+    messages.success(request, f"Added {member.user.username} as {member.role}.")
+    return redirect("project-detail-page", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def member_change(request: HttpRequest, project_id: int, membership_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id, min_role=Role.OWNER)
+    membership = get_object_or_404(selectors.membership_list(project=project), pk=membership_id)
+    form = MemberChangeForm(request.POST)
+    form.is_valid()
+    try:
+        if form.cleaned_data.get("remove"):
+            services.member_remove(membership=membership)
+            messages.success(request, f"Removed {membership.user.username}.")
+        elif form.cleaned_data.get("role"):
+            services.member_set_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, f"{membership.user.username} is now {membership.role}.")
+    except ApplicationError as exc:
+        return _redirect_with_error(request, project.pk, exc)
+    return redirect("project-detail-page", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def identity_add(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id, min_role=Role.CURATOR)
+    form = IdentityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.identity_create(project=project, name=form.cleaned_data["name"])
+        except ApplicationError as exc:
+            return _redirect_with_error(request, project.pk, exc)
+    return redirect("project-detail-page", project_id=project.pk)
+
+
+@login_required
+def media_detail(request: HttpRequest, project_id: int, media_id: int) -> HttpResponse:
+    item: MediaItem = access_media(request.user, media_id)
+    if item.project_id != project_id:
+        return redirect("media-detail-page", project_id=item.project_id, media_id=item.pk)
+    role = item.project.current_role
+    sprite = item.sprite_meta or {}
+    context = {
+        "project": item.project,
+        "item": item,
+        "role": role,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "playback_url": file_url(item, "playback"),
+        "original_url": file_url(item, "original"),
+        "poster_url": file_url(item, "poster") if item.poster else None,
+        "sprite_url": file_url(item, "sprite") if item.sprite else None,
+        "frame_pts_url": file_url(item, "frame_pts") if item.frame_pts else "",
+        "sprite": sprite,
+        "sprite_indices": json.dumps(sprite.get("frame_indices", [])),
+    }
+    return render(request, "web/media_detail.html", context)

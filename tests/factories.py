@@ -1,0 +1,81 @@
+"""factory_boy factories for rows the tests need."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+
+from deepreview.jobs.models import Job
+from deepreview.media.models import MediaItem
+from deepreview.projects.models import Identity, Membership, Project
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "viewer"
+
+
+class IdentityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Identity
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Person {n}")
+
+
+class MediaItemFactory(factory.django.DjangoModelFactory):
+    """A stored video row with a tiny placeholder file (for permission checks)."""
+
+    class Meta:
+        model = MediaItem
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "video"
+    name = factory.Sequence(lambda n: f"clip{n}.mp4")
+    file = factory.LazyFunction(lambda: ContentFile(b"\x00" * 64, name="clip.mp4"))
+    poster = factory.LazyFunction(lambda: ContentFile(b"\xff\xd8poster", name="poster.jpg"))
+    size_bytes = 64
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    status = "ready"
+    width = 640
+    height = 360
+    fps = 25.0
+    frame_count = 50
+    duration_seconds = 2.0
+    codec = "h264"
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Job
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "selftest"
+    status = "queued"

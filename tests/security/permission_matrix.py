@@ -1,0 +1,60 @@
+"""Who may call what: one row per endpoint and method, as data.
+
+``min_role`` is the least role that succeeds. Expected answers follow from it:
+anonymous 401 (pages and files: redirect to login), a signed-in user outside
+the project 404 (they must not learn it exists), a member below ``min_role``
+403, ``min_role`` and above ``ok``. "user" means any signed-in user.
+A new endpoint without rows here fails test_matrix_covers_every_endpoint.
+"""
+
+MATRIX: list[tuple[str, str, str, int]] = [
+    # endpoint name       method    min_role    ok
+    ("project-list",      "GET",    "user",     200),
+    ("project-list",      "POST",   "user",     201),
+    ("project-detail",    "GET",    "viewer",   200),
+    ("project-detail",    "PATCH",  "owner",    200),
+    ("project-detail",    "DELETE", "owner",    204),
+    ("member-list",       "GET",    "viewer",   200),
+    ("member-list",       "POST",   "owner",    201),
+    ("member-detail",     "PATCH",  "owner",    200),
+    ("member-detail",     "DELETE", "owner",    204),
+    ("identity-list",     "GET",    "viewer",   200),
+    ("identity-list",     "POST",   "curator",  201),
+    ("identity-detail",   "GET",    "viewer",   200),
+    ("identity-detail",   "PATCH",  "curator",  200),
+    ("identity-detail",   "DELETE", "curator",  204),
+    ("media-list",        "GET",    "viewer",   200),
+    ("media-list",        "POST",   "curator",  201),
+    ("media-detail",      "GET",    "viewer",   200),
+    ("media-detail",      "PATCH",  "curator",  200),
+    ("media-detail",      "DELETE", "curator",  204),
+    ("job-list",          "GET",    "viewer",   200),
+    ("job-detail",        "GET",    "viewer",   200),
+    ("job-cancel",        "POST",   "curator",  200),
+    ("job-retry",         "POST",   "curator",  201),
+    ("media-file",        "GET",    "viewer",   200),
+    ("project-detail-page", "GET",  "viewer",   200),
+    ("media-detail-page", "GET",    "viewer",   200),
+    ("member-add-page",   "POST",   "owner",    302),
+    ("member-change-page", "POST",  "owner",    302),
+    ("identity-add-page", "POST",   "curator",  302),
+]  # fmt: skip
+
+# Endpoints that hold no project data and are open to everyone by design.
+PUBLIC = {"api-root", "api-schema", "api-docs", "api-redoc", "api-token", "login", "logout"}
+# Pages only for signed-in users but not scoped to one project.
+USER_ONLY = {"project-list-page"}
+
+ROLE_ORDER = ["viewer", "reviewer", "curator", "owner"]
+
+
+def expected_status(min_role: str, ok: int, caller: str, *, page: bool) -> int:
+    if caller == "anon":
+        return 302 if page else 401
+    if min_role == "user":
+        return ok
+    if caller == "outsider":
+        return 404
+    if ROLE_ORDER.index(caller) < ROLE_ORDER.index(min_role):
+        return 403
+    return ok

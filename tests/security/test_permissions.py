@@ -1,0 +1,128 @@
+"""Every endpoint, every role: the permission matrix row by row."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import get_resolver, reverse
+from rest_framework.test import APIClient
+
+from deepreview.jobs.models import Job
+from tests.conftest import client_for
+from tests.factories import IdentityFactory, JobFactory, MediaItemFactory, MembershipFactory
+from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected_status
+
+CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
+PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
+         "identity-add-page"}  # fmt: skip
+
+
+def _target(team, name: str, method: str) -> tuple[str, dict]:
+    """URL and request body for one row, with fresh objects to act on."""
+    project = team.project
+    pid = project.pk
+    media = MediaItemFactory(project=project)
+    if name == "project-list":
+        return reverse(name), {"name": "New"}
+    if name == "project-detail":
+        return reverse(name, args=[pid]), {"name": "Renamed"}
+    if name == "member-list":
+        extra = MembershipFactory(role="viewer").user  # a user in no role here yet
+        return reverse(name, args=[pid]), {"username": extra.username, "role": "reviewer"}
+    if name == "member-detail":
+        membership = MembershipFactory(project=project, role="viewer")
+        return reverse(name, args=[pid, membership.pk]), {"role": "reviewer"}
+    if name == "identity-list":
+        return reverse(name, args=[pid]), {"name": "Someone"}
+    if name == "identity-detail":
+        return reverse(name, args=[pid, IdentityFactory(project=project).pk]), {"name": "Other"}
+    if name == "media-list":
+        return reverse(name, args=[pid]), {}
+    if name == "media-detail":
+        return reverse(name, args=[pid, media.pk]), {"origin": "fake"}
+    if name in ("job-list",):
+        return reverse(name, args=[pid]), {}
+    if name in ("job-detail", "job-cancel"):
+        return reverse(name, args=[pid, JobFactory(project=project).pk]), {}
+    if name == "job-retry":
+        job = JobFactory(project=project, status=Job._meta.get_field("status").choices[3][0])
+        return reverse(name, args=[pid, job.pk]), {}
+    if name == "media-file":
+        return reverse(name, kwargs={"media_id": media.pk, "variant": "original"}), {}
+    if name == "project-detail-page":
+        return reverse(name, args=[pid]), {}
+    if name == "media-detail-page":
+        return reverse(name, args=[pid, media.pk]), {}
+    if name == "member-add-page":
+        return reverse(name, args=[pid]), {"username": MembershipFactory().user.username,
+                                           "role": "viewer"}  # fmt: skip
+    if name == "member-change-page":
+        membership = MembershipFactory(project=project, role="viewer")
+        return reverse(name, args=[pid, membership.pk]), {"role": "reviewer"}
+    if name == "identity-add-page":
+        return reverse(name, args=[pid]), {"name": "Someone"}
+    raise AssertionError(f"No target for {name}")
+
+
+def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202
+    if name == "media-list" and method == "POST":
+        from tests.media_paths import FIXTURES
+
+        with (FIXTURES / "faces" / "pd_usnavy_grace_hopper.jpg").open("rb") as handle:
+            return client.post(url, {"file": handle}, format="multipart")
+    if method == "GET":
+        return client.get(url)
+    if name.endswith("-page"):
+        return getattr(client, method.lower())(url, body)
+    return getattr(client, method.lower())(url, body, format="json")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("name", "method", "min_role", "ok"), MATRIX)
+def test_permission_matrix(team, caller, name, method, min_role, ok):
+    url, body = _target(team, name, method)
+    user = None if caller == "anon" else team.users[caller]
+    page = name in PAGES
+    if page:
+        from django.test import Client
+
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+    else:
+        client = client_for(user)
+    response = _call(client, method, url, body, name=name)
+    expected = expected_status(min_role, ok, caller, page=page)
+    assert response.status_code == expected, (
+        f"{caller} {method} {url}: {response.status_code}, expected {expected}: "
+        f"{getattr(response, 'content', b'')[:300]!r}"
+    )
+
+
+def _routes() -> set[tuple[str, str]]:
+    """(url name, method) for every named route; "*" for plain Django views."""
+    routes: set[tuple[str, str]] = set()
+
+    def walk(patterns) -> None:  # noqa: ANN001
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if "admin" not in str(pattern.pattern):
+                    walk(pattern.url_patterns)
+                continue
+            name = pattern.name
+            if not name or name in PUBLIC or name in USER_ONLY or name.endswith("-format"):
+                continue
+            actions = getattr(pattern.callback, "actions", None)
+            if actions:
+                routes.update((name, method.upper()) for method in actions)
+            else:
+                routes.add((name, "*"))
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+def test_matrix_covers_every_endpoint():
+    covered = {(name, method) for name, method, _, _ in MATRIX}
+    covered |= {(name, "*") for name, _, _, _ in MATRIX}
+    missing = sorted(_routes() - covered)
+    assert not missing, f"Endpoints with no row in permission_matrix.py: {missing}"

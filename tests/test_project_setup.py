@@ -1,0 +1,94 @@
+"""Project-wide checks: migrations, schema, deploy settings, required services."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_migrations_are_complete(db):
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
+
+
+def test_openapi_schema_generates_without_warnings(db):
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    out = StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        call_command("spectacular", "--fail-on-warn", "--validate", stdout=out)
+    assert "openapi: 3" in out.getvalue()
+    assert "/api/projects/{project_pk}/media/" in out.getvalue()
+
+
+def test_schema_and_offline_docs_are_served(client, django_user_model):
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    # Swagger UI's assets come from drf-spectacular-sidecar, not a CDN.
+    assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar" in docs.content
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DEEPREVIEW_") and k != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="deepreview.settings",
+        DEEPREVIEW_DEBUG="false",
+        DEEPREVIEW_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-9f8e7d6c5b4a",
+        DEEPREVIEW_ALLOWED_HOSTS="review.example.org",
+        DEEPREVIEW_DATA_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPREVIEW_")}
+    env.update(DJANGO_SETTINGS_MODULE="deepreview.settings", DEEPREVIEW_DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "DEEPREVIEW_SECRET_KEY" in result.stderr
+
+
+def test_ci_services_are_the_real_ones_when_asked_for():
+    """CI sets DEEPREVIEW_REQUIRE_SERVICES: then Postgres and Redis must be in use."""
+    if os.environ.get("DEEPREVIEW_REQUIRE_SERVICES") != "1":
+        pytest.skip("plain developer run: embedded SQLite and filesystem broker")
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    import redis
+
+    assert redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()
+
+
+def test_demo_command_is_idempotent(db, django_user_model):
+    from deepreview.media.models import MediaItem
+    from deepreview.projects.models import Project
+
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())
+    project = Project.objects.get(name__startswith="Demo")
+    assert project.memberships.count() == 2
+    assert MediaItem.objects.filter(project=project).count() == 5
+    assert django_user_model.objects.get(username="demo-owner").check_password("deepreview-demo")
