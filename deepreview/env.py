@@ -14,7 +14,9 @@ def env_str(name: str, default: str | None = None, *, hint: str = "") -> str:
     value = os.environ.get(name)
     if value is None:
         if default is None:
-            raise ImproperlyConfigured(f"Set the environment variable {name}" + (f": {hint}." if hint else "."))
+            raise ImproperlyConfigured(
+                f"Set the environment variable {name}" + (f": {hint}." if hint else ".")
+            )
         return default
     return value
 

@@ -18,7 +18,7 @@ DEBUG = env_bool("DEEPREVIEW_DEBUG", False)
 SECRET_KEY = env_str(
     "DEEPREVIEW_SECRET_KEY",
     "dev-insecure-key-only-for-debug" if DEBUG else None,
-    hint="it is required when DEEPREVIEW_DEBUG is off; for local development set DEEPREVIEW_DEBUG=true",
+    hint="required when DEEPREVIEW_DEBUG is off; for local development set DEEPREVIEW_DEBUG=true",
 )
 ALLOWED_HOSTS = env_list("DEEPREVIEW_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DEEPREVIEW_CSRF_TRUSTED_ORIGINS", [])
@@ -238,8 +238,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- security (production: DEBUG off) -----------------------------------------
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Cookies only over HTTPS outside debug; a plain-HTTP trial deployment on a
+# host other than localhost sets DEEPREVIEW_SECURE_COOKIES=false.
+SESSION_COOKIE_SECURE = env_bool("DEEPREVIEW_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("DEEPREVIEW_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DEEPREVIEW_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

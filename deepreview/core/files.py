@@ -10,9 +10,10 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
@@ -41,14 +42,21 @@ def _iter_range(handle, start: int, length: int) -> Iterator[bytes]:  # noqa: AN
         handle.close()
 
 
-def _presigned_url(name: str) -> str:
-    url = default_storage.url(name)
+@lru_cache(maxsize=1)
+def _signing_storage() -> Storage:
+    """The storage that signs URLs for browsers.
+
+    Presigned URLs sign the host, so when browsers reach the store by another
+    address than the workers do, the URL is signed for that address (signing
+    is local: no request is made).
+    """
     public = settings.S3_PUBLIC_ENDPOINT_URL
-    endpoint = settings.STORAGES["default"]["OPTIONS"].get("endpoint_url")
-    if public and endpoint and url.startswith(endpoint):
-        # Workers reach the store by an internal host; browsers by the public one.
-        url = public.rstrip("/") + url[len(endpoint.rstrip("/")) :]
-    return url
+    if not public:
+        return default_storage
+    from storages.backends.s3 import S3Storage
+
+    options = {**settings.STORAGES["default"]["OPTIONS"], "endpoint_url": public}
+    return S3Storage(**options)
 
 
 def serve_stored_file(
@@ -58,7 +66,7 @@ def serve_stored_file(
     if not field or not field.name:
         raise Http404("No such file.")
     if settings.STORAGE_BACKEND == "s3":
-        return HttpResponseRedirect(_presigned_url(field.name))
+        return HttpResponseRedirect(_signing_storage().url(field.name))
     try:
         size = field.storage.size(field.name)
         handle = field.storage.open(field.name, "rb")

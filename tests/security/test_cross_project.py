@@ -27,7 +27,9 @@ def test_missing_and_forbidden_look_the_same(team):
     client = Client()
     client.force_login(team.users["outsider"])
     media = MediaItemFactory(project=team.project)
-    forbidden = client.get(reverse("media-file", kwargs={"media_id": media.pk, "variant": "poster"}))
+    forbidden = client.get(
+        reverse("media-file", kwargs={"media_id": media.pk, "variant": "poster"})
+    )
     missing = client.get(reverse("media-file", kwargs={"media_id": 999999, "variant": "poster"}))
     assert forbidden.status_code == missing.status_code == 404
     assert forbidden.content == missing.content

@@ -113,7 +113,8 @@ def _routes() -> set[tuple[str, str]]:
                 continue
             actions = getattr(pattern.callback, "actions", None)
             if actions:
-                routes.update((name, method.upper()) for method in actions)
+                # HEAD runs the GET action: its row covers it.
+                routes.update((name, m.upper()) for m in actions if m.upper() != "HEAD")
             else:
                 routes.add((name, "*"))
 

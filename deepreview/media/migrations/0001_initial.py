@@ -8,53 +8,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MediaItem',
+            name="MediaItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('storage_key', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('video', 'Video'), ('image', 'Image')], max_length=8)),
-                ('name', models.CharField(help_text='File name as uploaded', max_length=255)),
-                ('file', models.FileField(max_length=300, upload_to=deepreview.media.models.original_upload_to)),
-                ('size_bytes', models.BigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('status', models.CharField(choices=[('processing', 'Processing'), ('ready', 'Ready'), ('failed', 'Failed')], default='processing', max_length=12)),
-                ('container', models.CharField(blank=True, max_length=60)),
-                ('codec', models.CharField(blank=True, max_length=40)),
-                ('pix_fmt', models.CharField(blank=True, max_length=40)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('fps', models.FloatField(blank=True, null=True)),
-                ('frame_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('duration_seconds', models.FloatField(blank=True, null=True)),
-                ('has_audio', models.BooleanField(default=False)),
-                ('audio_codec', models.CharField(blank=True, max_length=40)),
-                ('bit_rate', models.BigIntegerField(blank=True, null=True)),
-                ('origin', models.CharField(choices=[('real', 'Real'), ('fake', 'Fake'), ('unknown', 'Unknown')], default='unknown', max_length=8)),
-                ('poster', models.FileField(blank=True, max_length=300, upload_to='')),
-                ('sprite', models.FileField(blank=True, max_length=300, upload_to='')),
-                ('sprite_meta', models.JSONField(blank=True, default=dict)),
-                ('frame_pts', models.FileField(blank=True, help_text='JSON list of seconds', max_length=300, upload_to='')),
-                ('proxy', models.FileField(blank=True, help_text='Browser-playable copy', max_length=300, upload_to='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('identity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='media', to='projects.identity')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='media', to='projects.project')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("storage_key", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("video", "Video"), ("image", "Image")], max_length=8
+                    ),
+                ),
+                ("name", models.CharField(help_text="File name as uploaded", max_length=255)),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=300, upload_to=deepreview.media.models.original_upload_to
+                    ),
+                ),
+                ("size_bytes", models.BigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("processing", "Processing"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="processing",
+                        max_length=12,
+                    ),
+                ),
+                ("container", models.CharField(blank=True, max_length=60)),
+                ("codec", models.CharField(blank=True, max_length=40)),
+                ("pix_fmt", models.CharField(blank=True, max_length=40)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("fps", models.FloatField(blank=True, null=True)),
+                ("frame_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("duration_seconds", models.FloatField(blank=True, null=True)),
+                ("has_audio", models.BooleanField(default=False)),
+                ("audio_codec", models.CharField(blank=True, max_length=40)),
+                ("bit_rate", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("real", "Real"), ("fake", "Fake"), ("unknown", "Unknown")],
+                        default="unknown",
+                        max_length=8,
+                    ),
+                ),
+                ("poster", models.FileField(blank=True, max_length=300, upload_to="")),
+                ("sprite", models.FileField(blank=True, max_length=300, upload_to="")),
+                ("sprite_meta", models.JSONField(blank=True, default=dict)),
+                (
+                    "frame_pts",
+                    models.FileField(
+                        blank=True, help_text="JSON list of seconds", max_length=300, upload_to=""
+                    ),
+                ),
+                (
+                    "proxy",
+                    models.FileField(
+                        blank=True, help_text="Browser-playable copy", max_length=300, upload_to=""
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="media",
+                        to="projects.identity",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="media",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['project', 'kind', 'origin'], name='media_media_project_26d2d2_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'sha256'), name='media_unique_sha_per_project')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "kind", "origin"], name="media_media_project_26d2d2_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "sha256"), name="media_unique_sha_per_project"
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,11 @@
+// Projects list: focus the "new project" name field when there is nothing else to do.
+import { onReady } from "../components/dom";
+import { startRelativeTimes } from "../components/format";
+
+onReady(() => {
+  const explicit = document.querySelector<HTMLInputElement>("[data-autofocus]");
+  const hasProjects = document.querySelector(".project-list > *") !== null;
+  const nameInput = explicit ?? (hasProjects ? null : document.querySelector<HTMLInputElement>('form input[name="name"]'));
+  nameInput?.focus();
+  startRelativeTimes();
+});

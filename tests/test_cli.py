@@ -1,0 +1,81 @@
+"""The deepreview console script, run as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+from tests.media_paths import BAD, FACES, PD_CLIP, REPO_ROOT
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_lists_subcommands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "usage: deepreview" in result.stdout
+    assert "probe" in result.stdout
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == "deepreview 0.1.0"
+
+
+def test_probe_prints_one_json_object_per_file():
+    photo = FACES / "pd_usnavy_grace_hopper.jpg"
+    result = run_cli("probe", str(PD_CLIP), str(photo))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    clip, image = (json.loads(line) for line in result.stdout.splitlines())
+    assert clip["path"] == str(PD_CLIP)
+    assert clip["kind"] == "video" and clip["frame_count"] == 259
+    assert clip["size_bytes"] == PD_CLIP.stat().st_size
+    assert clip["sha256"] == "c2825f1bc3946224d5537a80b7deb3ea250d50847cd02bac0f3aab18b98be7d5"
+    assert image["kind"] == "image" and image["width"] == 517
+
+
+def test_probe_bad_file_reports_one_line_and_exits_1_after_all_files():
+    bad = BAD / "truncated.mp4"
+    result = run_cli("probe", str(bad), str(PD_CLIP))
+    assert result.returncode == 1
+    assert len(result.stdout.splitlines()) == 1  # the good file was still probed
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"deepreview probe: {bad}: The file is truncated or corrupt")
+    assert line.endswith("[corrupt]")
+
+
+def test_probe_missing_file_is_reported():
+    result = run_cli("probe", "no/such/file.mp4")
+    assert result.returncode == 1
+    assert result.stderr.startswith("deepreview probe: no/such/file.mp4: ")
+
+
+def test_probe_without_files_is_a_usage_error():
+    result = run_cli("probe")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+
+
+def test_cli_does_not_import_django():
+    code = (
+        "import sys; from workers.cli import main; main(['probe', sys.argv[1]]); "
+        "assert not any(m.split('.')[0] in {'django', 'celery', 'rest_framework', 'deepreview'}"
+        " for m in sys.modules), sorted(sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(PD_CLIP)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

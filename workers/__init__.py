@@ -1,0 +1,1 @@
+"""deepreview workers: Celery tasks (``workers.tasks``) and the ML pipeline library."""
