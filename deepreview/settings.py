@@ -164,9 +164,6 @@ FILE_UPLOAD_HANDLERS = [
 ]
 ALLOWED_VIDEO_CODECS = env_list("DEEPREVIEW_ALLOWED_VIDEO_CODECS", [])  # empty: pipeline default
 SPRITE_MAX_TILES = env_int("DEEPREVIEW_SPRITE_MAX_TILES", 240)
-SHARED_MEDIA_DIR = Path(
-    env_str("DEEPREVIEW_SHARED_MEDIA", str(BASE_DIR.parent / "shared" / "media"))
-)
 
 # --- celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

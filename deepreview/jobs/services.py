@@ -211,3 +211,25 @@ def job_sweep_stale(*, timeout_seconds: int | None = None) -> int:
             swept += 1
             logger.warning("Swept stale job %s", job.pk)
     return swept
+
+
+def job_fail_orphans(*, worker_host: str) -> int:
+    """Fail jobs a worker of this name was running when it died.
+
+    Called when a worker starts: worker names are unique among live workers,
+    so a job still "running" under this name lost its process.
+    """
+    orphans = Job.objects.filter(status=JobStatus.RUNNING, worker_host=worker_host)
+    count = 0
+    for job_id in orphans.values_list("pk", flat=True):
+        count += _set_final(
+            job_id,
+            JobStatus.FAILED,
+            only_from=(JobStatus.RUNNING,),
+            message="Worker restarted",
+            error=(
+                f"Worker {worker_host} restarted while running this job. "
+                "Retry is safe: the job starts over."
+            ),
+        )
+    return count

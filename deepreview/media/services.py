@@ -17,6 +17,12 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
+
+from deepreview.core.errors import ApplicationError
+from deepreview.jobs import services as job_services
+from deepreview.jobs.models import ACTIVE_STATUSES
+from deepreview.media.models import MediaItem, MediaStatus, Origin
+from deepreview.projects.models import Identity, Project
 from workers.pipeline.video_io import (
     DEFAULT_VIDEO_CODECS,
     MediaRejected,
@@ -24,12 +30,6 @@ from workers.pipeline.video_io import (
     file_sha256,
     probe_media,
 )
-
-from deepreview.core.errors import ApplicationError
-from deepreview.jobs import services as job_services
-from deepreview.jobs.models import ACTIVE_STATUSES
-from deepreview.media.models import MediaItem, MediaStatus, Origin
-from deepreview.projects.models import Identity, Project
 
 logger = logging.getLogger(__name__)
 

@@ -90,6 +90,16 @@ def test_sweep_fails_jobs_whose_heartbeat_stopped(job):
     assert Job.objects.get(pk=fresh.pk).status == "running"
 
 
+def test_restarted_worker_fails_the_jobs_it_left_running(job):
+    claim(job.pk)
+    other = JobFactory(project=job.project)
+    services.job_claim(job_id=other.pk, worker_host="other@test", worker_pid=2, device="cpu")
+    assert services.job_fail_orphans(worker_host="w@test") == 1
+    job.refresh_from_db()
+    assert job.status == "failed" and "restarted while running" in job.error
+    assert Job.objects.get(pk=other.pk).status == "running"
+
+
 def test_retry_creates_a_linked_job(job):
     claim(job.pk)
     services.job_fail(job_id=job.pk, error="boom")

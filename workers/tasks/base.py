@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
 from deepreview.core.errors import ApplicationError
@@ -116,3 +117,12 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
 @shared_task(name="deepreview.sweep_stale_jobs", ignore_result=True)
 def sweep_stale_jobs() -> int:
     return job_services.job_sweep_stale()
+
+
+@worker_ready.connect
+def _fail_orphaned_jobs(sender: object = None, **kwargs: object) -> None:
+    hostname = getattr(sender, "hostname", None)
+    if hostname:
+        failed = job_services.job_fail_orphans(worker_host=hostname)
+        if failed:
+            logger.warning("Failed %s job(s) left running by a previous %s", failed, hostname)
