@@ -40,12 +40,16 @@ def test_schema_and_offline_docs_are_served(client, django_user_model):
     assert b"cdn" not in docs.content.lower() and b"/static/drf_spectacular_sidecar" in docs.content
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DEEPREVIEW_") and k != "DJANGO_SETTINGS_MODULE"
+def _bare_environment() -> dict[str, str]:
+    """The process environment without our settings or test-only switches."""
+    dropped = ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("DEEPREVIEW_") and k not in dropped
     }
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = _bare_environment()
     env.update(
         DJANGO_SETTINGS_MODULE="deepreview.settings",
         DEEPREVIEW_DEBUG="false",
@@ -61,7 +65,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPREVIEW_")}
+    env = _bare_environment()
     env.update(DJANGO_SETTINGS_MODULE="deepreview.settings", DEEPREVIEW_DATA_DIR=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True,
