@@ -23,6 +23,17 @@ class MediaStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+CONTAINER_LABELS = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "MP4 / QuickTime",
+    "matroska,webm": "Matroska / WebM",
+    "avi": "AVI",
+    "image2": "image",
+    "png_pipe": "PNG",
+    "jpeg_pipe": "JPEG",
+    "webp_pipe": "WebP",
+}
+
+
 def media_folder(item: "MediaItem") -> str:
     # Per-project, per-item folders: a path never collides and names no user input.
     return f"projects/{item.project_id}/media/{item.storage_key}"
@@ -87,6 +98,11 @@ class MediaItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def container_label(self) -> str:
+        """FFmpeg names demuxers by families ("mov,mp4,m4a,..."); people know the file type."""
+        return CONTAINER_LABELS.get(self.container, self.container)
 
     @property
     def folder(self) -> str:
