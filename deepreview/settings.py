@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "deepreview.projects",
     "deepreview.media",
     "deepreview.jobs",
+    "deepreview.facesets",
     "deepreview.web",
 ]
 

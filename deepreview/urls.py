@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from deepreview.facesets.apis import FacesetViewSet, FaceViewSet
+from deepreview.facesets.files import face_file
 from deepreview.jobs.apis import JobViewSet
 from deepreview.media.apis import MediaViewSet
 from deepreview.media.files import media_file
@@ -15,6 +17,10 @@ router.register(r"projects/(?P<project_pk>\d+)/members", MembershipViewSet, base
 router.register(r"projects/(?P<project_pk>\d+)/identities", IdentityViewSet, basename="identity")
 router.register(r"projects/(?P<project_pk>\d+)/media", MediaViewSet, basename="media")
 router.register(r"projects/(?P<project_pk>\d+)/jobs", JobViewSet, basename="job")
+router.register(r"projects/(?P<project_pk>\d+)/facesets", FacesetViewSet, basename="faceset")
+router.register(
+    r"projects/(?P<project_pk>\d+)/facesets/(?P<faceset_pk>\d+)/faces", FaceViewSet, basename="face"
+)
 
 urlpatterns = [
     path("api/", include(router.urls)),
@@ -23,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("files/media/<int:media_id>/<str:variant>", media_file, name="media-file"),
+    path("files/faces/<int:face_id>/<str:variant>", face_file, name="face-file"),
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]

@@ -79,3 +79,46 @@ class JobFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     kind = "selftest"
     status = "queued"
+
+
+class FacesetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "facesets.Faceset"
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Faceset {n}")
+
+
+def _embedding(seed: int) -> bytes:
+    import numpy as np
+
+    vector = np.random.default_rng(seed).normal(size=128).astype("<f4")
+    return (vector / np.linalg.norm(vector)).astype("<f4").tobytes()
+
+
+class FaceFactory(factory.django.DjangoModelFactory):
+    """A face row with plausible geometry and metrics and a tiny stored crop."""
+
+    class Meta:
+        model = "facesets.Face"
+
+    faceset = factory.SubFactory(FacesetFactory)
+    frame_index = factory.Sequence(lambda n: n)
+    pts_seconds = factory.LazyAttribute(lambda o: o.frame_index / 25)
+    box = [10.0, 10.0, 110.0, 130.0]
+    points5 = [[40, 50], [80, 50], [60, 70], [45, 95], [75, 95]]
+    landmarks68 = [[float(i), float(i)] for i in range(68)]
+    matrix = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    crop_size = 256
+    crop = factory.LazyFunction(lambda: ContentFile(b"\x89PNG face", name="face.png"))
+    blur = factory.Sequence(lambda n: 100.0 + n)
+    face_size = 110.0
+    brightness = 120.0
+    hue = 20.0
+    histogram = [1 / 128] * 128
+    yaw = 0.0
+    pitch = 0.0
+    roll = 0.0
+    confidence = 0.99
+    embedder = "dlib_resnet"
+    embedding = factory.Sequence(_embedding)

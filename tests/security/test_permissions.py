@@ -48,6 +48,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, job.pk]), {}
     if name == "media-file":
         return reverse(name, kwargs={"media_id": media.pk, "variant": "original"}), {}
+    if name.startswith(("faceset", "face-")):
+        return _faceset_target(project, media, name)
     if name == "project-detail-page":
         return reverse(name, args=[pid]), {}
     if name == "media-detail-page":
@@ -61,6 +63,29 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     if name == "identity-add-page":
         return reverse(name, args=[pid]), {"name": "Someone"}
     raise AssertionError(f"No target for {name}")
+
+
+def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
+    from deepreview.facesets import services as faceset_services
+    from tests.factories import FaceFactory, FacesetFactory
+
+    faceset = FacesetFactory(project=project)
+    face = FaceFactory(faceset=faceset)
+    pid = project.pk
+    if name == "faceset-list":
+        return reverse(name, args=[pid]), {"name": "New faceset"}
+    if name == "faceset-extract":
+        return reverse(name, args=[pid, faceset.pk]), {"media": [media.pk]}
+    if name == "faceset-undo":
+        event = faceset_services.faces_delete(faceset=faceset, face_ids=[face.pk], user=None)
+        return reverse(name, args=[pid, faceset.pk]), {"event": event.pk}
+    if name.startswith("faceset"):
+        return reverse(name, args=[pid, faceset.pk]), {}
+    if name == "face-file":
+        return reverse(name, kwargs={"face_id": face.pk, "variant": "crop"}), {}
+    if name == "face-detail":
+        return reverse(name, args=[pid, faceset.pk, face.pk]), {}
+    return reverse(name, args=[pid, faceset.pk]), {"ids": [face.pk]}
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202

@@ -111,7 +111,10 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
             message=f"{type(exc).__name__}: {exc}"[:200],
         )
     else:
-        job_services.job_succeed(job_id=job_id, result=result or {})
+        result = result or {}
+        # A handler may sum up its work for the jobs table ("No faces found").
+        message = str(result.pop("summary_message", "Done"))
+        job_services.job_succeed(job_id=job_id, result=result, message=message)
 
 
 @shared_task(name="deepreview.sweep_stale_jobs", ignore_result=True)

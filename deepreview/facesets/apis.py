@@ -1,0 +1,194 @@
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from deepreview.core.api import ProjectScopedViewSet
+from deepreview.core.errors import ApplicationError
+from deepreview.facesets import selectors, services
+from deepreview.facesets.models import Face, Faceset
+from deepreview.facesets.serializers import (
+    CurationEventSerializer,
+    ExtractRequestSerializer,
+    FaceDetailSerializer,
+    FaceIdsSerializer,
+    FaceReadSerializer,
+    FacesetReadSerializer,
+    FacesetWriteSerializer,
+    UndoSerializer,
+)
+from deepreview.jobs.serializers import JobReadSerializer
+from deepreview.projects.roles import Role
+
+
+class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Facesets of a project. Curators create them, extract into them and undo changes."""
+
+    serializer_class = FacesetReadSerializer
+    model = Faceset
+    required_roles = {
+        "list": Role.VIEWER,
+        "retrieve": Role.VIEWER,
+        "history": Role.VIEWER,
+        "create": Role.CURATOR,
+        "destroy": Role.CURATOR,
+        "extract": Role.CURATOR,
+        "undo": Role.CURATOR,
+    }
+
+    def scoped_queryset(self) -> QuerySet[Faceset]:
+        return selectors.faceset_list(project=self.project)
+
+    @extend_schema(request=FacesetWriteSerializer, responses={201: FacesetReadSerializer})
+    def create(self, request: Request, project_pk: str) -> Response:
+        data = FacesetWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        faceset = services.faceset_create(
+            project=self.project,
+            created_by=request.user,
+            identity_id=values.pop("identity"),
+            **values,
+        )
+        faceset = selectors.faceset_get(project=self.project, faceset_id=faceset.pk)
+        return Response(FacesetReadSerializer(faceset).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
+        selectors.faceset_get(project=self.project, faceset_id=pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=ExtractRequestSerializer, responses={201: JobReadSerializer(many=True)})
+    @action(detail=True, methods=["post"])
+    def extract(self, request: Request, project_pk: str, pk: str) -> Response:
+        data = ExtractRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        jobs = services.faceset_extract(
+            faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            media_ids=data.validated_data["media"],
+            options=data.validated_data["options"],
+            requested_by=request.user,
+        )
+        return Response(JobReadSerializer(jobs, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=CurationEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, project_pk: str, pk: str) -> Response:
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        page = self.paginate_queryset(selectors.event_list(faceset=faceset))
+        return self.get_paginated_response(CurationEventSerializer(page, many=True).data)
+
+    @extend_schema(request=UndoSerializer, responses=CurationEventSerializer)
+    @action(detail=True, methods=["post"])
+    def undo(self, request: Request, project_pk: str, pk: str) -> Response:
+        data = UndoSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_undo(
+            faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            event_id=data.validated_data["event"],
+            user=request.user,
+        )
+        return Response(CurationEventSerializer(event).data)
+
+
+def _range(request: Request, key: str) -> tuple[float | None, float | None]:
+    def number(name: str) -> float | None:
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise ApplicationError(
+                f"{name} must be a number.", fields={name: ["Not a number."]}
+            ) from None
+
+    return number(f"min_{key}"), number(f"max_{key}")
+
+
+class FaceViewSet(ProjectScopedViewSet):
+    """Faces of a faceset, in curation order, with range filters and bulk actions."""
+
+    serializer_class = FaceReadSerializer
+    model = Face
+    filter_backends: list = []
+    required_roles = {
+        "list": Role.VIEWER,
+        "retrieve": Role.VIEWER,
+        "remove": Role.CURATOR,
+        "restore": Role.CURATOR,
+    }
+
+    def _faceset(self) -> Faceset:
+        return selectors.faceset_get(project=self.project, faceset_id=self.kwargs["faceset_pk"])
+
+    def scoped_queryset(self) -> QuerySet[Face]:
+        return Face.objects.filter(faceset=self._faceset()).select_related("media")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                description=f"One of {', '.join(selectors.SORT_KEYS)}; "
+                "a leading '-' reverses the curation order",
+            ),  # fmt: skip
+            OpenApiParameter("deleted", bool, description="List soft-deleted faces instead"),
+            OpenApiParameter("reference", int, description="Face id for identity ordering"),
+            *[
+                OpenApiParameter(f"{bound}_{key}", OpenApiTypes.NUMBER)
+                for key in selectors.RANGE_FILTERS
+                for bound in ("min", "max")
+            ],
+        ]
+    )
+    def list(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        faceset = self._faceset()
+        ordering = request.query_params.get("ordering", "created")
+        reverse = ordering.startswith("-")
+        reference = None
+        if request.query_params.get("reference"):
+            reference = Face.objects.filter(
+                faceset=faceset, pk=request.query_params["reference"]
+            ).first()
+        faces = selectors.face_queryset(
+            faceset=faceset,
+            deleted=request.query_params.get("deleted") in ("1", "true"),
+            ranges={key: _range(request, key) for key in selectors.RANGE_FILTERS},
+        )
+        ids = selectors.face_ids_ordered(
+            faces, by=ordering.lstrip("-"), reverse=reverse, reference=reference
+        )
+        page_ids = self.paginate_queryset(ids)
+        rows = Face.objects.select_related("media").in_bulk(page_ids)
+        data = FaceReadSerializer([rows[pk] for pk in page_ids], many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(responses=FaceDetailSerializer)
+    def retrieve(self, request: Request, project_pk: str, faceset_pk: str, pk: str) -> Response:
+        face = self.get_queryset().filter(pk=pk).first()
+        if face is None:
+            raise ApplicationError("No such face.", code="not_found", status=404)
+        return Response(FaceDetailSerializer(face).data)
+
+    @extend_schema(request=FaceIdsSerializer, responses=CurationEventSerializer)
+    @action(detail=False, methods=["post"])
+    def remove(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        data = FaceIdsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.faces_delete(
+            faceset=self._faceset(), face_ids=data.validated_data["ids"], user=request.user
+        )
+        return Response(CurationEventSerializer(event).data)
+
+    @extend_schema(request=FaceIdsSerializer, responses=CurationEventSerializer)
+    @action(detail=False, methods=["post"])
+    def restore(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        data = FaceIdsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.faces_restore(
+            faceset=self._faceset(), face_ids=data.validated_data["ids"], user=request.user
+        )
+        return Response(CurationEventSerializer(event).data)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FacesetsConfig(AppConfig):
+    name = "deepreview.facesets"
+    label = "facesets"

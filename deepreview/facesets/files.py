@@ -1,0 +1,33 @@
+"""Permission-checked face image URLs: /files/faces/<id>/<variant>."""
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+
+from deepreview.core.files import serve_stored_file
+from deepreview.facesets.models import Face
+from deepreview.projects.selectors import access_project
+
+
+@extend_schema(
+    responses={(200, "image/png"): OpenApiTypes.BINARY},
+    description="A face's aligned crop (variant 'crop') or one of its masks ('mask_<name>').",
+)
+@api_view(["GET"])
+def face_file(request: Request, face_id: int, variant: str) -> HttpResponse:
+    project_id = (
+        Face.objects.filter(pk=face_id).values_list("faceset__project_id", flat=True).first()
+    )
+    if project_id is None:
+        raise Http404("No such file.")
+    access_project(request.user, project_id)
+    face = Face.objects.get(pk=face_id)
+    if variant == "crop":
+        return serve_stored_file(request, face.crop)
+    name = face.masks.get(variant.removeprefix("mask_")) if variant.startswith("mask_") else None
+    if name is None:
+        raise Http404("No such file.")
+    field = face.crop.field.attr_class(face, face.crop.field, name)
+    return serve_stored_file(request, field)

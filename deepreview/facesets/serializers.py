@@ -1,0 +1,85 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from deepreview.facesets.models import CurationEvent, Face, Faceset
+
+
+def face_file_url(face: Face, variant: str) -> str:
+    return reverse("face-file", kwargs={"face_id": face.pk, "variant": variant})
+
+
+class FacesetReadSerializer(serializers.ModelSerializer):
+    face_count = serializers.IntegerField(read_only=True)
+    deleted_count = serializers.IntegerField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Faceset
+        fields = [
+            "id", "name", "description", "identity", "face_count", "deleted_count",
+            "created_by", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class FacesetWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    identity = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ExtractRequestSerializer(serializers.Serializer):
+    media = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    options = serializers.DictField(required=False, default=dict)
+
+
+class FaceIdsSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20000)
+
+
+class UndoSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+
+
+class FaceReadSerializer(serializers.ModelSerializer):
+    media_name = serializers.CharField(source="media.name", read_only=True, default=None)
+    crop_url = serializers.SerializerMethodField()
+    mask_urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Face
+        fields = [
+            "id", "media", "media_name", "frame_index", "pts_seconds", "face_index", "track_id",
+            "box", "crop_size", "blur", "face_size", "brightness", "hue", "yaw", "pitch", "roll",
+            "confidence", "embedder", "deleted_at", "crop_url", "mask_urls",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_crop_url(self, face: Face) -> str:
+        return face_file_url(face, "crop")
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_mask_urls(self, face: Face) -> dict[str, str]:
+        return {name: face_file_url(face, f"mask_{name}") for name in face.masks}
+
+
+class FaceDetailSerializer(FaceReadSerializer):
+    class Meta(FaceReadSerializer.Meta):
+        fields = [*FaceReadSerializer.Meta.fields, "points5", "landmarks68", "matrix", "histogram"]
+        read_only_fields = fields
+
+
+class CurationEventSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    face_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CurationEvent
+        fields = ["id", "action", "user", "face_ids", "face_count", "details", "undone_by",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_face_count(self, event: CurationEvent) -> int:
+        return len(event.face_ids)

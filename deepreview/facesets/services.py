@@ -1,0 +1,262 @@
+"""Faceset rules: create, extract into, soft delete, restore, undo; every action audited.
+
+Face changes are conditional UPDATEs (``deleted_at IS NULL`` and the like), so
+two curators acting at once each change what is still there to change and
+neither silently reverts the other; the event records what really changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from deepreview.core.errors import ApplicationError
+from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
+from deepreview.jobs import services as job_services
+from deepreview.jobs.models import Job
+from deepreview.media.models import MediaItem
+from deepreview.projects.models import Identity, Project
+
+EXTRACT_JOB = "extract"
+# Extraction options a job accepts, with their defaults (validated here, used by the pipeline).
+EXTRACT_DEFAULTS: dict[str, object] = {
+    "sampling": "fps",  # every_n | fps | all
+    "every_n": 15,
+    "target_fps": 2.0,
+    "min_face_size": 40,
+    "min_confidence": 0.9,
+    "margin": 0.0,
+    "crop_size": 256,
+    "embedder": "dlib_resnet",
+    "device": "auto",
+    "segment_frames": 0,  # >0 splits a long video into jobs of this many frames
+}
+
+
+def faceset_create(
+    *,
+    project: Project,
+    name: str,
+    created_by: AbstractBaseUser,
+    description: str = "",
+    identity_id: int | None = None,
+) -> Faceset:
+    identity = None
+    if identity_id is not None:
+        identity = Identity.objects.filter(project=project, pk=identity_id).first()
+        if identity is None:
+            raise ApplicationError("Unknown identity.", fields={"identity": ["Not in project."]})
+    try:
+        with transaction.atomic():
+            return Faceset.objects.create(
+                project=project,
+                name=name.strip(),
+                description=description,
+                identity=identity,
+                created_by=created_by,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            f"The project already has a faceset named '{name}'.", code="duplicate", status=409
+        ) from None
+
+
+def extract_options_clean(options: dict) -> dict:
+    unknown = sorted(set(options) - set(EXTRACT_DEFAULTS))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown extraction option(s): {', '.join(unknown)}.",
+            fields={name: ["Unknown option."] for name in unknown},
+        )
+    clean = {**EXTRACT_DEFAULTS, **options}
+    if clean["sampling"] not in ("every_n", "fps", "all"):
+        raise ApplicationError(
+            "sampling must be every_n, fps or all.", fields={"sampling": ["Invalid choice."]}
+        )
+    ranges = {
+        "every_n": (1, 10_000),
+        "target_fps": (0.01, 240.0),
+        "min_face_size": (8, 4096),
+        "min_confidence": (0.0, 1.0),
+        "margin": (0.0, 1.0),
+        "crop_size": (64, 1024),
+        "segment_frames": (0, 10_000_000),
+    }
+    for name, (low, high) in ranges.items():
+        value = clean[name]
+        if not isinstance(value, int | float) or not low <= value <= high:
+            raise ApplicationError(
+                f"{name} must be a number from {low} to {high}.",
+                fields={name: [f"Between {low} and {high}."]},
+            )
+    return clean
+
+
+def faceset_extract(
+    *,
+    faceset: Faceset,
+    media_ids: list[int],
+    options: dict,
+    requested_by: AbstractBaseUser,
+) -> list[Job]:
+    """Queue extraction jobs: one per media item, or per segment of a long video."""
+    clean = extract_options_clean(options)
+    items = list(MediaItem.objects.filter(project=faceset.project_id, pk__in=media_ids))
+    if len(items) != len(set(media_ids)) or not items:
+        raise ApplicationError(
+            "Choose media from this project to extract from.", fields={"media": ["Unknown."]}
+        )
+    jobs = []
+    with transaction.atomic():
+        for item in items:
+            segment = int(clean["segment_frames"])
+            total = item.frame_count or 1
+            bounds = [(0, None)] if not segment or total <= segment else [
+                (start, min(start + segment, total)) for start in range(0, total, segment)
+            ]  # fmt: skip
+            for start, end in bounds:
+                params = {**clean, "faceset_id": faceset.pk, "start_frame": start, "end_frame": end}
+                jobs.append(
+                    job_services.job_create(
+                        project_id=faceset.project_id,
+                        kind=EXTRACT_JOB,
+                        queue="gpu",
+                        params=params,
+                        media_id=item.pk,
+                        created_by=requested_by,
+                    )
+                )
+    return jobs
+
+
+def faceset_add_extracted(
+    *,
+    faceset: Faceset,
+    media: MediaItem,
+    job: Job | None,
+    faces: Iterable,
+    out_dir: Path,
+) -> int:
+    """Store crops and masks of pipeline faces and create their rows; returns the count.
+
+    ``faces`` are ``workers.pipeline.extract.SavedFace`` records whose paths are
+    relative to ``out_dir``. A retried job first removes what its earlier
+    attempt stored, so a chunk is idempotent.
+    """
+    if job is not None:
+        for stale in Face.objects.filter(job=job):
+            _delete_face_files(stale)
+        Face.objects.filter(job=job).delete()
+    folder = f"projects/{faceset.project_id}/facesets/{faceset.pk}/{media.pk}"
+    rows = []
+    for saved in faces:
+        face = saved.face
+        metrics = face.metrics
+        row = Face(
+            faceset=faceset,
+            media=media,
+            job=job,
+            frame_index=face.frame_index,
+            pts_seconds=face.pts_seconds,
+            face_index=face.face_index,
+            track_id=face.track_id,
+            box=list(face.detection.box),
+            points5=np.asarray(face.detection.points5).round(2).tolist(),
+            landmarks68=np.asarray(face.landmarks68).round(2).tolist(),
+            matrix=np.asarray(face.aligned.matrix).tolist(),
+            crop_size=face.aligned.size,
+            embedder=face.embedder,
+            embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
+            **{k: v for k, v in asdict(metrics).items() if k != "histogram"},
+            histogram=list(metrics.histogram),
+        )
+        stem = f"{folder}/{face.frame_index:07d}_{face.face_index}"
+        with (out_dir / saved.crop_path).open("rb") as handle:
+            row.crop.save(f"{stem}.png", File(handle), save=False)
+        stored_masks = {}
+        for name, relative in saved.mask_paths.items():
+            with (out_dir / relative).open("rb") as handle:
+                stored_masks[name] = row.crop.storage.save(f"{stem}_mask_{name}.png", File(handle))
+        row.masks = stored_masks
+        rows.append(row)
+    with transaction.atomic():
+        Face.objects.bulk_create(rows, batch_size=500)
+        if rows:
+            created = Face.objects.filter(job=job) if job else Face.objects.none()
+            CurationEvent.objects.create(
+                faceset=faceset,
+                user=job.created_by if job else None,
+                action=CurationAction.EXTRACT,
+                face_ids=list(created.values_list("pk", flat=True)),
+                details={"media": media.pk, "job": job.pk if job else None},
+            )
+    return len(rows)
+
+
+def _delete_face_files(face: Face) -> None:
+    storage = face.crop.storage
+    for name in [face.crop.name, *face.masks.values()]:
+        if name:
+            storage.delete(name)
+
+
+def _alive(faceset: Faceset, face_ids: list[int]):  # noqa: ANN202
+    return Face.objects.filter(faceset=faceset, pk__in=face_ids)
+
+
+def faces_delete(*, faceset: Faceset, face_ids: list[int], user: AbstractBaseUser) -> CurationEvent:
+    """Soft delete: the faces leave the set but keep their files and can be restored."""
+    with transaction.atomic():
+        targets = _alive(faceset, face_ids).filter(deleted_at__isnull=True)
+        changed = list(targets.select_for_update().values_list("pk", flat=True))
+        targets.filter(pk__in=changed).update(deleted_at=timezone.now(), deleted_by=user)
+        return CurationEvent.objects.create(
+            faceset=faceset, user=user, action=CurationAction.DELETE, face_ids=changed
+        )
+
+
+def faces_restore(
+    *, faceset: Faceset, face_ids: list[int], user: AbstractBaseUser
+) -> CurationEvent:
+    with transaction.atomic():
+        targets = _alive(faceset, face_ids).filter(deleted_at__isnull=False)
+        changed = list(targets.select_for_update().values_list("pk", flat=True))
+        targets.filter(pk__in=changed).update(deleted_at=None, deleted_by=None)
+        return CurationEvent.objects.create(
+            faceset=faceset, user=user, action=CurationAction.RESTORE, face_ids=changed
+        )
+
+
+INVERSE = {CurationAction.DELETE: faces_restore, CurationAction.RESTORE: faces_delete}
+
+
+def event_undo(*, faceset: Faceset, event_id: int, user: AbstractBaseUser) -> CurationEvent:
+    with transaction.atomic():
+        event = (
+            CurationEvent.objects.select_for_update().filter(faceset=faceset, pk=event_id).first()
+        )
+        if event is None:
+            raise ApplicationError("No such action in this faceset's history.", status=404)
+        if event.action not in INVERSE:
+            raise ApplicationError(
+                f"A '{event.get_action_display().lower()}' action cannot be undone.",
+                code="not_undoable",
+                status=409,
+            )
+        if event.undone_by_id:
+            raise ApplicationError(
+                "That action was already undone.", code="already_undone", status=409
+            )
+        inverse = INVERSE[event.action](faceset=faceset, face_ids=event.face_ids, user=user)
+        inverse.details = {"undoes": event.pk}
+        inverse.save(update_fields=["details"])
+        event.undone_by = inverse
+        event.save(update_fields=["undone_by"])
+        return inverse

@@ -1,0 +1,133 @@
+"""Facesets through the API: ordering, filters, soft delete, restore, undo, history."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.urls import reverse
+
+from deepreview.facesets import services
+from deepreview.facesets.models import Face
+from tests.factories import FaceFactory, FacesetFactory
+
+
+def faces_url(faceset) -> str:  # noqa: ANN001
+    return reverse("face-list", args=[faceset.project_id, faceset.pk])
+
+
+def listed_ids(client, faceset, **params) -> list[int]:  # noqa: ANN001, ANN003
+    response = client.get(faces_url(faceset), params)
+    assert response.status_code == 200, response.content
+    return [face["id"] for face in response.json()["results"]]
+
+
+def test_create_faceset_and_list_counts(team, api_as):
+    url = reverse("faceset-list", args=[team.project.pk])
+    created = api_as("curator").post(url, {"name": "Identity A"}, format="json")
+    assert created.status_code == 201 and created.json()["face_count"] == 0
+    again = api_as("curator").post(url, {"name": "Identity A"}, format="json")
+    assert again.status_code == 409
+
+
+def test_sort_by_blur_and_reverse(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    faces = [FaceFactory(faceset=faceset, blur=b) for b in (50.0, 10.0, 30.0)]
+    by_blur = listed_ids(api_as("viewer"), faceset, ordering="blur")
+    assert by_blur == [faces[1].pk, faces[2].pk, faces[0].pk]
+    assert listed_ids(api_as("viewer"), faceset, ordering="-blur") == by_blur[::-1]
+
+
+def test_identity_sort_puts_the_odd_one_out_first(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    base = np.random.default_rng(1).normal(size=128)
+    same_person = []
+    for i in range(5):
+        vector = base + np.random.default_rng(10 + i).normal(scale=0.1, size=128)
+        vector = (vector / np.linalg.norm(vector)).astype("<f4")
+        same_person.append(FaceFactory(faceset=faceset, embedding=vector.tobytes()))
+    stranger = FaceFactory(faceset=faceset)  # an unrelated random embedding
+    assert listed_ids(api_as("viewer"), faceset, ordering="identity")[0] == stranger.pk
+    ordered = listed_ids(
+        api_as("viewer"), faceset, ordering="-identity", reference=same_person[0].pk
+    )
+    assert ordered[0] == same_person[0].pk and ordered[-1] == stranger.pk
+
+
+def test_range_filters(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    sharp = FaceFactory(faceset=faceset, blur=300.0, yaw=5.0)
+    FaceFactory(faceset=faceset, blur=20.0, yaw=5.0)
+    FaceFactory(faceset=faceset, blur=300.0, yaw=60.0)
+    assert listed_ids(api_as("viewer"), faceset, min_blur=100, max_yaw=30) == [sharp.pk]
+    bad = api_as("viewer").get(faces_url(faceset), {"min_blur": "sharp"})
+    assert bad.status_code == 400 and "min_blur" in bad.json()["error"]["fields"]
+
+
+def test_soft_delete_restore_and_undo(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    faces = [FaceFactory(faceset=faceset) for _ in range(4)]
+    client = api_as("curator")
+    base = reverse("face-list", args=[team.project.pk, faceset.pk])
+    deleted = client.post(f"{base}remove/", {"ids": [faces[0].pk, faces[1].pk]}, format="json")
+    assert deleted.status_code == 200 and deleted.json()["face_count"] == 2
+    assert listed_ids(client, faceset) == [faces[2].pk, faces[3].pk]
+    assert listed_ids(client, faceset, deleted="true") == [faces[0].pk, faces[1].pk]
+    assert Face.objects.get(pk=faces[0].pk).crop  # files stay for restoring
+    undo_url = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
+    undone = client.post(undo_url, {"event": deleted.json()["id"]}, format="json")
+    assert undone.status_code == 200 and undone.json()["action"] == "restore"
+    assert len(listed_ids(client, faceset)) == 4
+    twice = client.post(undo_url, {"event": deleted.json()["id"]}, format="json")
+    assert twice.status_code == 409
+    history = client.get(reverse("faceset-history", args=[team.project.pk, faceset.pk])).json()
+    assert [e["action"] for e in history["results"]] == ["restore", "delete"]
+    assert history["results"][1]["user"] == team.users["curator"].username
+
+
+def test_two_curators_deleting_overlapping_faces_both_count(team):
+    faceset = FacesetFactory(project=team.project)
+    faces = [FaceFactory(faceset=faceset) for _ in range(3)]
+    first = services.faces_delete(
+        faceset=faceset, face_ids=[faces[0].pk, faces[1].pk], user=team.users["curator"]
+    )
+    second = services.faces_delete(
+        faceset=faceset, face_ids=[faces[1].pk, faces[2].pk], user=team.users["owner"]
+    )
+    assert first.face_ids == [faces[0].pk, faces[1].pk]
+    assert second.face_ids == [faces[2].pk]  # face 1 was already gone: not claimed twice
+    assert Face.objects.get(pk=faces[1].pk).deleted_by == team.users["curator"]
+    # Undoing the first brings back only what the first removed.
+    services.event_undo(faceset=faceset, event_id=first.pk, user=team.users["curator"])
+    alive = set(Face.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    assert alive == {faces[0].pk, faces[1].pk}
+
+
+def test_faces_of_another_faceset_are_untouched(team, api_as):
+    mine = FacesetFactory(project=team.project)
+    other = FaceFactory(faceset=FacesetFactory(project=team.project))
+    base = reverse("face-list", args=[team.project.pk, mine.pk])
+    event = api_as("curator").post(f"{base}remove/", {"ids": [other.pk]}, format="json").json()
+    assert event["face_ids"] == []
+    assert Face.objects.get(pk=other.pk).deleted_at is None
+
+
+def test_extract_request_validates_options(team, api_as):
+    from tests.factories import MediaItemFactory
+
+    faceset = FacesetFactory(project=team.project)
+    media = MediaItemFactory(project=team.project, frame_count=1000)
+    url = reverse("faceset-extract", args=[team.project.pk, faceset.pk])
+    bad = api_as("curator").post(
+        url, {"media": [media.pk], "options": {"every_n": 0}}, format="json"
+    )
+    assert bad.status_code == 400 and "every_n" in bad.json()["error"]["fields"]
+    unknown = api_as("curator").post(url, {"media": [media.pk], "options": {"x": 1}}, format="json")
+    assert unknown.status_code == 400
+    split = api_as("curator").post(
+        url, {"media": [media.pk], "options": {"segment_frames": 400}}, format="json"
+    )
+    assert split.status_code == 201
+    jobs = split.json()
+    assert [(j["params"]["start_frame"], j["params"]["end_frame"]) for j in jobs] == [
+        (0, 400), (400, 800), (800, 1000)
+    ]  # fmt: skip
+    assert {j["queue"] for j in jobs} == {"gpu"}
