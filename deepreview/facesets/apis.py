@@ -33,6 +33,7 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         "list": Role.VIEWER,
         "retrieve": Role.VIEWER,
         "history": Role.VIEWER,
+        "stats": Role.VIEWER,
         "create": Role.CURATOR,
         "destroy": Role.CURATOR,
         "extract": Role.CURATOR,
@@ -73,6 +74,13 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         )
         return Response(JobReadSerializer(jobs, many=True).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Yaw/pitch coverage grid and blur/size histograms for the charts."""
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        return Response(selectors.faceset_stats(faceset=faceset))
+
     @extend_schema(responses=CurationEventSerializer(many=True))
     @action(detail=True, methods=["get"])
     def history(self, request: Request, project_pk: str, pk: str) -> Response:
@@ -108,6 +116,23 @@ def _range(request: Request, key: str) -> tuple[float | None, float | None]:
     return number(f"min_{key}"), number(f"max_{key}")
 
 
+FACE_QUERY_PARAMETERS = [
+    OpenApiParameter(
+        "ordering",
+        str,
+        description=f"One of {', '.join(selectors.SORT_KEYS)}; "
+        "a leading '-' reverses the curation order",
+    ),  # fmt: skip
+    OpenApiParameter("deleted", bool, description="List soft-deleted faces instead"),
+    OpenApiParameter("reference", int, description="Face id for identity ordering"),
+    *[
+        OpenApiParameter(f"{bound}_{key}", OpenApiTypes.NUMBER)
+        for key in selectors.RANGE_FILTERS
+        for bound in ("min", "max")
+    ],
+]
+
+
 class FaceViewSet(ProjectScopedViewSet):
     """Faces of a faceset, in curation order, with range filters and bulk actions."""
 
@@ -117,37 +142,14 @@ class FaceViewSet(ProjectScopedViewSet):
     required_roles = {
         "list": Role.VIEWER,
         "retrieve": Role.VIEWER,
+        "ids": Role.VIEWER,
         "remove": Role.CURATOR,
         "restore": Role.CURATOR,
     }
 
-    def _faceset(self) -> Faceset:
-        return selectors.faceset_get(project=self.project, faceset_id=self.kwargs["faceset_pk"])
-
-    def scoped_queryset(self) -> QuerySet[Face]:
-        return Face.objects.filter(faceset=self._faceset()).select_related("media")
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "ordering",
-                str,
-                description=f"One of {', '.join(selectors.SORT_KEYS)}; "
-                "a leading '-' reverses the curation order",
-            ),  # fmt: skip
-            OpenApiParameter("deleted", bool, description="List soft-deleted faces instead"),
-            OpenApiParameter("reference", int, description="Face id for identity ordering"),
-            *[
-                OpenApiParameter(f"{bound}_{key}", OpenApiTypes.NUMBER)
-                for key in selectors.RANGE_FILTERS
-                for bound in ("min", "max")
-            ],
-        ]
-    )
-    def list(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+    def _ordered_ids(self, request: Request) -> list[int]:
         faceset = self._faceset()
         ordering = request.query_params.get("ordering", "created")
-        reverse = ordering.startswith("-")
         reference = None
         if request.query_params.get("reference"):
             reference = Face.objects.filter(
@@ -158,13 +160,29 @@ class FaceViewSet(ProjectScopedViewSet):
             deleted=request.query_params.get("deleted") in ("1", "true"),
             ranges={key: _range(request, key) for key in selectors.RANGE_FILTERS},
         )
-        ids = selectors.face_ids_ordered(
-            faces, by=ordering.lstrip("-"), reverse=reverse, reference=reference
+        return selectors.face_ids_ordered(
+            faces, by=ordering.lstrip("-"), reverse=ordering.startswith("-"), reference=reference
         )
+
+    def _faceset(self) -> Faceset:
+        return selectors.faceset_get(project=self.project, faceset_id=self.kwargs["faceset_pk"])
+
+    def scoped_queryset(self) -> QuerySet[Face]:
+        return Face.objects.filter(faceset=self._faceset()).select_related("media")
+
+    @extend_schema(parameters=FACE_QUERY_PARAMETERS)
+    def list(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        ids = self._ordered_ids(request)
         page_ids = self.paginate_queryset(ids)
         rows = Face.objects.select_related("media").in_bulk(page_ids)
         data = FaceReadSerializer([rows[pk] for pk in page_ids], many=True).data
         return self.get_paginated_response(data)
+
+    @extend_schema(parameters=FACE_QUERY_PARAMETERS, responses=OpenApiTypes.OBJECT)
+    @action(detail=False, methods=["get"])
+    def ids(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        """Every matching face id in order, for "select all matching the filter"."""
+        return Response({"ids": self._ordered_ids(request)})
 
     @extend_schema(responses=FaceDetailSerializer)
     def retrieve(self, request: Request, project_pk: str, faceset_pk: str, pk: str) -> Response:

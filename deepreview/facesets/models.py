@@ -49,6 +49,7 @@ class Face(models.Model):
     matrix = models.JSONField(help_text="2x3 similarity transform")
     crop_size = models.PositiveSmallIntegerField()
     crop = models.FileField(max_length=300)
+    thumb = models.FileField(max_length=300, blank=True, help_text="96 px JPEG for the grid")
     masks = models.JSONField(default=dict, help_text="mask name -> storage name")
 
     # Metrics the grid sorts and filters on (indexed columns).

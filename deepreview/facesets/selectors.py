@@ -104,5 +104,45 @@ def face_ids_ordered(
     return ids[order].tolist()
 
 
+YAW_BINS = np.arange(-90, 91, 15)  # 12 bins of 15 degrees
+PITCH_BINS = np.arange(-60, 61, 15)  # 8 bins
+
+
+def faceset_stats(*, faceset: Faceset) -> dict:
+    """Pose coverage and quality distributions of the faces still in the set."""
+    rows = np.array(
+        list(
+            Face.objects.filter(faceset=faceset, deleted_at__isnull=True).values_list(
+                "yaw", "pitch", "blur", "face_size"
+            )
+        ),
+        dtype=np.float64,
+    ).reshape(-1, 4)
+    yaw, pitch, blur, size = rows.T
+    coverage, _, _ = np.histogram2d(
+        np.clip(pitch, PITCH_BINS[0], PITCH_BINS[-1]),
+        np.clip(yaw, YAW_BINS[0], YAW_BINS[-1]),
+        bins=[PITCH_BINS, YAW_BINS],
+    )
+
+    def histogram(values: np.ndarray, bins: int = 20) -> dict:
+        if values.size == 0:
+            return {"counts": [], "edges": []}
+        counts, edges = np.histogram(values, bins=bins)
+        return {"counts": counts.tolist(), "edges": edges.round(3).tolist()}
+
+    return {
+        "face_count": int(rows.shape[0]),
+        "pose": {
+            "yaw_edges": YAW_BINS.tolist(),
+            "pitch_edges": PITCH_BINS.tolist(),
+            "counts": coverage.astype(int).tolist(),  # rows: pitch bins, columns: yaw bins
+            "empty_bins": int((coverage == 0).sum()),
+        },
+        "blur": histogram(blur),
+        "size": histogram(size),
+    }
+
+
 def event_list(*, faceset: Faceset) -> QuerySet[CurationEvent]:
     return CurationEvent.objects.filter(faceset=faceset).select_related("user")

@@ -46,6 +46,8 @@ class UndoSerializer(serializers.Serializer):
 class FaceReadSerializer(serializers.ModelSerializer):
     media_name = serializers.CharField(source="media.name", read_only=True, default=None)
     crop_url = serializers.SerializerMethodField()
+    thumb_url = serializers.SerializerMethodField()
+    frame_url = serializers.SerializerMethodField()
     mask_urls = serializers.SerializerMethodField()
 
     class Meta:
@@ -53,12 +55,19 @@ class FaceReadSerializer(serializers.ModelSerializer):
         fields = [
             "id", "media", "media_name", "frame_index", "pts_seconds", "face_index", "track_id",
             "box", "crop_size", "blur", "face_size", "brightness", "hue", "yaw", "pitch", "roll",
-            "confidence", "embedder", "deleted_at", "crop_url", "mask_urls",
+            "confidence", "embedder", "deleted_at", "crop_url", "thumb_url", "frame_url",
+            "mask_urls",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_crop_url(self, face: Face) -> str:
         return face_file_url(face, "crop")
+
+    def get_thumb_url(self, face: Face) -> str:
+        return face_file_url(face, "thumb" if face.thumb else "crop")
+
+    def get_frame_url(self, face: Face) -> str | None:
+        return face_file_url(face, "frame") if face.media_id else None
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_mask_urls(self, face: Face) -> dict[str, str]:

@@ -7,6 +7,7 @@ neither silently reverts the other; the event records what really changed.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image
 
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
@@ -180,6 +183,8 @@ def faceset_add_extracted(
         stem = f"{folder}/{face.frame_index:07d}_{face.face_index}"
         with (out_dir / saved.crop_path).open("rb") as handle:
             row.crop.save(f"{stem}.png", File(handle), save=False)
+        thumb = _thumbnail_jpeg(out_dir / saved.crop_path)
+        row.thumb.save(f"{stem}_thumb.jpg", ContentFile(thumb), save=False)
         stored_masks = {}
         for name, relative in saved.mask_paths.items():
             with (out_dir / relative).open("rb") as handle:
@@ -200,9 +205,20 @@ def faceset_add_extracted(
     return len(rows)
 
 
+THUMB_SIZE = 96  # grid thumbnails: 20,000 of them must stay light
+
+
+def _thumbnail_jpeg(crop_path: Path) -> bytes:
+    with Image.open(crop_path) as image:
+        small = image.convert("RGB").resize((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
 def _delete_face_files(face: Face) -> None:
     storage = face.crop.storage
-    for name in [face.crop.name, *face.masks.values()]:
+    for name in [face.crop.name, face.thumb.name, *face.masks.values()]:
         if name:
             storage.delete(name)
 

@@ -83,6 +83,21 @@ def test_soft_delete_restore_and_undo(team, api_as):
     assert history["results"][1]["user"] == team.users["curator"].username
 
 
+def test_stats_show_pose_coverage_and_histograms(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    FaceFactory(faceset=faceset, yaw=-40.0, pitch=5.0)
+    FaceFactory(faceset=faceset, yaw=2.0, pitch=3.0)
+    FaceFactory(faceset=faceset, yaw=3.0, pitch=-2.0, deleted_at="2026-01-01T00:00:00Z")
+    stats = api_as("viewer").get(reverse("faceset-stats", args=[team.project.pk, faceset.pk]))
+    body = stats.json()
+    assert body["face_count"] == 2
+    counts = np.array(body["pose"]["counts"])
+    assert counts.shape == (8, 12) and counts.sum() == 2
+    assert counts[4, 6] == 1 and counts[4, 3] == 1  # (pitch 0..15, yaw 0..15), (yaw -45..-30)
+    assert body["pose"]["empty_bins"] == 94
+    assert sum(body["blur"]["counts"]) == 2
+
+
 def test_two_curators_deleting_overlapping_faces_both_count(team):
     faceset = FacesetFactory(project=team.project)
     faces = [FaceFactory(faceset=faceset) for _ in range(3)]
