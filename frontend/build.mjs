@@ -1,8 +1,9 @@
 // Bundles the page scripts and the stylesheet into frontend/dist, which Django
-// serves as a static root: dist/js/<page>.js and dist/css/app.css.
+// serves as a static root: dist/js/<page>.js, dist/css/app.css and
+// dist/vendor/ (prebuilt libraries copied from node_modules).
 //   node build.mjs          one minified build with source maps
 //   node build.mjs --watch  rebuild on change (type errors: run `npm run typecheck`)
-import { rm } from "node:fs/promises";
+import { copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -28,7 +29,12 @@ const builds = [
     ...common,
     // One self-contained module per page, no shared chunks: Django's manifest
     // storage renames files by hash and would not rewrite chunk imports.
-    entryPoints: ["src/pages/project.ts", "src/pages/video.ts", "src/pages/projects.ts"],
+    entryPoints: [
+      "src/pages/project.ts",
+      "src/pages/video.ts",
+      "src/pages/projects.ts",
+      "src/pages/faceset.ts",
+    ],
     outdir: join(dist, "js"),
     format: "esm",
     splitting: false,
@@ -40,7 +46,17 @@ const builds = [
   },
 ];
 
+// Prebuilt libraries shipped as they are, loaded by a classic <script> before
+// the page module (Plotly is 4.8 MB; bundling it into every page would not pay).
+const vendor = [["node_modules/plotly.js-dist-min/plotly.min.js", "plotly.min.js"]];
+
+async function copyVendor() {
+  await mkdir(join(dist, "vendor"), { recursive: true });
+  await Promise.all(vendor.map(([from, to]) => copyFile(join(root, from), join(dist, "vendor", to))));
+}
+
 await rm(dist, { recursive: true, force: true });
+await copyVendor();
 
 if (watch) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));

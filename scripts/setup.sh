@@ -17,7 +17,7 @@ fi
 if [ ! -f "$STAMP" ]; then
   echo "==> installing Python dependencies"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev,ml]"
   rm -f "$VENV"/.installed-* && touch "$STAMP"
 fi
 

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.media_paths import BAD, FACES, PD_CLIP, REPO_ROOT
 
@@ -79,3 +80,26 @@ def test_cli_does_not_import_django():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_extract_then_sort(tmp_path):
+    photo = FACES / "pd_usnavy_grace_hopper.jpg"
+    bad = BAD / "not_media.mp4"
+    result = run_cli("extract", str(PD_CLIP), str(photo), str(bad), "-o", str(tmp_path),
+                     "--sampling", "every_n", "--every-n", "60", "--device", "cpu")  # fmt: skip
+    assert result.returncode == 1  # the bad file failed, the others were done
+    summaries = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [s["faces_kept"] for s in summaries] == [5, 1]
+    assert summaries[0]["frames_sampled"] == 5 and "detect" in summaries[0]["stage_seconds"]
+    assert f"deepreview extract: {bad}:" in result.stderr
+    clip_dir = tmp_path / PD_CLIP.stem
+    assert (clip_dir / "alignments.json").is_file()
+    assert len(list((clip_dir / "masks" / "components").glob("*.png"))) == 5
+
+    by_blur = run_cli("sort", str(clip_dir), "--by", "blur")
+    assert by_blur.returncode == 0, by_blur.stderr
+    paths = by_blur.stdout.splitlines()
+    assert len(paths) == 5 and all(Path(p).is_file() for p in paths)
+    reversed_paths = run_cli("sort", str(clip_dir), "--by", "blur", "--reverse").stdout
+    assert reversed_paths.splitlines() == paths[::-1]
+    assert run_cli("sort", str(clip_dir), "--by", "wrong").returncode == 2

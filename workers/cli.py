@@ -15,55 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+
+from workers.cli_registry import COMMANDS, arg, command
 
 PROG = "deepreview"
 _FALLBACK_VERSION = "0.1.0"
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-@dataclass(frozen=True)
-class Argument:
-    """Positional ``flags`` and keyword ``options`` for ``ArgumentParser.add_argument``."""
-
-    flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    help: str
-    arguments: tuple[Argument, ...]
-    handler: Handler
-
-
-COMMANDS: dict[str, Command] = {}
-
-
-def arg(*flags: str, **options: Any) -> Argument:
-    """Declare one argument of a subcommand (same signature as ``add_argument``)."""
-    return Argument(flags, options)
-
-
-def command(
-    name: str, *, help: str, arguments: Sequence[Argument] = ()
-) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as the subcommand ``name``."""
-
-    def register(handler: Handler) -> Handler:
-        if name in COMMANDS:
-            raise ValueError(f"subcommand {name!r} is registered twice")
-        COMMANDS[name] = Command(name, help, tuple(arguments), handler)
-        return handler
-
-    return register
 
 
 def version() -> str:
@@ -128,11 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``deepreview`` console script; returns the exit code."""
+    # Subcommands living in other modules register themselves on import.
+    import workers.cli_faces  # noqa: F401
+
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `deepreview sort DIR --by blur | head`: the reader left; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -20,3 +20,9 @@ class MemberChangeForm(forms.Form):
 
 class IdentityForm(forms.Form):
     name = forms.CharField(max_length=200)
+
+
+class FacesetForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, max_length=2000)
+    identity = forms.IntegerField(required=False, min_value=1)

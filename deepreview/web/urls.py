@@ -19,6 +19,12 @@ urlpatterns = [
         name="member-change-page",
     ),
     path("projects/<int:project_id>/identities/", views.identity_add, name="identity-add-page"),
+    path("projects/<int:project_id>/facesets/", views.faceset_add, name="faceset-add-page"),
+    path(
+        "projects/<int:project_id>/facesets/<int:faceset_id>/",
+        views.faceset_detail,
+        name="faceset-detail-page",
+    ),
     path(
         "projects/<int:project_id>/media/<int:media_id>/",
         views.media_detail,

@@ -10,15 +10,24 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
+from deepreview.facesets import selectors as faceset_selectors
+from deepreview.facesets import services as faceset_services
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.selectors import access_media
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors, services
 from deepreview.projects.roles import Role, role_at_least
-from deepreview.web.forms import IdentityForm, MemberAddForm, MemberChangeForm, ProjectForm
+from deepreview.web.forms import (
+    FacesetForm,
+    IdentityForm,
+    MemberAddForm,
+    MemberChangeForm,
+    ProjectForm,
+)
 
 
 @login_required
@@ -52,6 +61,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "roles": Role.choices,
         "member_form": MemberAddForm(),
         "identity_form": IdentityForm(),
+        "facesets": faceset_selectors.faceset_list(project=project).select_related("identity"),
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
     }
     return render(request, "web/project_detail.html", context)
@@ -133,3 +143,56 @@ def media_detail(request: HttpRequest, project_id: int, media_id: int) -> HttpRe
         "sprite_indices": json.dumps(sprite.get("frame_indices", [])),
     }
     return render(request, "web/media_detail.html", context)
+
+
+@login_required
+@require_POST
+def faceset_add(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id, min_role=Role.CURATOR)
+    form = FacesetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the faceset a name (up to 200 characters).")
+        return redirect("project-detail-page", project_id=project.pk)
+    try:
+        faceset = faceset_services.faceset_create(
+            project=project,
+            created_by=request.user,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data.get("description", ""),
+            identity_id=form.cleaned_data.get("identity"),
+        )
+    except ApplicationError as exc:
+        return _redirect_with_error(request, project.pk, exc)
+    messages.success(request, f"Created faceset “{faceset.name}”. Extract faces into it below.")
+    return redirect("faceset-detail-page", project_id=project.pk, faceset_id=faceset.pk)
+
+
+@login_required
+def faceset_detail(request: HttpRequest, project_id: int, faceset_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id)
+    faceset = faceset_selectors.faceset_get(project=project, faceset_id=faceset_id)
+    role = project.current_role
+    pid, fid = project.pk, faceset.pk
+    # The page script reads every API address from data attributes: no URL is built in JS.
+    urls = {
+        "faceset": reverse("faceset-detail", args=[pid, fid]),
+        "faces": reverse("face-list", args=[pid, fid]),
+        "ids": reverse("face-ids", args=[pid, fid]),
+        "remove": reverse("face-remove", args=[pid, fid]),
+        "restore": reverse("face-restore", args=[pid, fid]),
+        "history": reverse("faceset-history", args=[pid, fid]),
+        "undo": reverse("faceset-undo", args=[pid, fid]),
+        "stats": reverse("faceset-stats", args=[pid, fid]),
+        "extract": reverse("faceset-extract", args=[pid, fid]),
+        "media": reverse("media-list", args=[pid]),
+        "jobs": reverse("job-list", args=[pid]),
+    }
+    context = {
+        "project": project,
+        "faceset": faceset,
+        "role": role,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "api_urls": urls,
+        "media_page_url": reverse("media-detail-page", args=[pid, 0]).replace("/0/", "/{id}/"),
+    }
+    return render(request, "web/faceset_detail.html", context)

@@ -37,5 +37,7 @@ def test_random_access_matches_iteration(all_frames, index):
 
 
 def test_images_are_one_frame():
-    frames = list(iter_frames(next(FACES.glob("*.jpg"))))
+    photo = next(FACES.glob("*.jpg"))
+    frames = list(iter_frames(photo))
     assert len(frames) == 1 and frames[0].rgb.ndim == 3
+    assert np.array_equal(read_frame(photo, 0), frames[0].rgb)

@@ -52,6 +52,8 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("member-add-page",   "POST",   "owner",    302),
     ("member-change-page", "POST",  "owner",    302),
     ("identity-add-page", "POST",   "curator",  302),
+    ("faceset-add-page",  "POST",   "curator",  302),
+    ("faceset-detail-page", "GET",  "viewer",   200),
 ]  # fmt: skip
 
 # Endpoints that hold no project data and are open to everyone by design.

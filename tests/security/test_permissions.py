@@ -13,7 +13,7 @@ from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected
 
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
-         "identity-add-page"}  # fmt: skip
+         "identity-add-page", "faceset-add-page", "faceset-detail-page"}  # fmt: skip
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -48,6 +48,12 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, job.pk]), {}
     if name == "media-file":
         return reverse(name, kwargs={"media_id": media.pk, "variant": "original"}), {}
+    if name == "faceset-add-page":
+        return reverse(name, args=[pid]), {"name": "Person A faces"}
+    if name == "faceset-detail-page":
+        from tests.factories import FacesetFactory
+
+        return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
     if name == "project-detail-page":

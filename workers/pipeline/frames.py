@@ -79,12 +79,17 @@ def read_frame(path: str | Path, frame_index: int) -> np.ndarray:
             rate = float(video.average_rate or video.guessed_rate or 0) or 25.0
             start = video.start_time or 0
             target = start + int(frame_index / rate / float(video.time_base))
-            container.seek(max(target - int(1.0 / float(video.time_base)), start), stream=video)
+            if frame_index > 0:  # stills cannot seek; frame 0 needs no seek
+                back_one_second = int(1.0 / float(video.time_base))
+                container.seek(max(target - back_one_second, start), stream=video)
             best = None
-            for frame in container.decode(video):
-                if frame.pts is None:
-                    continue
-                index = round((frame.pts - start) * float(video.time_base) * rate)
+            for count, frame in enumerate(container.decode(video)):
+                # Stills and some raw streams carry no pts: count frames instead.
+                index = (
+                    count
+                    if frame.pts is None
+                    else round((frame.pts - start) * float(video.time_base) * rate)
+                )
                 if index > frame_index:
                     break
                 best = frame

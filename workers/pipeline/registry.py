@@ -1,11 +1,11 @@
 """A small registry per plugin kind: register by decorator, create by name.
 
-    detectors = Registry("detector")
+detectors = Registry("detector")
 
-    @detectors.register("mtcnn")
-    class MtcnnDetector: ...
+@detectors.register("mtcnn")
+class MtcnnDetector: ...
 
-    detector = detectors.create("mtcnn", device="cpu", min_face_size=40)
+detector = detectors.create("mtcnn", device="cpu", min_face_size=40)
 """
 
 from __future__ import annotations

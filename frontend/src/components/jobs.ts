@@ -149,6 +149,8 @@ export class JobsPanel {
   readonly canManage: boolean;
   private readonly api: string;
   private readonly mediaId: number | null;
+  /** Only jobs of this kind (`data-kind`), e.g. "extract" on a faceset page. */
+  private readonly kind: string | null;
   private readonly rows = new Map<number, JobRow>();
   /** Status of each job at the last poll (cancel/retry answers do not count as seen). */
   private readonly polledStatus = new Map<number, JobStatus>();
@@ -166,6 +168,7 @@ export class JobsPanel {
     this.api = root.dataset.api ?? "";
     this.canManage = dataBool(root, "canManage");
     this.mediaId = dataNumber(root, "mediaId");
+    this.kind = root.dataset.kind || null;
 
     this.tbody = h("tbody");
     this.table = h(
@@ -189,7 +192,7 @@ export class JobsPanel {
       ),
       this.tbody,
     );
-    this.emptyEl = h("div", { class: "empty", hidden: true }, "No jobs yet. Uploads and pipeline runs show up here.");
+    this.emptyEl = h("div", { class: "empty", hidden: true }, this.kind ? `No ${humanize(this.kind)} jobs yet.` : "No jobs yet. Uploads and pipeline runs show up here.");
     this.errorEl = h("div", { class: "messages", hidden: true, role: "status", "aria-live": "polite" });
     this.footer = h("div", { class: "job-footer muted" });
     root.classList.add("jobs-panel");
@@ -213,7 +216,7 @@ export class JobsPanel {
     this.inFlight?.abort();
     const controller = new AbortController();
     this.inFlight = controller;
-    const url = withParams(this.api, { page_size: PAGE_SIZE, media: this.mediaId });
+    const url = withParams(this.api, { page_size: PAGE_SIZE, media: this.mediaId, kind: this.kind });
     try {
       const page = await apiList<Job>(url, controller.signal);
       this.failures = 0;

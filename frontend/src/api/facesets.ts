@@ -1,0 +1,210 @@
+// Shapes and calls of the faceset API: facesets, faces in curation order,
+// bulk remove/restore, history with undo, and the chart statistics.
+import { apiGet, apiPost, withParams } from "./client";
+import type { Job, Paginated } from "./types";
+
+export interface Faceset {
+  id: number;
+  name: string;
+  description: string;
+  identity: number | null;
+  face_count: number;
+  deleted_count: number;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Face {
+  id: number;
+  media: number | null;
+  media_name: string | null;
+  frame_index: number;
+  pts_seconds: number;
+  face_index: number;
+  track_id: number;
+  /** [x0, y0, x1, y1] in source pixels. */
+  box: [number, number, number, number];
+  crop_size: number;
+  blur: number;
+  face_size: number;
+  brightness: number;
+  hue: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  confidence: number;
+  embedder: string;
+  deleted_at: string | null;
+  crop_url: string;
+  thumb_url: string;
+  frame_url: string | null;
+  mask_urls: Record<string, string>;
+}
+
+export interface FaceDetail extends Face {
+  points5: [number, number][];
+  landmarks68: [number, number][];
+  /** 2×3 similarity transform, source → aligned crop. */
+  matrix: [number, number, number][];
+  histogram: number[];
+}
+
+export type CurationAction = "extract" | "delete" | "restore" | "move" | "undo";
+
+export interface CurationEvent {
+  id: number;
+  action: CurationAction;
+  user: string | null;
+  face_ids: number[];
+  face_count: number;
+  details: Record<string, unknown>;
+  undone_by: number | null;
+  created_at: string;
+}
+
+export interface Histogram {
+  counts: number[];
+  edges: number[];
+}
+
+export interface FacesetStats {
+  face_count: number;
+  pose: {
+    yaw_edges: number[];
+    pitch_edges: number[];
+    /** rows: pitch bins, columns: yaw bins */
+    counts: number[][];
+    empty_bins: number;
+  };
+  blur: Histogram;
+  size: Histogram;
+}
+
+export type SortKey =
+  | "identity" | "blur" | "size" | "yaw" | "pitch" | "brightness" | "hue" | "hist" | "confidence"
+  | "frame" | "created";
+
+/** Sort keys in menu order, with what each puts first. */
+export const SORT_OPTIONS: readonly { key: SortKey; label: string }[] = [
+  { key: "identity", label: "Identity (odd ones first)" },
+  { key: "blur", label: "Blur (blurriest first)" },
+  { key: "size", label: "Face size (smallest first)" },
+  { key: "yaw", label: "Yaw (left to right)" },
+  { key: "pitch", label: "Pitch (down to up)" },
+  { key: "brightness", label: "Brightness (darkest first)" },
+  { key: "hue", label: "Hue" },
+  { key: "hist", label: "Colour histogram (outliers first)" },
+  { key: "confidence", label: "Detector confidence (lowest first)" },
+  { key: "frame", label: "Frame in video" },
+  { key: "created", label: "Extraction order" },
+];
+
+export type RangeKey = "blur" | "size" | "yaw" | "pitch" | "confidence";
+
+export const RANGE_FILTERS: readonly { key: RangeKey; label: string; step: string }[] = [
+  { key: "blur", label: "Blur", step: "1" },
+  { key: "size", label: "Size px", step: "1" },
+  { key: "yaw", label: "Yaw °", step: "1" },
+  { key: "pitch", label: "Pitch °", step: "1" },
+  { key: "confidence", label: "Confidence", step: "0.01" },
+];
+
+/** What the grid shows: one ordering, optional ranges, live or deleted faces. */
+export interface FaceQuery {
+  ordering: SortKey;
+  reverse: boolean;
+  /** Face id that identity ordering measures from; null: the set's centre. */
+  reference: number | null;
+  deleted: boolean;
+  ranges: Partial<Record<RangeKey, { min: number | null; max: number | null }>>;
+}
+
+export function queryParams(query: FaceQuery): Record<string, string | number | null> {
+  const params: Record<string, string | number | null> = {
+    ordering: `${query.reverse ? "-" : ""}${query.ordering}`,
+    deleted: query.deleted ? "true" : null,
+    reference: query.ordering === "identity" ? query.reference : null,
+  };
+  for (const [key, range] of Object.entries(query.ranges)) {
+    if (!range) continue;
+    params[`min_${key}`] = range.min;
+    params[`max_${key}`] = range.max;
+  }
+  return params;
+}
+
+/** The API addresses of one faceset, read from the page's data attributes. */
+export interface FacesetUrls {
+  faceset: string;
+  faces: string;
+  ids: string;
+  remove: string;
+  restore: string;
+  history: string;
+  undo: string;
+  stats: string;
+  extract: string;
+  media: string;
+  jobs: string;
+}
+
+export class FacesetApi {
+  constructor(readonly urls: FacesetUrls) {}
+
+  faceset(): Promise<Faceset> {
+    return apiGet<Faceset>(this.urls.faceset);
+  }
+
+  facePage(query: FaceQuery, page: number, pageSize: number, signal?: AbortSignal): Promise<Paginated<Face>> {
+    const url = withParams(this.urls.faces, { ...queryParams(query), page: page + 1, page_size: pageSize });
+    return apiGet<Paginated<Face>>(url, signal);
+  }
+
+  async faceIds(query: FaceQuery, signal?: AbortSignal): Promise<number[]> {
+    const answer = await apiGet<{ ids: number[] }>(withParams(this.urls.ids, queryParams(query)), signal);
+    return answer.ids;
+  }
+
+  face(id: number, signal?: AbortSignal): Promise<FaceDetail> {
+    const base = this.urls.faces.split("?")[0] ?? "";
+    return apiGet<FaceDetail>(`${base.replace(/\/?$/, "/")}${id}/`, signal);
+  }
+
+  remove(ids: number[]): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.remove, { ids });
+  }
+
+  restore(ids: number[]): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.restore, { ids });
+  }
+
+  history(pageSize = 30): Promise<Paginated<CurationEvent>> {
+    return apiGet<Paginated<CurationEvent>>(withParams(this.urls.history, { page_size: pageSize }));
+  }
+
+  undo(eventId: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.undo, { event: eventId });
+  }
+
+  stats(): Promise<FacesetStats> {
+    return apiGet<FacesetStats>(this.urls.stats);
+  }
+
+  extract(media: number[], options: Record<string, string | number>): Promise<Job[]> {
+    return apiPost<Job[]>(this.urls.extract, { media, options });
+  }
+}
+
+/** Events the server can reverse: deletes and restores not undone yet. */
+export function isUndoable(event: CurationEvent): boolean {
+  return (event.action === "delete" || event.action === "restore") && event.undone_by === null;
+}
+
+/**
+ * The event Undo (and Ctrl+Z) reverses: the newest undoable one that is not
+ * itself an undo, so pressing it twice steps back twice instead of redoing.
+ */
+export function latestUndoable(events: readonly CurationEvent[]): CurationEvent | null {
+  return events.find((event) => isUndoable(event) && !("undoes" in event.details)) ?? null;
+}

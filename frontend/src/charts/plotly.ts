@@ -1,0 +1,137 @@
+// The one door to Plotly: plotly.min.js is shipped as a separate vendor file
+// (dist/vendor/plotly.min.js, loaded by a classic <script> before the page
+// module) and reached here through window.Plotly. One function per chart kind.
+
+interface PlotlyStatic {
+  react(root: HTMLElement, data: object[], layout: object, config: object): Promise<unknown>;
+  purge(root: HTMLElement): void;
+  Plots: { resize(root: HTMLElement): void };
+}
+
+declare global {
+  interface Window {
+    Plotly?: PlotlyStatic;
+  }
+}
+
+const FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: "#334155" };
+const CONFIG = { displayModeBar: false, responsive: true };
+
+function plotly(root: HTMLElement): PlotlyStatic | null {
+  const lib = window.Plotly;
+  if (!lib) {
+    root.textContent = "Charts need plotly.min.js, which did not load; run `npm run build` in frontend/.";
+    root.classList.add("chart-missing");
+  }
+  return lib ?? null;
+}
+
+function baseLayout(title: string, xTitle: string, yTitle: string): Record<string, unknown> {
+  return {
+    title: { text: title, font: { ...FONT, size: 14 }, x: 0, xanchor: "left", pad: { l: 4 } },
+    font: FONT,
+    margin: { l: 52, r: 12, t: 36, b: 44 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#ffffff",
+    xaxis: { title: { text: xTitle }, gridcolor: "#e2e8f0", zeroline: false },
+    yaxis: { title: { text: yTitle }, gridcolor: "#e2e8f0", zeroline: false },
+  };
+}
+
+function centres(edges: readonly number[]): number[] {
+  return edges.slice(0, -1).map((edge, i) => (edge + (edges[i + 1] ?? edge)) / 2);
+}
+
+export interface HeatmapInput {
+  title: string;
+  /** Bin edges along x and y; counts[row = y bin][column = x bin]. */
+  xEdges: readonly number[];
+  yEdges: readonly number[];
+  counts: readonly (readonly number[])[];
+  xTitle: string;
+  yTitle: string;
+  /** Hover text for empty cells, which are drawn in a warning colour. */
+  emptyLabel: string;
+}
+
+/** A count heatmap whose empty cells stand out (the pose coverage map). */
+export function heatmap(root: HTMLElement, input: HeatmapInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const x = centres(input.xEdges);
+  const y = centres(input.yEdges);
+  const filled = input.counts.map((row) => row.map((n) => (n > 0 ? n : null)));
+  const empty = input.counts.map((row) => row.map((n) => (n > 0 ? null : 1)));
+  const xLabels = x.map((_, i) => `${input.xEdges[i]}…${input.xEdges[i + 1]}°`);
+  const yLabels = y.map((_, i) => `${input.yEdges[i]}…${input.yEdges[i + 1]}°`);
+  const data = [
+    {
+      type: "heatmap",
+      x,
+      y,
+      z: empty,
+      colorscale: [[0, "#fde2e1"], [1, "#fde2e1"]],
+      showscale: false,
+      xgap: 2,
+      ygap: 2,
+      text: yLabels.map((label) => xLabels.map((xl) => `${input.emptyLabel}<br>yaw ${xl}, pitch ${label}`)),
+      hovertemplate: "%{text}<extra></extra>",
+      name: input.emptyLabel,
+    },
+    {
+      type: "heatmap",
+      x,
+      y,
+      z: filled,
+      colorscale: [[0, "#dbeafe"], [1, "#1d4ed8"]],
+      zmin: 1,
+      xgap: 2,
+      ygap: 2,
+      texttemplate: "%{z}",
+      textfont: { size: 10 },
+      colorbar: { thickness: 10, outlinewidth: 0, title: { text: "faces", side: "right" } },
+      hovertemplate: "yaw %{x}°, pitch %{y}°: %{z} faces<extra></extra>",
+      name: "faces",
+    },
+  ];
+  const layout = baseLayout(input.title, input.xTitle, input.yTitle);
+  layout.xaxis = { ...(layout.xaxis as object), tickvals: [...input.xEdges], showgrid: false };
+  layout.yaxis = { ...(layout.yaxis as object), tickvals: [...input.yEdges], showgrid: false };
+  layout.plot_bgcolor = "#f8fafc";
+  void lib.react(root, data, layout, CONFIG);
+}
+
+export interface HistogramInput {
+  title: string;
+  counts: readonly number[];
+  edges: readonly number[];
+  xTitle: string;
+  color?: string;
+}
+
+/** Bars of pre-binned counts (the server bins: no raw values cross the wire). */
+export function histogram(root: HTMLElement, input: HistogramInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const x = centres(input.edges);
+  const widths = input.edges.slice(0, -1).map((edge, i) => (input.edges[i + 1] ?? edge) - edge);
+  const data = [
+    {
+      type: "bar",
+      x,
+      y: [...input.counts],
+      width: widths,
+      marker: { color: input.color ?? "#2563eb", line: { color: "#ffffff", width: 1 } },
+      customdata: input.edges.slice(0, -1).map((edge, i) => [edge, input.edges[i + 1] ?? edge]),
+      hovertemplate: "%{customdata[0]:.1f} – %{customdata[1]:.1f}: %{y} faces<extra></extra>",
+    },
+  ];
+  const layout = baseLayout(input.title, input.xTitle, "faces");
+  layout.bargap = 0;
+  void lib.react(root, data, layout, CONFIG);
+}
+
+/** Frees a chart's memory and listeners (before its element leaves the page). */
+export function clear(root: HTMLElement): void {
+  window.Plotly?.purge(root);
+}
