@@ -40,6 +40,7 @@ EXTRACT_DEFAULTS: dict[str, object] = {
     "embedder": "dlib_resnet",
     "device": "auto",
     "segment_frames": 0,  # >0 splits a long video into jobs of this many frames
+    "embed_interval_seconds": 1.0,  # a track reuses its embedding this long; 0 = every face
 }
 
 
@@ -91,6 +92,7 @@ def extract_options_clean(options: dict) -> dict:
         "margin": (0.0, 1.0),
         "crop_size": (64, 1024),
         "segment_frames": (0, 10_000_000),
+        "embed_interval_seconds": (0.0, 3600.0),
     }
     for name, (low, high) in ranges.items():
         value = clean[name]

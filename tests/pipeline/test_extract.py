@@ -15,7 +15,8 @@ from workers.pipeline.progress import Cancelled
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    return Extractor(ExtractOptions(sampling="every_n", every_n=30, device="cpu"))
+    options = ExtractOptions(sampling="every_n", every_n=30, device="cpu", embed_interval_seconds=0)
+    return Extractor(options)
 
 
 def test_clip_gives_one_face_per_sampled_frame(extractor, tmp_path):
@@ -63,3 +64,30 @@ def test_cancel_from_progress_stops_extraction(extractor, tmp_path):
     with pytest.raises(Cancelled):
         extractor.run(PD_CLIP, tmp_path, progress=progress)
     assert calls and max(calls) < 0.5
+
+
+class CountingEmbedder:
+    """The real embedder, counting the faces it is asked to embed."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.faces = 0
+
+    def embed(self, frame_rgb: np.ndarray, landmarks68: np.ndarray) -> np.ndarray:
+        self.faces += len(landmarks68)
+        return self.inner.embed(frame_rgb, landmarks68)
+
+
+def test_a_track_reuses_its_embedding_for_the_interval(extractor, tmp_path):
+    sparse = extractor.for_segment(0, 60)
+    sparse.options = ExtractOptions(
+        sampling="all", end_frame=60, device="cpu", embed_interval_seconds=1.0
+    )
+    counting = CountingEmbedder(extractor.embedder)
+    sparse.embedder = counting
+    result = sparse.run(PD_CLIP, tmp_path)
+    assert result.summary.faces_kept == 60
+    assert counting.faces == 2  # 60 frames at 30 fps: one embedding a second
+    first, last = result.faces[0].face.embedding, result.faces[29].face.embedding
+    assert np.array_equal(first, last)
+    assert {s.face.track_id for s in result.faces} == {0}

@@ -30,14 +30,14 @@ from workers.pipeline.align import align_face
 from workers.pipeline.alignments import write_alignments
 from workers.pipeline.detect import detectors
 from workers.pipeline.device import device_label, resolve_device
-from workers.pipeline.embed import embedders
+from workers.pipeline.embed import Embedder, embedders
 from workers.pipeline.frames import Frame, FrameFilter, iter_frames
 from workers.pipeline.landmarks import landmarkers
 from workers.pipeline.masks import maskers
 from workers.pipeline.pose import head_pose
 from workers.pipeline.progress import ProgressCallback, no_progress
-from workers.pipeline.tracks import link_tracks
-from workers.pipeline.types import AlignedFace, ExtractedFace, FaceDetection, FaceMetrics
+from workers.pipeline.tracks import box_iou, link_tracks
+from workers.pipeline.types import AlignedFace, Box, ExtractedFace, FaceDetection, FaceMetrics
 from workers.pipeline.video_io import file_sha256, probe_media
 
 SAMPLING_MODES = ("every_n", "fps", "all")
@@ -63,6 +63,9 @@ class ExtractOptions:
     embedder: str = "dlib_resnet"
     device: str = "auto"
     batch_size: int = 16
+    # Reuse a track's embedding for this long (0 embeds every face): identity does
+    # not change within a track, and embedding is the slowest stage on a CPU.
+    embed_interval_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLING_MODES:
@@ -169,6 +172,7 @@ class Extractor:
             (out_dir / "masks" / name).mkdir(parents=True, exist_ok=True)
 
         stages = _Stages()
+        self._track_embeddings = _TrackEmbeddings(self.embedder, options.embed_interval_seconds)
         dropped: Counter[str] = Counter()
         saved: list[SavedFace] = []
         sampled = 0
@@ -222,7 +226,7 @@ class Extractor:
         options = self.options
         landmarks = self.landmarker.predict(frame.rgb, [hit.box for hit in hits])
         stages.lap("landmarks")
-        embeddings = self.embedder.embed(frame.rgb, landmarks)
+        embeddings = self._track_embeddings.embed(frame, [hit.box for hit in hits], landmarks)
         stages.lap("embed")
         faces = []
         for face_index, (hit, points, embedding) in enumerate(
@@ -259,6 +263,38 @@ class Extractor:
             )
             faces.append(SavedFace(record, crop_path, mask_paths))
         return faces
+
+
+class _TrackEmbeddings:
+    """Embeds a face only when its track has no embedding younger than ``interval``.
+
+    A face continues a track when its box overlaps (IoU >= 0.5) a face of the
+    previous sampled frame; it then inherits that face's embedding.
+    """
+
+    def __init__(self, embedder: Embedder, interval: float) -> None:
+        self.embedder = embedder
+        self.interval = interval
+        # (box, pts of the embedded face, embedding) of the previous sampled frame
+        self._previous: list[tuple[Box, float, np.ndarray]] = []
+
+    def embed(self, frame: Frame, boxes: list[Box], landmarks: np.ndarray) -> list[np.ndarray]:
+        inherited: list[tuple[float, np.ndarray] | None] = []
+        free = list(self._previous)
+        for box in boxes:
+            best = max(free, key=lambda prev: box_iou(box, prev[0]), default=None)
+            fresh = best is not None and frame.pts_seconds - best[1] < self.interval
+            if fresh and box_iou(box, best[0]) >= 0.5:
+                free.remove(best)
+                inherited.append((best[1], best[2]))
+            else:
+                inherited.append(None)
+        need = [i for i, match in enumerate(inherited) if match is None]
+        computed = self.embedder.embed(frame.rgb, landmarks[need]) if need else []
+        for i, vector in zip(need, computed, strict=True):
+            inherited[i] = (frame.pts_seconds, np.asarray(vector, dtype=np.float32))
+        self._previous = [(box, *match) for box, match in zip(boxes, inherited, strict=True)]
+        return [match[1] for match in inherited]
 
 
 def _batches(
