@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,7 +11,7 @@ from rest_framework.response import Response
 from deepreview.core.api import ProjectScopedViewSet
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets import selectors, services
-from deepreview.facesets.models import Face, Faceset
+from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview.facesets.serializers import (
     CurationEventSerializer,
     ExtractRequestSerializer,
@@ -194,19 +196,19 @@ class FaceViewSet(ProjectScopedViewSet):
     @extend_schema(request=FaceIdsSerializer, responses=CurationEventSerializer)
     @action(detail=False, methods=["post"])
     def remove(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
-        data = FaceIdsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        event = services.faces_delete(
-            faceset=self._faceset(), face_ids=data.validated_data["ids"], user=request.user
-        )
-        return Response(CurationEventSerializer(event).data)
+        """Soft-delete faces; the event lists those that were still there to delete."""
+        return self._bulk(request, services.faces_delete)
 
     @extend_schema(request=FaceIdsSerializer, responses=CurationEventSerializer)
     @action(detail=False, methods=["post"])
     def restore(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        """Bring soft-deleted faces back."""
+        return self._bulk(request, services.faces_restore)
+
+    def _bulk(self, request: Request, service: Callable[..., CurationEvent]) -> Response:
         data = FaceIdsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.faces_restore(
+        event = service(
             faceset=self._faceset(), face_ids=data.validated_data["ids"], user=request.user
         )
         return Response(CurationEventSerializer(event).data)
