@@ -193,6 +193,7 @@ class Extractor:
             stages.lap("detect")
             for frame, hits in zip(batch, detections, strict=True):
                 saved.extend(self._faces_of_frame(frame, hits, out_dir, stages))
+            report(batch[-1])  # detection of a batch is the long wait: show it moved
         saved = _with_tracks(saved)
         stages.lap("tracks")
         summary = ExtractionSummary(
