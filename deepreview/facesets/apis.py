@@ -13,13 +13,17 @@ from deepreview.core.errors import ApplicationError
 from deepreview.facesets import selectors, services
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview.facesets.serializers import (
+    BestSerializer,
     CurationEventSerializer,
+    DedupeSerializer,
     ExtractRequestSerializer,
     FaceDetailSerializer,
     FaceIdsSerializer,
     FaceReadSerializer,
     FacesetReadSerializer,
     FacesetWriteSerializer,
+    MergeSerializer,
+    MoveSerializer,
     UndoSerializer,
 )
 from deepreview.jobs.serializers import JobReadSerializer
@@ -40,6 +44,9 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         "destroy": Role.CURATOR,
         "extract": Role.CURATOR,
         "undo": Role.CURATOR,
+        "merge": Role.CURATOR,
+        "dedupe": Role.CURATOR,
+        "best": Role.CURATOR,
     }
 
     def scoped_queryset(self) -> QuerySet[Faceset]:
@@ -89,6 +96,56 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
         page = self.paginate_queryset(selectors.event_list(faceset=faceset))
         return self.get_paginated_response(CurationEventSerializer(page, many=True).data)
+
+    @extend_schema(request=MergeSerializer, responses=CurationEventSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Bring every live face of another faceset into this one (undoable)."""
+        data = MergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.faceset_merge(
+            faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            source=selectors.faceset_get(
+                project=self.project, faceset_id=data.validated_data["source"]
+            ),
+            user=request.user,
+        )
+        return Response(CurationEventSerializer(event).data)
+
+    @extend_schema(request=DedupeSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def dedupe(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Soft-delete near-duplicates (same person, same head angle), keeping the sharpest."""
+        data = DedupeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        dry_run = params.pop("dry_run")
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        drop = services.near_duplicate_ids(faceset=faceset, **params)
+        return self._drop(faceset, drop, dry_run, reason="near-duplicates", params=params)
+
+    @extend_schema(request=BestSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def best(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Keep N faces covering head angles evenly, sharpest per angle; soft-delete the rest."""
+        data = BestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        count = data.validated_data["count"]
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        drop = services.best_faces_drop_ids(faceset=faceset, count=count)
+        return self._drop(
+            faceset, drop, data.validated_data["dry_run"], reason="best", params={"count": count}
+        )
+
+    def _drop(
+        self, faceset: Faceset, drop: list[int], dry_run: bool, *, reason: str, params: dict
+    ) -> Response:
+        if dry_run:
+            return Response({"face_ids": drop, "count": len(drop)})
+        event = services.faces_drop(
+            faceset=faceset, face_ids=drop, user=self.request.user, reason=reason, params=params
+        )
+        return Response(CurationEventSerializer(event).data)
 
     @extend_schema(request=UndoSerializer, responses=CurationEventSerializer)
     @action(detail=True, methods=["post"])
@@ -147,6 +204,7 @@ class FaceViewSet(ProjectScopedViewSet):
         "ids": Role.VIEWER,
         "remove": Role.CURATOR,
         "restore": Role.CURATOR,
+        "move": Role.CURATOR,
     }
 
     def _ordered_ids(self, request: Request) -> list[int]:
@@ -204,6 +262,23 @@ class FaceViewSet(ProjectScopedViewSet):
     def restore(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
         """Bring soft-deleted faces back."""
         return self._bulk(request, services.faces_restore)
+
+    @extend_schema(request=MoveSerializer, responses=CurationEventSerializer)
+    @action(detail=False, methods=["post"])
+    def move(self, request: Request, project_pk: str, faceset_pk: str) -> Response:
+        """Move faces to another faceset of the project (undoable)."""
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = selectors.faceset_get(
+            project=self.project, faceset_id=data.validated_data["target"]
+        )
+        event = services.faces_move(
+            faceset=self._faceset(),
+            face_ids=data.validated_data["ids"],
+            target=target,
+            user=request.user,
+        )
+        return Response(CurationEventSerializer(event).data)
 
     def _bulk(self, request: Request, service: Callable[..., CurationEvent]) -> Response:
         data = FaceIdsSerializer(data=request.data)

@@ -92,3 +92,22 @@ class CurationEventSerializer(serializers.ModelSerializer):
 
     def get_face_count(self, event: CurationEvent) -> int:
         return len(event.face_ids)
+
+
+class MoveSerializer(FaceIdsSerializer):
+    target = serializers.IntegerField(help_text="Faceset of the same project")
+
+
+class MergeSerializer(serializers.Serializer):
+    source = serializers.IntegerField(help_text="Faceset whose faces come into this one")
+
+
+class DedupeSerializer(serializers.Serializer):
+    max_distance = serializers.FloatField(default=0.06, min_value=0.0, max_value=2.0)
+    max_angle = serializers.FloatField(default=5.0, min_value=0.0, max_value=90.0)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class BestSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1)
+    dry_run = serializers.BooleanField(default=False)

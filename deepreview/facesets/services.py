@@ -8,6 +8,7 @@ neither silently reverts the other; the event records what really changed.
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -262,7 +263,7 @@ def event_undo(*, faceset: Faceset, event_id: int, user: AbstractBaseUser) -> Cu
         )
         if event is None:
             raise ApplicationError("No such action in this faceset's history.", status=404)
-        if event.action not in INVERSE:
+        if event.action not in INVERSE and event.action != CurationAction.MOVE:
             raise ApplicationError(
                 f"A '{event.get_action_display().lower()}' action cannot be undone.",
                 code="not_undoable",
@@ -272,9 +273,151 @@ def event_undo(*, faceset: Faceset, event_id: int, user: AbstractBaseUser) -> Cu
             raise ApplicationError(
                 "That action was already undone.", code="already_undone", status=409
             )
-        inverse = INVERSE[event.action](faceset=faceset, face_ids=event.face_ids, user=user)
-        inverse.details = {"undoes": event.pk}
+        if event.action == CurationAction.MOVE:
+            inverse = _undo_move(event=event, user=user)
+        else:
+            inverse = INVERSE[event.action](faceset=faceset, face_ids=event.face_ids, user=user)
+        inverse.details = {**inverse.details, "undoes": event.pk}
         inverse.save(update_fields=["details"])
         event.undone_by = inverse
         event.save(update_fields=["undone_by"])
         return inverse
+
+
+def faces_move(
+    *,
+    faceset: Faceset,
+    face_ids: list[int],
+    target: Faceset,
+    user: AbstractBaseUser | None,
+    record_on: Faceset | None = None,
+) -> CurationEvent:
+    """Move live faces to another faceset of the same project (undo moves them back).
+
+    The event goes into the history of ``record_on`` (default: where the faces were).
+    """
+    if target.project_id != faceset.project_id:
+        raise ApplicationError(
+            "Faces can only move to a faceset of the same project.",
+            fields={"target": ["Not in this project."]},
+        )
+    if target.pk == faceset.pk:
+        raise ApplicationError(
+            "The faces are already in that faceset.", fields={"target": ["Same faceset."]}
+        )
+    with transaction.atomic():
+        targets = _alive(faceset, face_ids).filter(deleted_at__isnull=True)
+        changed = list(targets.select_for_update().values_list("pk", flat=True))
+        Face.objects.filter(pk__in=changed).update(faceset=target)
+        details = {"target": target.pk, "target_name": target.name, "from": faceset.pk,
+                   "from_name": faceset.name}  # fmt: skip
+        return CurationEvent.objects.create(
+            faceset=record_on or faceset, user=user, action=CurationAction.MOVE,
+            face_ids=changed, details=details,
+        )  # fmt: skip
+
+
+def faceset_merge(*, faceset: Faceset, source: Faceset, user: AbstractBaseUser) -> CurationEvent:
+    """Bring every live face of ``source`` into ``faceset``; the emptied source stays."""
+    live = list(
+        Face.objects.filter(faceset=source, deleted_at__isnull=True).values_list("pk", flat=True)
+    )
+    return faces_move(faceset=source, face_ids=live, target=faceset, user=user, record_on=faceset)
+
+
+def _undo_move(*, event: CurationEvent, user: AbstractBaseUser) -> CurationEvent:
+    moved_to = Faceset.objects.get(pk=event.details["target"])
+    moved_from = Faceset.objects.get(pk=event.details["from"])
+    return faces_move(
+        faceset=moved_to,
+        face_ids=event.face_ids,
+        target=moved_from,
+        user=user,
+        record_on=event.faceset,
+    )
+
+
+def near_duplicate_ids(*, faceset: Faceset, max_distance: float, max_angle: float) -> list[int]:
+    """Faces to drop so that no two live faces are the same person at the same head angle.
+
+    Same person: embedding distance below ``max_distance``; same angle: yaw and
+    pitch within ``max_angle`` degrees. The sharpest face of each group stays.
+    """
+    rows = list(
+        Face.objects.filter(faceset=faceset, deleted_at__isnull=True)
+        .order_by("-blur", "id")
+        .values_list("pk", "embedding", "yaw", "pitch")
+    )
+    if len(rows) < 2:
+        return []
+    ids = np.array([r[0] for r in rows])
+    vectors = np.stack([np.frombuffer(bytes(r[1]), dtype="<f4") for r in rows])
+    angles = np.array([(r[2], r[3]) for r in rows], dtype=np.float64)
+    kept: list[int] = []
+    dropped: list[int] = []
+    for i in range(len(rows)):  # sharpest first, so a kept face beats its duplicates
+        if kept:
+            k = np.array(kept)
+            close = np.linalg.norm(vectors[k] - vectors[i], axis=1) < max_distance
+            same_angle = np.abs(angles[k] - angles[i]).max(axis=1) <= max_angle
+            if np.any(close & same_angle):
+                dropped.append(int(ids[i]))
+                continue
+        kept.append(i)
+    return sorted(dropped)
+
+
+POSE_BIN_DEGREES = 15.0
+
+
+def best_faces_drop_ids(*, faceset: Faceset, count: int) -> list[int]:
+    """Faces to drop to keep ``count`` that cover head angles evenly (DeepFaceLab's "best").
+
+    Faces go into yaw/pitch bins of 15 degrees; each bin is ordered sharpest
+    first, alternating between source media and tracks for variety; then bins
+    give one face each in turn until ``count`` are kept.
+    """
+    rows = list(
+        Face.objects.filter(faceset=faceset, deleted_at__isnull=True)
+        .order_by("-blur", "id")
+        .values_list("pk", "yaw", "pitch", "media_id", "track_id")
+    )
+    if count >= len(rows):
+        return []
+    bins: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for row in rows:
+        key = (int(row[1] // POSE_BIN_DEGREES), int(row[2] // POSE_BIN_DEGREES))
+        bins[key].append(row)
+    queues = [_varied(members) for members in bins.values()]
+    # Fullest bins first so that ties favour the common angles' best faces.
+    queues.sort(key=len, reverse=True)
+    keep: set[int] = set()
+    while len(keep) < count:
+        for queue in queues:
+            if queue and len(keep) < count:
+                keep.add(queue.pop(0))
+    return sorted(pk for pk, *_ in rows if pk not in keep)
+
+
+def _varied(members: list[tuple]) -> list[int]:
+    """Sharpest first, but each source (media, track) in turn before repeating one."""
+    by_source: dict[tuple, list[int]] = defaultdict(list)
+    for pk, _yaw, _pitch, media_id, track_id in members:
+        by_source[(media_id, track_id)].append(pk)
+    order: list[int] = []
+    lanes = list(by_source.values())
+    while any(lanes):
+        for lane in lanes:
+            if lane:
+                order.append(lane.pop(0))
+    return order
+
+
+def faces_drop(
+    *, faceset: Faceset, face_ids: list[int], user: AbstractBaseUser, reason: str, params: dict
+) -> CurationEvent:
+    """Soft-delete faces chosen by a rule (near-duplicates, best N), recording the rule."""
+    event = faces_delete(faceset=faceset, face_ids=face_ids, user=user)
+    event.details = {"reason": reason, **params}
+    event.save(update_fields=["details"])
+    return event

@@ -146,3 +146,63 @@ def test_extract_request_validates_options(team, api_as):
         (0, 400), (400, 800), (800, 1000)
     ]  # fmt: skip
     assert {j["queue"] for j in jobs} == {"gpu"}
+
+
+def _unit(vector: np.ndarray) -> bytes:
+    return (vector / np.linalg.norm(vector)).astype("<f4").tobytes()
+
+
+def test_move_and_merge_are_undoable(team, api_as):
+    source = FacesetFactory(project=team.project)
+    target = FacesetFactory(project=team.project)
+    faces = [FaceFactory(faceset=source) for _ in range(3)]
+    client = api_as("curator")
+    move_url = reverse("face-move", args=[team.project.pk, source.pk])
+    moved = client.post(move_url, {"ids": [faces[0].pk], "target": target.pk}, format="json")
+    assert moved.status_code == 200 and moved.json()["action"] == "move"
+    assert Face.objects.get(pk=faces[0].pk).faceset_id == target.pk
+    merge_url = reverse("faceset-merge", args=[team.project.pk, target.pk])
+    merged = client.post(merge_url, {"source": source.pk}, format="json").json()
+    assert Face.objects.filter(faceset=target).count() == 3
+    undo_url = reverse("faceset-undo", args=[team.project.pk, target.pk])
+    assert client.post(undo_url, {"event": merged["id"]}, format="json").status_code == 200
+    assert Face.objects.filter(faceset=source).count() == 2
+    foreign = FacesetFactory()
+    refused = client.post(move_url, {"ids": [faces[1].pk], "target": foreign.pk}, format="json")
+    assert refused.status_code == 404  # another project's faceset does not exist for us
+
+
+def test_near_duplicates_keep_the_sharpest_of_each_pose(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    person = np.random.default_rng(3).normal(size=128)
+    same = [
+        FaceFactory(faceset=faceset, embedding=_unit(person), yaw=1.0, blur=b)
+        for b in (10.0, 50.0, 30.0)
+    ]
+    turned = FaceFactory(faceset=faceset, embedding=_unit(person), yaw=40.0, blur=5.0)
+    other = FaceFactory(faceset=faceset, yaw=1.0, blur=1.0)  # someone else, same pose
+    url = reverse("faceset-dedupe", args=[team.project.pk, faceset.pk])
+    preview = api_as("curator").post(url, {"dry_run": True}, format="json").json()
+    assert preview == {"face_ids": sorted([same[0].pk, same[2].pk]), "count": 2}
+    assert not Face.objects.filter(deleted_at__isnull=False).exists()
+    event = api_as("curator").post(url, {}, format="json").json()
+    assert event["details"]["reason"] == "near-duplicates"
+    live = set(Face.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    assert live == {same[1].pk, turned.pk, other.pk}
+
+
+def test_best_n_covers_angles_before_repeating_one(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    frontal = [FaceFactory(faceset=faceset, yaw=2.0, blur=100.0 + i) for i in range(6)]
+    left = FaceFactory(faceset=faceset, yaw=-40.0, blur=5.0)
+    right = FaceFactory(faceset=faceset, yaw=40.0, blur=7.0)
+    url = reverse("faceset-best", args=[team.project.pk, faceset.pk])
+    preview = api_as("curator").post(url, {"count": 4, "dry_run": True}, format="json").json()
+    kept = {f.pk for f in [*frontal, left, right]} - set(preview["face_ids"])
+    assert len(kept) == 4 and {left.pk, right.pk} <= kept
+    assert {frontal[5].pk, frontal[4].pk} == kept - {left.pk, right.pk}  # the sharpest frontals
+    event = api_as("curator").post(url, {"count": 4}, format="json").json()
+    assert Face.objects.filter(deleted_at__isnull=True).count() == 4
+    undo = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
+    api_as("curator").post(undo, {"event": event["id"]}, format="json")
+    assert Face.objects.filter(deleted_at__isnull=True).count() == 8

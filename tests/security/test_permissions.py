@@ -85,6 +85,15 @@ def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN
     if name == "faceset-undo":
         event = faceset_services.faces_delete(faceset=faceset, face_ids=[face.pk], user=None)
         return reverse(name, args=[pid, faceset.pk]), {"event": event.pk}
+    if name == "faceset-merge":
+        return reverse(name, args=[pid, faceset.pk]), {"source": FacesetFactory(project=project).pk}
+    if name == "faceset-dedupe":
+        return reverse(name, args=[pid, faceset.pk]), {"dry_run": True}
+    if name == "faceset-best":
+        return reverse(name, args=[pid, faceset.pk]), {"count": 1, "dry_run": True}
+    if name == "face-move":
+        target = FacesetFactory(project=project).pk
+        return reverse(name, args=[pid, faceset.pk]), {"ids": [face.pk], "target": target}
     if name.startswith("faceset"):
         return reverse(name, args=[pid, faceset.pk]), {}
     if name == "face-file":
