@@ -186,6 +186,11 @@ def faceset_detail(request: HttpRequest, project_id: int, faceset_id: int) -> Ht
         "extract": reverse("faceset-extract", args=[pid, fid]),
         "media": reverse("media-list", args=[pid]),
         "jobs": reverse("job-list", args=[pid]),
+        "facesets": reverse("faceset-list", args=[pid]),
+        "move": reverse("face-move", args=[pid, fid]),
+        "merge": reverse("faceset-merge", args=[pid, fid]),
+        "dedupe": reverse("faceset-dedupe", args=[pid, fid]),
+        "best": reverse("faceset-best", args=[pid, fid]),
     }
     context = {
         "project": project,

@@ -107,4 +107,38 @@ def test_grid_stays_virtual_with_twenty_thousand_faces(page, live_server, artifa
     assert page.locator("#face-grid .face-cell").count() < 400
     assert len(face_pages) <= 6, face_pages
     assert not page.locator("#delete-selected").count()  # viewers get no curation buttons
+    assert not page.locator("#best-open, #move-open, #merge-open, #dedupe-open").count()
     page.screenshot(path=str(artifacts / "faceset-20k.png"))
+
+
+def test_best_n_preview_apply_and_undo(page, live_server, artifacts):
+    membership = MembershipFactory(role="curator", project__name="Swap study")
+    project = membership.project
+    faceset = FacesetFactory(project=project, name="Person A — portraits")
+    FacesetFactory(project=project, name="Person B")
+    make_faces(faceset)
+
+    sign_in(page, live_server, membership.user.username)
+    page.goto(f"{live_server.url}/projects/{project.pk}/facesets/{faceset.pk}/")
+    _wait_count(page, 60)
+
+    page.click("#best-open")
+    page.fill("#best-count", "20")
+    page.click("#best-preview")
+    page.wait_for_selector("#best-result[data-count='40']")
+    page.wait_for_selector("#face-counts[data-selected='40']")
+    assert Face.objects.filter(faceset=faceset, deleted_at__isnull=True).count() == 60
+
+    page.click("#move-open")  # the other panels open in place; the move target lists Person B
+    page.wait_for_selector("#move-target option:has-text('Person B')", state="attached")
+    page.click("#best-open")
+    page.screenshot(path=str(artifacts / "faceset-actions.png"), full_page=True)
+
+    page.click("#best-apply")
+    _wait_count(page, 20)
+    assert Face.objects.filter(faceset=faceset, deleted_at__isnull=True).count() == 20
+    page.wait_for_selector("#faceset-history [data-action='delete']:has-text('best 20')")
+
+    page.click("#undo-last")
+    _wait_count(page, 60)
+    assert Face.objects.filter(faceset=faceset, deleted_at__isnull=True).count() == 60

@@ -1,6 +1,6 @@
 // Shapes and calls of the faceset API: facesets, faces in curation order,
 // bulk remove/restore, history with undo, and the chart statistics.
-import { apiGet, apiPost, withParams } from "./client";
+import { apiGet, apiPost, sameOriginPath, withParams } from "./client";
 import type { Job, Paginated } from "./types";
 
 export interface Faceset {
@@ -147,6 +147,17 @@ export interface FacesetUrls {
   extract: string;
   media: string;
   jobs: string;
+  facesets: string;
+  move: string;
+  merge: string;
+  dedupe: string;
+  best: string;
+}
+
+/** What a dry run of dedupe / best N would soft-delete. */
+export interface DropPreview {
+  face_ids: number[];
+  count: number;
 }
 
 export class FacesetApi {
@@ -191,14 +202,51 @@ export class FacesetApi {
     return apiGet<FacesetStats>(this.urls.stats);
   }
 
+  /** Every faceset of the project (all pages). */
+  async facesets(): Promise<Faceset[]> {
+    const all: Faceset[] = [];
+    let url: string | null = withParams(this.urls.facesets, { page_size: 200 });
+    while (url) {
+      const page: Paginated<Faceset> | Faceset[] = await apiGet<Paginated<Faceset> | Faceset[]>(url);
+      if (Array.isArray(page)) return page;
+      all.push(...page.results);
+      url = page.next ? sameOriginPath(page.next) : null;
+    }
+    return all;
+  }
+
+  move(ids: number[], target: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.move, { ids, target });
+  }
+
+  merge(source: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.merge, { source });
+  }
+
+  dedupePreview(maxDistance: number, maxAngle: number): Promise<DropPreview> {
+    return apiPost<DropPreview>(this.urls.dedupe, { max_distance: maxDistance, max_angle: maxAngle, dry_run: true });
+  }
+
+  dedupe(maxDistance: number, maxAngle: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.dedupe, { max_distance: maxDistance, max_angle: maxAngle, dry_run: false });
+  }
+
+  bestPreview(count: number): Promise<DropPreview> {
+    return apiPost<DropPreview>(this.urls.best, { count, dry_run: true });
+  }
+
+  best(count: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.best, { count, dry_run: false });
+  }
+
   extract(media: number[], options: Record<string, string | number>): Promise<Job[]> {
     return apiPost<Job[]>(this.urls.extract, { media, options });
   }
 }
 
-/** Events the server can reverse: deletes and restores not undone yet. */
+/** Events the server can reverse: deletes, restores and moves not undone yet. */
 export function isUndoable(event: CurationEvent): boolean {
-  return (event.action === "delete" || event.action === "restore") && event.undone_by === null;
+  return (event.action === "delete" || event.action === "restore" || event.action === "move") && event.undone_by === null;
 }
 
 /**

@@ -24,6 +24,8 @@ export class CurationHistory {
     private readonly canCurate: boolean,
     /** Runs the undo (the page shows errors and refreshes everything). */
     private readonly onUndo: (event: CurationEvent) => void,
+    /** This faceset: a move into it reads "from …", out of it "to …". */
+    private readonly facesetId: number | null = null,
   ) {
     this.list = h("ol", { class: "history-list" });
     this.status = h("p", { class: "muted", role: "status" });
@@ -46,12 +48,27 @@ export class CurationHistory {
     return this.events;
   }
 
+  /** " to Person B", " from Person C", " (best 20)", " (near-duplicates)". */
+  private suffix(event: CurationEvent): string {
+    const d = event.details;
+    const name = (key: "target" | "from"): string => {
+      const label = d[`${key}_name`];
+      return typeof label === "string" && label ? label : `faceset #${String(d[key] ?? "?")}`;
+    };
+    if (event.action === "move") {
+      return d.target === this.facesetId ? ` from ${name("from")}` : ` to ${name("target")}`;
+    }
+    if (d.reason === "best") return ` (best ${String(d.count ?? "N")})`;
+    if (d.reason === "near-duplicates") return " (near-duplicates)";
+    return "";
+  }
+
   private render(count: number): void {
     setText(this.status, this.events.length ? (count > this.events.length ? `Latest ${this.events.length} of ${count} actions.` : "") : "Nothing has been done to this faceset yet.");
     this.list.replaceChildren(
       ...this.events.map((event) => {
         const undoes = typeof event.details.undoes === "number" ? event.details.undoes : null;
-        const what = `${VERBS[event.action]} ${event.face_count.toLocaleString()} face${event.face_count === 1 ? "" : "s"}`;
+        const what = `${VERBS[event.action]} ${event.face_count.toLocaleString()} face${event.face_count === 1 ? "" : "s"}${this.suffix(event)}`;
         const button =
           this.canCurate && isUndoable(event)
             ? h("button", { type: "button", class: "btn btn-small", "data-undo-event": event.id }, "Undo")

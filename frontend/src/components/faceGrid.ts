@@ -118,6 +118,36 @@ export class FaceGrid {
     this.toolbar.showMessage(message, "error");
   }
 
+  showInfo(message: string | null): void {
+    this.toolbar.showMessage(message);
+  }
+
+  get actionSlot(): HTMLElement {
+    return this.toolbar.actionSlot;
+  }
+
+  get panelSlot(): HTMLElement {
+    return this.toolbar.panelSlot;
+  }
+
+  selectedIds(): number[] {
+    return this.selection.values();
+  }
+
+  /** Select exactly these faces (a preview of what an action would remove). */
+  select(ids: readonly number[]): void {
+    this.selection.clear();
+    this.selection.all(ids);
+    this.repaint();
+  }
+
+  /** After an action run elsewhere changed the faces: message, re-read, refresh everything. */
+  applied(message: string): void {
+    this.selection.clear();
+    this.toolbar.showMessage(message);
+    this.afterChange();
+  }
+
   private setQuery(query: FaceQuery): void {
     this.list.reset(query);
     this.selection.clear();
@@ -276,7 +306,7 @@ export class FaceGrid {
       if (inverse === null) {
         this.toolbar.showMessage("Nothing to undo.");
       } else {
-        const verb = inverse.action === "restore" ? "restored" : "deleted again";
+        const verb = inverse.action === "restore" ? "restored" : inverse.action === "move" ? "moved back" : "deleted again";
         this.toolbar.showMessage(`Undone: ${inverse.face_count.toLocaleString()} face${inverse.face_count === 1 ? "" : "s"} ${verb}.`);
         this.selection.clear();
         this.afterChange();

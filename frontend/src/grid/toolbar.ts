@@ -20,6 +20,10 @@ export interface ToolbarEvents {
 export class GridToolbar {
   readonly el: HTMLDivElement;
   readonly openOnClick: HTMLInputElement;
+  /** Where the page adds more curation actions (move, merge, dedupe, best N); curators only. */
+  readonly actionSlot: HTMLSpanElement;
+  /** Where those actions open their parameter panels, under the action row. */
+  readonly panelSlot: HTMLDivElement;
   private readonly sort: HTMLSelectElement;
   private readonly reverse: HTMLInputElement;
   private readonly deleted: HTMLInputElement;
@@ -65,6 +69,8 @@ export class GridToolbar {
     });
     this.referenceBox = h("span", { class: "toolbar-group reference" }, "Compare with ", this.referenceText, useSelected, clearReference);
     this.counts = h("span", { class: "face-counts", id: "face-counts", role: "status", "aria-live": "polite" });
+    this.actionSlot = h("span", { class: "toolbar-group curation-actions" });
+    this.panelSlot = h("div", { class: "curation-panels" });
     this.message = h("div", { class: "toolbar-message messages", role: "status", "aria-live": "polite", hidden: true });
 
     const button = (id: string, label: string, handler: () => void, extra: Record<string, string> = {}): HTMLButtonElement => {
@@ -117,8 +123,10 @@ export class GridToolbar {
         canCurate ? this.deleteButton : null,
         canCurate ? this.restoreButton : null,
         canCurate ? this.undoButton : null,
+        canCurate ? this.actionSlot : null,
         h("span", { class: "muted toolbar-hint" }, "click · ctrl-click · shift-click range · arrows · Enter opens · Esc clears"),
       ),
+      canCurate ? this.panelSlot : null,
       this.message,
     );
     this.syncChrome();

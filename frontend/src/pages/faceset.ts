@@ -2,6 +2,7 @@
 // curation actions, the face detail panel, pose/quality charts and history.
 import { FacesetApi, type CurationEvent, type FacesetUrls, latestUndoable, type SortKey } from "../api/facesets";
 import { ApiError } from "../api/client";
+import { CurationActions } from "../components/curationActions";
 import { CurationHistory } from "../components/curationHistory";
 import { dataBool, onReady, setText } from "../components/dom";
 import { ExtractForm } from "../components/extractForm";
@@ -30,6 +31,11 @@ function readUrls(root: HTMLElement): FacesetUrls {
     extract: need("extract"),
     media: need("media"),
     jobs: need("jobs"),
+    facesets: need("facesets"),
+    move: need("move"),
+    merge: need("merge"),
+    dedupe: need("dedupe"),
+    best: need("best"),
   };
 }
 
@@ -48,7 +54,13 @@ onReady(() => {
   const counts = document.getElementById("faceset-counts");
 
   let grid: FaceGrid | null = null;
-  const history = new CurationHistory(document.getElementById("faceset-history")!, api, canCurate, (event) => void undoEvent(event));
+  const history = new CurationHistory(
+    document.getElementById("faceset-history")!,
+    api,
+    canCurate,
+    (event) => void undoEvent(event),
+    Number(page.dataset.facesetId),
+  );
 
   const refreshHeader = async (): Promise<void> => {
     try {
@@ -102,6 +114,10 @@ onReady(() => {
       },
     });
     grid.start();
+    if (canCurate) {
+      const facesetId = Number(page.dataset.facesetId);
+      new CurationActions(grid.actionSlot, grid.panelSlot, api, facesetId, grid);
+    }
   }
 
   const extractRoot = document.getElementById("extract-form-root");
