@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from deepreview.facesets.apis import FacesetViewSet, FaceViewSet
 from deepreview.facesets.files import face_file
 from deepreview.jobs.apis import JobViewSet
+from deepreview.jobs.files import job_artifact
 from deepreview.media.apis import MediaViewSet
 from deepreview.media.files import media_file
 from deepreview.projects.apis import IdentityViewSet, MembershipViewSet, ProjectViewSet
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("files/media/<int:media_id>/<str:variant>", media_file, name="media-file"),
     path("files/faces/<int:face_id>/<str:variant>", face_file, name="face-file"),
+    path("files/jobs/<int:job_id>/artifact", job_artifact, name="job-artifact"),
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]

@@ -65,16 +65,21 @@ def serve_stored_file(
     """Answer with the file behind ``field``; the caller has checked access."""
     if not field or not field.name:
         raise Http404("No such file.")
+    return serve_storage_name(request, field.storage, field.name, download_name=download_name)
+
+
+def serve_storage_name(
+    request: HttpRequest, storage: Storage, name: str, *, download_name: str | None = None
+) -> HttpResponse:
+    """Answer with the stored file ``name`` (Range-aware locally, presigned on S3)."""
     if settings.STORAGE_BACKEND == "s3":
-        return HttpResponseRedirect(_signing_storage().url(field.name))
+        return HttpResponseRedirect(_signing_storage().url(name))
     try:
-        size = field.storage.size(field.name)
-        handle = field.storage.open(field.name, "rb")
+        size = storage.size(name)
+        handle = storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("No such file.") from None
-    content_type = (
-        mimetypes.guess_type(download_name or field.name)[0] or "application/octet-stream"
-    )
+    content_type = mimetypes.guess_type(download_name or name)[0] or "application/octet-stream"
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match and (match.group(1) or match.group(2)):
         first, last = match.groups()

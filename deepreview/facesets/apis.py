@@ -47,6 +47,7 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         "merge": Role.CURATOR,
         "dedupe": Role.CURATOR,
         "best": Role.CURATOR,
+        "export": Role.CURATOR,
     }
 
     def scoped_queryset(self) -> QuerySet[Faceset]:
@@ -146,6 +147,19 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
             faceset=faceset, face_ids=drop, user=self.request.user, reason=reason, params=params
         )
         return Response(CurationEventSerializer(event).data)
+
+    @extend_schema(request=None, responses={201: JobReadSerializer})
+    @action(detail=True, methods=["post"])
+    def export(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Queue a training-set zip (aligned faces, masks, alignments files) of the live faces.
+
+        When the job succeeds, /files/jobs/<job id>/artifact downloads it.
+        """
+        job = services.faceset_export_request(
+            faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            requested_by=request.user,
+        )
+        return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UndoSerializer, responses=CurationEventSerializer)
     @action(detail=True, methods=["post"])

@@ -421,3 +421,22 @@ def faces_drop(
     event.details = {"reason": reason, **params}
     event.save(update_fields=["details"])
     return event
+
+
+EXPORT_JOB = "faceset_export"
+
+
+def faceset_export_request(*, faceset: Faceset, requested_by: AbstractBaseUser) -> Job:
+    """Queue the training-set zip of the faceset's live faces."""
+    if not Face.objects.filter(faceset=faceset, deleted_at__isnull=True).exists():
+        raise ApplicationError(
+            "The faceset has no faces to export; extract or restore some first.",
+            code="empty_faceset",
+        )
+    return job_services.job_create(
+        project_id=faceset.project_id,
+        kind=EXPORT_JOB,
+        queue="io",
+        params={"faceset_id": faceset.pk},
+        created_by=requested_by,
+    )

@@ -46,6 +46,13 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     if name == "job-retry":
         job = JobFactory(project=project, status=Job._meta.get_field("status").choices[3][0])
         return reverse(name, args=[pid, job.pk]), {}
+    if name == "job-artifact":
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        stored = default_storage.save(f"projects/{pid}/exports/x.zip", ContentFile(b"PK zip"))
+        job = JobFactory(project=project, status="succeeded", result={"artifact": stored})
+        return reverse(name, kwargs={"job_id": job.pk}), {}
     if name == "media-file":
         return reverse(name, kwargs={"media_id": media.pk, "variant": "original"}), {}
     if name == "faceset-add-page":
@@ -131,6 +138,7 @@ def test_permission_matrix(team, caller, name, method, min_role, ok):
     else:
         client = client_for(user)
     response = _call(client, method, url, body, name=name)
+    response.close()  # file responses hold their file open until closed
     expected = expected_status(min_role, ok, caller, page=page)
     assert response.status_code == expected, (
         f"{caller} {method} {url}: {response.status_code}, expected {expected}: "
