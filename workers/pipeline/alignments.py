@@ -35,7 +35,6 @@ appear with an empty ``faces`` list. Paths are POSIX, relative, without "..".
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
 import os
@@ -122,15 +121,6 @@ class AlignmentsFile:
     @property
     def faces(self) -> list[FaceRecord]:
         return [face for frame in self.frames for face in frame.faces]
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def record_from_face(

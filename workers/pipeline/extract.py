@@ -159,8 +159,15 @@ class Extractor:
         return segment
 
     def run(
-        self, path: str | Path, out_dir: str | Path, *, progress: ProgressCallback = no_progress
+        self,
+        path: str | Path,
+        out_dir: str | Path,
+        *,
+        progress: ProgressCallback = no_progress,
+        sha256: str | None = None,
     ) -> ExtractionResult:
+        """Extract ``path`` into ``out_dir``. ``sha256``: the file's digest when the caller
+        already knows it (a stored upload), so a long video is not read once more to hash it."""
         path, out_dir = Path(path), Path(out_dir)
         options = self.options
         started = time.perf_counter()
@@ -208,7 +215,7 @@ class Extractor:
         )
         source = {
             "name": path.name,
-            "sha256": file_sha256(path),
+            "sha256": sha256 or file_sha256(path),
             "frame_count": probe.frame_count,
             "fps": probe.fps,
             "width": probe.width,
@@ -354,6 +361,8 @@ def extract_media(
     *,
     options: ExtractOptions | None = None,
     progress: ProgressCallback = no_progress,
+    sha256: str | None = None,
 ) -> ExtractionResult:
     """Extract every face of one video or image into ``out_dir`` (see the module doc)."""
-    return Extractor(options or ExtractOptions()).run(path, out_dir, progress=progress)
+    extractor = Extractor(options or ExtractOptions())
+    return extractor.run(path, out_dir, progress=progress, sha256=sha256)

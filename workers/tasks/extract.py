@@ -40,7 +40,11 @@ def extract_job(job: Job, progress: ProgressCallback) -> dict:
         out_dir = Path(tmp)
         try:
             result = extract_media(
-                source, out_dir, options=options, progress=scaled(progress, 0, 0.9)
+                source,
+                out_dir,
+                options=options,
+                progress=scaled(progress, 0.0, 0.9),
+                sha256=item.sha256,  # known from the upload: no second read to hash it
             )
         except MediaRejected as exc:
             raise ApplicationError(exc.message) from None
