@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 
 from deepreview.core.api import ProjectScopedViewSet
 from deepreview.core.errors import ApplicationError
-from deepreview.facesets import selectors, services
+from deepreview.facesets import people, selectors, services
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview.facesets.serializers import (
     BestSerializer,
@@ -22,8 +23,10 @@ from deepreview.facesets.serializers import (
     FaceReadSerializer,
     FacesetReadSerializer,
     FacesetWriteSerializer,
+    KeepPersonSerializer,
     MergeSerializer,
     MoveSerializer,
+    SplitSerializer,
     UndoSerializer,
 )
 from deepreview.jobs.serializers import JobReadSerializer
@@ -47,6 +50,8 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         "merge": Role.CURATOR,
         "dedupe": Role.CURATOR,
         "best": Role.CURATOR,
+        "split": Role.CURATOR,
+        "keep_person": Role.CURATOR,
         "export": Role.CURATOR,
     }
 
@@ -138,6 +143,42 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
             faceset, drop, data.validated_data["dry_run"], reason="best", params={"count": count}
         )
 
+    @extend_schema(request=SplitSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def split(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Split by track or identity cluster: the largest part stays, each other part
+        becomes a new faceset. A dry run lists the parts; undo brings them back."""
+        data = SplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        if params.pop("dry_run"):
+            parts = people.faceset_split_plan(faceset=faceset, **params)
+            return Response({"parts": [_part_json(part) for part in parts]})
+        event = people.faceset_split(faceset=faceset, user=request.user, **params)
+        return Response(CurationEventSerializer(event).data)
+
+    @extend_schema(request=KeepPersonSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"], url_path="keep-person")
+    def keep_person(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Keep the clicked face's track (and that person's other tracks); soft-delete the
+        rest. A dry run returns the faces it would remove."""
+        data = KeepPersonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        params = dict(data.validated_data)
+        dry_run = params.pop("dry_run")
+        faceset = selectors.faceset_get(project=self.project, faceset_id=pk)
+        plan = people.keep_person_plan(faceset=faceset, face_id=params.pop("face"), **params)
+        if dry_run:
+            return Response(
+                {"face_ids": plan.drop_ids, "count": len(plan.drop_ids),
+                 "kept_count": len(plan.kept_ids), "track_count": plan.track_count}
+            )  # fmt: skip
+        return self._drop(
+            faceset, plan.drop_ids, False, reason="keep person",
+            params={"face": data.validated_data["face"], "kept": len(plan.kept_ids)},
+        )  # fmt: skip
+
     def _drop(
         self, faceset: Faceset, drop: list[int], dry_run: bool, *, reason: str, params: dict
     ) -> Response:
@@ -172,6 +213,15 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
             user=request.user,
         )
         return Response(CurationEventSerializer(event).data)
+
+
+def _part_json(part: people.SplitPart) -> dict:
+    samples = [
+        {"id": pk, "thumb_url": reverse("face-file", kwargs={"face_id": pk, "variant": "thumb"})}
+        for pk in part.sample_ids
+    ]
+    return {"label": part.label, "count": len(part.face_ids), "face_ids": part.face_ids,
+            "samples": samples}  # fmt: skip
 
 
 def _range(request: Request, key: str) -> tuple[float | None, float | None]:

@@ -84,6 +84,7 @@ class CurationAction(models.TextChoices):
     DELETE = "delete", "Deleted"
     RESTORE = "restore", "Restored"
     MOVE = "move", "Moved"
+    SPLIT = "split", "Split"
     UNDO = "undo", "Undid"
 
 

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deepreview.facesets.models import CurationEvent, Face, Faceset
+from workers.pipeline.cluster import DEFAULT_IDENTITY_THRESHOLD
 
 
 def face_file_url(face: Face, variant: str) -> str:
@@ -105,6 +106,25 @@ class MergeSerializer(serializers.Serializer):
 class DedupeSerializer(serializers.Serializer):
     max_distance = serializers.FloatField(default=0.06, min_value=0.0, max_value=2.0)
     max_angle = serializers.FloatField(default=5.0, min_value=0.0, max_value=90.0)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class SplitSerializer(serializers.Serializer):
+    by = serializers.ChoiceField(choices=["track", "identity"])
+    threshold = serializers.FloatField(
+        default=DEFAULT_IDENTITY_THRESHOLD, min_value=0.01, max_value=2.0,
+        help_text="identity: largest distance between a person's and a track's mean embedding",
+    )  # fmt: skip
+    dry_run = serializers.BooleanField(default=False)
+
+
+class KeepPersonSerializer(serializers.Serializer):
+    face = serializers.IntegerField(help_text="a face of the person to keep")
+    include_identity = serializers.BooleanField(
+        default=True, help_text="also keep other tracks of the same person"
+    )
+    threshold = serializers.FloatField(default=DEFAULT_IDENTITY_THRESHOLD, min_value=0.01,
+                                       max_value=2.0)  # fmt: skip
     dry_run = serializers.BooleanField(default=False)
 
 

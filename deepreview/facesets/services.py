@@ -23,6 +23,7 @@ from PIL import Image
 
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
+from deepreview.facesets.people import split_undo
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
@@ -263,7 +264,7 @@ def event_undo(*, faceset: Faceset, event_id: int, user: AbstractBaseUser) -> Cu
         )
         if event is None:
             raise ApplicationError("No such action in this faceset's history.", status=404)
-        if event.action not in INVERSE and event.action != CurationAction.MOVE:
+        if event.action not in (*INVERSE, CurationAction.MOVE, CurationAction.SPLIT):
             raise ApplicationError(
                 f"A '{event.get_action_display().lower()}' action cannot be undone.",
                 code="not_undoable",
@@ -275,6 +276,8 @@ def event_undo(*, faceset: Faceset, event_id: int, user: AbstractBaseUser) -> Cu
             )
         if event.action == CurationAction.MOVE:
             inverse = _undo_move(event=event, user=user)
+        elif event.action == CurationAction.SPLIT:
+            inverse = split_undo(event=event, user=user)
         else:
             inverse = INVERSE[event.action](faceset=faceset, face_ids=event.face_ids, user=user)
         inverse.details = {**inverse.details, "undoes": event.pk}

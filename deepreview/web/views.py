@@ -191,6 +191,8 @@ def faceset_detail(request: HttpRequest, project_id: int, faceset_id: int) -> Ht
         "merge": reverse("faceset-merge", args=[pid, fid]),
         "dedupe": reverse("faceset-dedupe", args=[pid, fid]),
         "best": reverse("faceset-best", args=[pid, fid]),
+        "split": reverse("faceset-split", args=[pid, fid]),
+        "keep_person": reverse("faceset-keep-person", args=[pid, fid]),
     }
     context = {
         "project": project,

@@ -142,3 +142,40 @@ def test_best_n_preview_apply_and_undo(page, live_server, artifacts):
     page.click("#undo-last")
     _wait_count(page, 60)
     assert Face.objects.filter(faceset=faceset, deleted_at__isnull=True).count() == 60
+
+
+def test_split_by_track_and_keep_one_person(page, live_server, artifacts):
+    membership = MembershipFactory(role="curator", project__name="Swap study")
+    project = membership.project
+    faceset = FacesetFactory(project=project, name="Interview")
+    faces = make_faces(faceset)  # five people, one track each, twelve faces per track
+
+    sign_in(page, live_server, membership.user.username)
+    page.goto(f"{live_server.url}/projects/{project.pk}/facesets/{faceset.pk}/")
+    _wait_count(page, 60)
+
+    page.click("#split-open")
+    page.click("#split-preview")
+    page.wait_for_selector("#split-parts[data-parts='5'] .split-part img")
+    page.wait_for_timeout(300)  # sample thumbnails
+    page.screenshot(path=str(artifacts / "faceset-split-preview.png"), full_page=True)
+    page.click("#split-apply")
+    _wait_count(page, 12)
+    assert project.facesets.count() == 5
+    page.wait_for_selector("#faceset-history [data-action='split']")
+    page.click("#undo-last")
+    _wait_count(page, 60)
+    assert project.facesets.count() == 1
+
+    # Keep the person of one face: their whole track stays, the four others go.
+    person = faces[30]
+    page.select_option("#sort-select", "created")
+    page.dblclick(f"#face-grid .face-cell[data-face-id='{person.pk}']")
+    page.click(f"#face-detail[data-face-id='{person.pk}'] #keep-person")
+    page.wait_for_selector("#keep-result[data-count='48']")
+    page.wait_for_selector("#face-counts[data-selected='48']")
+    page.screenshot(path=str(artifacts / "faceset-keep-person.png"), full_page=True)
+    page.click("#keep-apply")
+    _wait_count(page, 12)
+    live = Face.objects.filter(faceset=faceset, deleted_at__isnull=True)
+    assert set(live.values_list("track_id", flat=True)) == {person.track_id}

@@ -206,3 +206,100 @@ def test_best_n_covers_angles_before_repeating_one(team, api_as):
     undo = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
     api_as("curator").post(undo, {"event": event["id"]}, format="json")
     assert Face.objects.filter(deleted_at__isnull=True).count() == 8
+
+
+def _person(seed: int, count: int) -> list[bytes]:
+    """``count`` unit embeddings of one made-up person (a base vector plus small noise)."""
+    base = np.random.default_rng(seed).normal(size=128)
+    base = base / np.linalg.norm(base)
+    noise = np.random.default_rng(seed + 1000).normal(scale=0.01, size=(count, 128))
+    return [_unit(base + n) for n in noise]
+
+
+def _two_people_in_three_tracks(faceset):  # noqa: ANN001
+    """Track 0 and track 2 are person A (in two clips), track 1 is person B."""
+    from tests.factories import MediaItemFactory
+
+    clip_1 = MediaItemFactory(project=faceset.project, name="interview.mp4")
+    clip_2 = MediaItemFactory(project=faceset.project, name="speech.mp4")
+    a, b = _person(1, 9), _person(2, 3)
+    track_a = [FaceFactory(faceset=faceset, media=clip_1, track_id=0, embedding=e) for e in a[:5]]
+    track_b = [FaceFactory(faceset=faceset, media=clip_1, track_id=1, embedding=e) for e in b]
+    track_a2 = [FaceFactory(faceset=faceset, media=clip_2, track_id=0, embedding=e) for e in a[5:]]
+    return track_a, track_b, track_a2
+
+
+def test_split_by_track_previews_then_makes_undoable_facesets(team, api_as):
+    faceset = FacesetFactory(project=team.project, name="Interview")
+    track_a, track_b, track_a2 = _two_people_in_three_tracks(faceset)
+    url = reverse("faceset-split", args=[team.project.pk, faceset.pk])
+    client = api_as("curator")
+    plan = client.post(url, {"by": "track", "dry_run": True}, format="json").json()
+    assert [part["count"] for part in plan["parts"]] == [5, 4, 3]
+    assert plan["parts"][0]["label"] == "track 0 (interview.mp4)"
+    assert plan["parts"][2]["face_ids"] == sorted(f.pk for f in track_b)
+    assert Face.objects.filter(faceset=faceset).count() == 12  # a dry run changes nothing
+
+    event = client.post(url, {"by": "track"}, format="json").json()
+    assert event["action"] == "split" and len(event["details"]["parts"]) == 2
+    assert set(Face.objects.filter(faceset=faceset).values_list("pk", flat=True)) == {
+        f.pk for f in track_a
+    }
+    names = sorted(p["name"] for p in event["details"]["parts"])
+    assert names == ["Interview · track 0 (speech.mp4)", "Interview · track 1 (interview.mp4)"]
+
+    undo = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
+    undone = client.post(undo, {"event": event["id"]}, format="json")
+    assert undone.status_code == 200 and undone.json()["face_count"] == 7
+    assert Face.objects.filter(faceset=faceset).count() == 12
+    assert not faceset.project.facesets.filter(name__startswith="Interview ·").exists()
+    again = client.post(undo, {"event": event["id"]}, format="json")
+    assert again.status_code == 409
+
+
+def test_split_by_identity_joins_one_persons_tracks(team, api_as):
+    faceset = FacesetFactory(project=team.project, name="Crowd")
+    track_a, track_b, track_a2 = _two_people_in_three_tracks(faceset)
+    url = reverse("faceset-split", args=[team.project.pk, faceset.pk])
+    plan = api_as("curator").post(url, {"by": "identity", "dry_run": True}, format="json")
+    parts = plan.json()["parts"]
+    assert [(p["label"], p["count"]) for p in parts] == [("person 1", 9), ("person 2", 3)]
+    assert set(parts[0]["face_ids"]) == {f.pk for f in [*track_a, *track_a2]}
+    assert len(parts[0]["samples"]) == 8  # the sharpest few, for the preview
+    assert parts[0]["samples"][0]["thumb_url"].endswith("/thumb")
+
+
+def test_split_refuses_what_it_cannot_split(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    url = reverse("faceset-split", args=[team.project.pk, faceset.pk])
+    client = api_as("curator")
+    empty = client.post(url, {"by": "track"}, format="json")
+    assert empty.status_code == 400 and "no faces" in empty.json()["error"]["message"]
+    FaceFactory(faceset=faceset, track_id=3)
+    one = client.post(url, {"by": "track"}, format="json")
+    assert one.status_code == 400 and "Nothing to split" in one.json()["error"]["message"]
+    wrong = client.post(url, {"by": "colour"}, format="json")
+    assert wrong.status_code == 400 and "by" in wrong.json()["error"]["fields"]
+
+
+def test_keep_person_keeps_the_track_and_the_same_person_elsewhere(team, api_as):
+    faceset = FacesetFactory(project=team.project)
+    track_a, track_b, track_a2 = _two_people_in_three_tracks(faceset)
+    url = reverse("faceset-keep-person", args=[team.project.pk, faceset.pk])
+    client = api_as("curator")
+    only_track = client.post(
+        url, {"face": track_a[2].pk, "include_identity": False, "dry_run": True}, format="json"
+    ).json()
+    assert only_track["kept_count"] == 5 and only_track["track_count"] == 1
+    assert set(only_track["face_ids"]) == {f.pk for f in [*track_b, *track_a2]}
+
+    event = client.post(url, {"face": track_a[2].pk}, format="json").json()
+    assert event["details"]["reason"] == "keep person" and event["face_count"] == 3
+    live = set(Face.objects.filter(deleted_at__isnull=True).values_list("pk", flat=True))
+    assert live == {f.pk for f in [*track_a, *track_a2]}
+
+    gone = client.post(url, {"face": track_b[0].pk, "dry_run": True}, format="json")
+    assert gone.status_code == 400  # a deleted face cannot be "the person to keep"
+    undo = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
+    client.post(undo, {"event": event["id"]}, format="json")
+    assert Face.objects.filter(deleted_at__isnull=True).count() == 12

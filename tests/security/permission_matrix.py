@@ -44,6 +44,8 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("faceset-merge",     "POST",   "curator",  200),
     ("faceset-dedupe",    "POST",   "curator",  200),
     ("faceset-best",      "POST",   "curator",  200),
+    ("faceset-split",     "POST",   "curator",  200),
+    ("faceset-keep-person", "POST", "curator",  200),
     ("faceset-export",    "POST",   "curator",  201),
     ("job-artifact",      "GET",    "viewer",   200),
     ("face-move",         "POST",   "curator",  200),

@@ -98,6 +98,10 @@ def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN
         return reverse(name, args=[pid, faceset.pk]), {"dry_run": True}
     if name == "faceset-best":
         return reverse(name, args=[pid, faceset.pk]), {"count": 1, "dry_run": True}
+    if name == "faceset-split":
+        return reverse(name, args=[pid, faceset.pk]), {"by": "track", "dry_run": True}
+    if name == "faceset-keep-person":
+        return reverse(name, args=[pid, faceset.pk]), {"face": face.pk, "dry_run": True}
     if name == "face-move":
         target = FacesetFactory(project=project).pk
         return reverse(name, args=[pid, faceset.pk]), {"ids": [face.pk], "target": target}

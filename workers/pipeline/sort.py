@@ -27,6 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
+from workers.pipeline.cluster import unit_rows
 from workers.pipeline.quality import histogram_similarity
 from workers.pipeline.types import FaceMetrics
 
@@ -50,11 +51,6 @@ class SortableFace(Protocol):
     embedding: np.ndarray | None
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-
-
 def identity_distances(
     records: Sequence[SortableFace], reference_embedding: np.ndarray | None = None
 ) -> np.ndarray:
@@ -67,7 +63,7 @@ def identity_distances(
     distances = np.full(len(records), np.nan)
     if not present:
         return distances
-    vectors = _unit_rows(
+    vectors = unit_rows(
         np.stack([np.asarray(records[i].embedding, np.float64).ravel() for i in present])
     )
     if reference_embedding is None:

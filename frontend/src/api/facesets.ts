@@ -50,7 +50,7 @@ export interface FaceDetail extends Face {
   histogram: number[];
 }
 
-export type CurationAction = "extract" | "delete" | "restore" | "move" | "undo";
+export type CurationAction = "extract" | "delete" | "restore" | "move" | "split" | "undo";
 
 export interface CurationEvent {
   id: number;
@@ -152,6 +152,24 @@ export interface FacesetUrls {
   merge: string;
   dedupe: string;
   best: string;
+  split: string;
+  keepPerson: string;
+}
+
+export type SplitBy = "track" | "identity";
+
+/** One faceset a split would make; the first part of a plan stays where it is. */
+export interface SplitPart {
+  label: string;
+  count: number;
+  face_ids: number[];
+  samples: { id: number; thumb_url: string }[];
+}
+
+/** What "keep this person" would keep and soft-delete. */
+export interface KeepPreview extends DropPreview {
+  kept_count: number;
+  track_count: number;
 }
 
 /** What a dry run of dedupe / best N would soft-delete. */
@@ -239,6 +257,23 @@ export class FacesetApi {
     return apiPost<CurationEvent>(this.urls.best, { count, dry_run: false });
   }
 
+  async splitPreview(by: SplitBy, threshold: number): Promise<SplitPart[]> {
+    const answer = await apiPost<{ parts: SplitPart[] }>(this.urls.split, { by, threshold, dry_run: true });
+    return answer.parts;
+  }
+
+  split(by: SplitBy, threshold: number): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.split, { by, threshold, dry_run: false });
+  }
+
+  keepPersonPreview(face: number, includeIdentity: boolean): Promise<KeepPreview> {
+    return apiPost<KeepPreview>(this.urls.keepPerson, { face, include_identity: includeIdentity, dry_run: true });
+  }
+
+  keepPerson(face: number, includeIdentity: boolean): Promise<CurationEvent> {
+    return apiPost<CurationEvent>(this.urls.keepPerson, { face, include_identity: includeIdentity, dry_run: false });
+  }
+
   extract(media: number[], options: Record<string, string | number>): Promise<Job[]> {
     return apiPost<Job[]>(this.urls.extract, { media, options });
   }
@@ -246,7 +281,8 @@ export class FacesetApi {
 
 /** Events the server can reverse: deletes, restores and moves not undone yet. */
 export function isUndoable(event: CurationEvent): boolean {
-  return (event.action === "delete" || event.action === "restore" || event.action === "move") && event.undone_by === null;
+  const reversible: CurationAction[] = ["delete", "restore", "move", "split"];
+  return reversible.includes(event.action) && event.undone_by === null;
 }
 
 /**

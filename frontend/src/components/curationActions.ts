@@ -1,9 +1,10 @@
 // Curator actions beyond delete/restore, in the grid toolbar: move the
 // selection to another faceset, merge another faceset in, remove
-// near-duplicates and keep the best N. Dedupe and best N preview first (a dry
-// run that selects the faces they would remove), then apply.
+// near-duplicates, keep the best N, split by track or person, and keep one
+// person. Each rule previews first (a dry run that selects the faces it would
+// remove, or lists the facesets a split would make), then applies.
 import { ApiError } from "../api/client";
-import type { CurationEvent, DropPreview, Faceset, FacesetApi } from "../api/facesets";
+import type { CurationEvent, DropPreview, Faceset, FacesetApi, SplitBy, SplitPart } from "../api/facesets";
 import { h, setText } from "./dom";
 
 /** What the actions need from the grid. */
@@ -15,7 +16,7 @@ export interface ActionGrid {
   showInfo(message: string | null): void;
 }
 
-type PanelKey = "move" | "merge" | "dedupe" | "best";
+type PanelKey = "move" | "merge" | "dedupe" | "best" | "split" | "keep";
 
 const plural = (n: number): string => `${n.toLocaleString()} face${n === 1 ? "" : "s"}`;
 const describe = (err: unknown, fallback: string): string => (err instanceof ApiError ? err.describe() : fallback);
@@ -27,6 +28,8 @@ export class CurationActions {
   private readonly mergeSelect: HTMLSelectElement;
   private others: Faceset[] = [];
   private busy = false;
+  private keepFace: number | null = null;
+  private readonly keepWho: HTMLElement;
 
   constructor(
     slot: HTMLElement,
@@ -74,7 +77,12 @@ export class CurationActions {
       () => this.api.best(Number(count.value)),
     );
 
-    slot.replaceChildren(h("span", { class: "toolbar-sep", "aria-hidden": "true" }), ...this.toggles.values());
+    this.splitPanel();
+    this.keepWho = h("span", { id: "keep-who" }, "No face chosen");
+    this.keepPanel();
+
+    const toggles = [...this.toggles.entries()].filter(([key]) => key !== "keep").map(([, button]) => button);
+    slot.replaceChildren(h("span", { class: "toolbar-sep", "aria-hidden": "true" }), ...toggles);
     panelHost.replaceChildren(...this.panels.values());
   }
 
@@ -133,6 +141,119 @@ export class CurationActions {
       "btn btn-small btn-danger",
     );
     this.panel(key, label, help, [...inputs, previewButton, applyButton, result]);
+  }
+
+  /** Split: preview lists the parts with sample faces; the largest part stays here. */
+  private splitPanel(): void {
+    const by = h(
+      "select",
+      { id: "split-by", "aria-label": "Split by" },
+      h("option", { value: "track" }, "track (one person in one clip)"),
+      h("option", { value: "identity" }, "person (identity clusters)"),
+    );
+    const threshold = this.number("split-threshold", "0.36", "0.01", "0.01");
+    const thresholdLabel = h("label", { class: "toolbar-group", hidden: true }, "Max distance", threshold);
+    by.addEventListener("change", () => {
+      thresholdLabel.hidden = by.value !== "identity";
+      parts.replaceChildren();
+    });
+    const parts = h("div", { class: "split-parts", id: "split-parts", role: "status", "aria-live": "polite" });
+    const chosen = (): [SplitBy, number] => [by.value as SplitBy, Number(threshold.value)];
+    const preview = this.button("split-preview", "Preview", () =>
+      void this.run(async () => this.showParts(parts, await this.api.splitPreview(...chosen())), "Could not preview the split."),
+    );
+    const apply = this.button(
+      "split-apply",
+      "Split",
+      () =>
+        void this.run(async () => {
+          const event = await this.api.split(...chosen());
+          parts.replaceChildren();
+          const made = Array.isArray(event.details.parts) ? event.details.parts.length : 0;
+          this.grid.applied(`Split ${plural(event.face_count)} into ${made} new faceset${made === 1 ? "" : "s"}. Ctrl+Z undoes.`);
+        }, "Could not split."),
+      "btn btn-small btn-primary",
+    );
+    this.panel("split", "Split…", "The largest part stays; every other part becomes a new faceset.", [
+      h("label", { class: "toolbar-group" }, "By", by),
+      thresholdLabel,
+      preview,
+      apply,
+      parts,
+    ]);
+  }
+
+  private showParts(host: HTMLElement, parts: SplitPart[]): void {
+    host.dataset.parts = String(parts.length);
+    if (parts.length < 2) {
+      host.replaceChildren(h("p", { class: "muted" }, "Nothing to split: all faces are one part."));
+      return;
+    }
+    host.replaceChildren(
+      ...parts.map((part, index) =>
+        h(
+          "div",
+          { class: "split-part", "data-count": part.count },
+          h(
+            "div",
+            { class: "split-part-head" },
+            h("strong", {}, part.label),
+            h("span", { class: "muted" }, ` ${plural(part.count)} · ${index === 0 ? "stays here" : "new faceset"}`),
+          ),
+          h(
+            "div",
+            { class: "split-samples" },
+            ...part.samples.map((sample) => h("img", { src: sample.thumb_url, alt: `face ${sample.id}`, width: 48, height: 48, loading: "lazy" })),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Keep one person: opened from the face panel with the face that was clicked. */
+  private keepPanel(): void {
+    const identity = h("input", { type: "checkbox", id: "keep-identity", checked: true });
+    const result = h("span", { class: "curation-result", id: "keep-result", role: "status", "aria-live": "polite" });
+    const preview = this.button("keep-preview", "Preview", () =>
+      void this.run(async () => {
+        if (this.keepFace === null) return;
+        const answer = await this.api.keepPersonPreview(this.keepFace, identity.checked);
+        this.grid.select(answer.face_ids);
+        result.dataset.count = String(answer.count);
+        setText(
+          result,
+          `Keeps ${plural(answer.kept_count)} in ${answer.track_count} track${answer.track_count === 1 ? "" : "s"}; ` +
+            (answer.count ? `${plural(answer.count)} of other people would be removed (selected).` : "nothing to remove."),
+        );
+      }, "Could not preview."),
+    );
+    const apply = this.button(
+      "keep-apply",
+      "Keep this person",
+      () =>
+        void this.run(async () => {
+          if (this.keepFace === null) return;
+          const event = await this.api.keepPerson(this.keepFace, identity.checked);
+          setText(result, "");
+          this.grid.applied(`Removed ${plural(event.face_count)} of other people. Ctrl+Z undoes.`);
+        }, "Could not apply."),
+      "btn btn-small btn-danger",
+    );
+    this.panel("keep", "Keep one person…", "The clicked face's whole track stays; other people are soft-deleted.", [
+      this.keepWho,
+      h("label", { class: "check" }, identity, "also this person's other tracks"),
+      preview,
+      apply,
+      result,
+    ]);
+  }
+
+  /** Open the keep panel for a face and preview straight away. */
+  keepPerson(faceId: number): void {
+    this.keepFace = faceId;
+    setText(this.keepWho, `Person of face #${faceId}`);
+    this.open("keep");
+    document.getElementById("keep-preview")?.click();
   }
 
   private open(key: PanelKey | null): void {

@@ -10,6 +10,7 @@ const VERBS: Record<CurationEvent["action"], string> = {
   delete: "deleted",
   restore: "restored",
   move: "moved",
+  split: "split off",
   undo: "undid",
 };
 
@@ -58,6 +59,12 @@ export class CurationHistory {
     if (event.action === "move") {
       return d.target === this.facesetId ? ` from ${name("from")}` : ` to ${name("target")}`;
     }
+    if (event.action === "split") {
+      const parts = Array.isArray(d.parts) ? d.parts.length : 0;
+      return ` into ${parts} new faceset${parts === 1 ? "" : "s"} (by ${String(d.by ?? "track")})`;
+    }
+    if (d.undid === "split") return " of a split (back from its facesets)";
+    if (d.reason === "keep person") return ` (kept one person, face #${String(d.face ?? "?")})`;
     if (d.reason === "best") return ` (best ${String(d.count ?? "N")})`;
     if (d.reason === "near-duplicates") return " (near-duplicates)";
     return "";

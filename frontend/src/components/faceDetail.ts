@@ -60,6 +60,8 @@ export class FaceDetailPanel {
     private readonly root: HTMLElement,
     private readonly api: FacesetApi,
     private readonly mediaUrl: (mediaId: number) => string,
+    /** Curators only: keep this face's person and drop the others. */
+    private readonly keepPerson?: (faceId: number) => void,
   ) {
     this.body = h("div", { class: "face-detail-body" });
     root.replaceChildren(
@@ -154,6 +156,7 @@ export class FaceDetailPanel {
       h("div", { class: "face-crop-wrap" }, cropCanvas, overlay),
       maskPicker,
       h("p", { class: "face-where" }, where),
+      ...this.keepButton(face),
       h(
         "dl",
         { class: "meta-list face-metrics" },
@@ -172,6 +175,18 @@ export class FaceDetailPanel {
       h("div", { class: "face-frame-head" }, h("h3", {}, "Source frame"), h("label", { class: "check" }, wholeToggle, "whole frame")),
       frameCanvas,
     );
+  }
+
+  private keepButton(face: FaceDetail): HTMLElement[] {
+    const keep = this.keepPerson;
+    if (!keep || face.deleted_at) return [];
+    const button = h(
+      "button",
+      { type: "button", class: "btn btn-small", id: "keep-person", title: "Keep this face's whole track (and the same person elsewhere); soft-delete other people" },
+      "Keep only this person…",
+    );
+    button.addEventListener("click", () => keep(face.id));
+    return [button];
   }
 
   private async drawMask(face: FaceDetail, overlay: HTMLCanvasElement): Promise<void> {

@@ -36,6 +36,8 @@ function readUrls(root: HTMLElement): FacesetUrls {
     merge: need("merge"),
     dedupe: need("dedupe"),
     best: need("best"),
+    split: need("split"),
+    keepPerson: need("keepPerson"),
   };
 }
 
@@ -48,7 +50,9 @@ onReady(() => {
   const mediaUrl = (id: number): string => mediaTemplate.replace("{id}", String(id));
 
   const detailRoot = document.getElementById("face-detail");
-  const detail = detailRoot ? new FaceDetailPanel(detailRoot, api, mediaUrl) : null;
+  let actions: CurationActions | null = null;
+  const keepPerson = canCurate ? (faceId: number): void => actions?.keepPerson(faceId) : undefined;
+  const detail = detailRoot ? new FaceDetailPanel(detailRoot, api, mediaUrl, keepPerson) : null;
   const chartsRoot = document.getElementById("faceset-charts");
   const charts = chartsRoot ? new FacesetCharts(chartsRoot, api) : null;
   const counts = document.getElementById("faceset-counts");
@@ -116,7 +120,7 @@ onReady(() => {
     grid.start();
     if (canCurate) {
       const facesetId = Number(page.dataset.facesetId);
-      new CurationActions(grid.actionSlot, grid.panelSlot, api, facesetId, grid);
+      actions = new CurationActions(grid.actionSlot, grid.panelSlot, api, facesetId, grid);
     }
   }
 
