@@ -67,6 +67,13 @@ def test_sign_in_upload_and_watch_the_probe_job(
     assert re.search(r"frame 2 / \d+", counter.text_content())
     page.screenshot(path=str(artifacts / "video-page.png"), full_page=True)
 
+    # A face's "frame N" link lands on exactly that frame.
+    page.goto(f"{page.url.split('#')[0]}#frame=17")
+    page.wait_for_function(
+        "document.querySelector('#frame-counter').textContent.includes('frame 17 /')",
+        timeout=10_000,
+    )
+
 
 def test_outsider_gets_404_for_project_page_and_media_file(page, live_server, db):
     owner = MembershipFactory(role="owner")

@@ -12,7 +12,15 @@ onReady(() => {
   if (video instanceof HTMLVideoElement) {
     clock = new FrameClock(video, dataNumber(video, "fps"), dataNumber(video, "frameCount"), counter);
     clock.start();
-    void clock.loadPts(video.dataset.framePtsUrl);
+    const frameClock = clock;
+    // Links such as a face's "frame 120" arrive as #frame=120: land on that frame
+    // once the exact timestamps are known.
+    const seekFromHash = (): void => {
+      const match = /^#frame=(\d+)$/.exec(window.location.hash);
+      if (match) frameClock.seekToFrame(Number(match[1]));
+    };
+    void clock.loadPts(video.dataset.framePtsUrl).then(seekFromHash);
+    window.addEventListener("hashchange", seekFromHash);
     bindFrameKeys(clock);
   }
 
