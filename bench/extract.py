@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/extract.py [VIDEO] [--sampling all|fps] [--fps 2] [--frames N]
                                       [--device auto] [--batch-size 16] [--no-baseline]
+                                      [--redetect-seconds 1.0]
 
 Prints frames per second for the full extraction (decode, detect, landmarks,
 align, mask, metrics, embed, write), the share of time per stage, peak memory,
@@ -37,6 +38,7 @@ def run_pipeline(video: Path, args: argparse.Namespace) -> tuple[float, int, dic
         end_frame=args.frames,
         device=args.device,
         batch_size=args.batch_size,
+        redetect_seconds=args.redetect_seconds,
     )
     extractor = Extractor(options)
     with tempfile.TemporaryDirectory() as out:
@@ -52,6 +54,7 @@ def run_pipeline(video: Path, args: argparse.Namespace) -> tuple[float, int, dic
             "frames_read": summary.frames_read,
             "stages": summary.stage_seconds,
             "device": summary.device,
+            "detection_frames": summary.detection_frames,
         },
     )
 
@@ -103,6 +106,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="stop after N frames")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--redetect-seconds", type=float, default=1.0,
+                        help="full detection this often, faces followed between (0 = always)")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
@@ -113,6 +118,8 @@ def main() -> None:
     total = sum(info["stages"].values()) or 1.0
     for stage, spent in sorted(info["stages"].items(), key=lambda kv: -kv[1]):
         print(f"    {stage:12} {spent:7.2f} s  {spent / total:5.1%}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(info["detection_frames"].items()))
+    print(f"    frames by detection: {counts}  (redetect every {args.redetect_seconds:g} s)")
     print(f"    peak memory {peak_rss_mb():.0f} MB")
     if args.no_baseline:
         return

@@ -50,6 +50,9 @@ class TerminalProgress:
         arg("--min-confidence", type=float, default=0.9, help="detector score threshold"),
         arg("--margin", type=float, default=0.0, help="box margin as a fraction of its size"),
         arg("--batch-size", type=int, default=16, help="frames per detector batch"),
+        arg("--redetect-seconds", type=float, default=1.0,
+            help="full face detection at least this often; faces are followed in between "
+                 "(0 = detect every frame)"),
         arg("--device", default="auto", help="auto, cpu or cuda[:N]"),
     ],
 )  # fmt: skip
@@ -68,6 +71,7 @@ def extract(args: argparse.Namespace) -> int:
         min_confidence=args.min_confidence,
         margin=args.margin,
         batch_size=args.batch_size,
+        redetect_seconds=args.redetect_seconds,
         device=args.device,
     )
     extractor = Extractor(options)  # models load once for all inputs

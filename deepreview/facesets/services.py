@@ -43,6 +43,7 @@ EXTRACT_DEFAULTS: dict[str, object] = {
     "device": "auto",
     "segment_frames": 0,  # >0 splits a long video into jobs of this many frames
     "embed_interval_seconds": 1.0,  # a track reuses its embedding this long; 0 = every face
+    "redetect_seconds": 1.0,  # full detection this often, faces followed between; 0 = always
 }
 
 
@@ -95,6 +96,7 @@ def extract_options_clean(options: dict) -> dict:
         "crop_size": (64, 1024),
         "segment_frames": (0, 10_000_000),
         "embed_interval_seconds": (0.0, 3600.0),
+        "redetect_seconds": (0.0, 3600.0),
     }
     for name, (low, high) in ranges.items():
         value = clean[name]

@@ -28,7 +28,7 @@ import numpy as np
 from workers.pipeline import quality
 from workers.pipeline.align import align_face
 from workers.pipeline.alignments import write_alignments
-from workers.pipeline.detect import detectors
+from workers.pipeline.detect import KeyframeTracker, detectors
 from workers.pipeline.device import device_label, resolve_device
 from workers.pipeline.embed import Embedder, embedders
 from workers.pipeline.frames import Frame, FrameFilter, iter_frames
@@ -66,12 +66,17 @@ class ExtractOptions:
     # Reuse a track's embedding for this long (0 embeds every face): identity does
     # not change within a track, and embedding is the slowest stage on a CPU.
     embed_interval_seconds: float = 1.0
+    # Full face detection at least this often (video seconds); between keyframes faces
+    # are followed from the previous sampled frame, much faster. 0 = detect every frame.
+    redetect_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLING_MODES:
             raise ValueError(f"sampling must be one of {SAMPLING_MODES}, not {self.sampling!r}")
         if self.every_n < 1 or self.target_fps <= 0 or self.batch_size < 1:
             raise ValueError("every_n, target_fps and batch_size must be positive")
+        if self.redetect_seconds < 0:
+            raise ValueError("redetect_seconds must be 0 (every frame) or positive")
 
     def frame_filter(self) -> FrameFilter:
         if self.sampling == "all":
@@ -109,6 +114,8 @@ class ExtractionSummary:
     seconds: float
     device: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Sampled frames by how faces were found: full detection, followed, lost and redone.
+    detection_frames: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -193,10 +200,11 @@ class Extractor:
             done = frame.index - options.start_frame + 1
             progress(min(done / total, 0.99), f"Frame {frame.index + 1} of {end}")
 
+        tracker = KeyframeTracker(self.detector, options.redetect_seconds)
         for batch in _batches(frames, options.batch_size, stages, report):
             sampled += len(batch)
-            detections = self.detector.detect_batch([frame.rgb for frame in batch])
-            dropped.update(getattr(self.detector, "last_dropped", {}))
+            detections = tracker.detect_batch(batch)
+            dropped.update(tracker.last_dropped)
             stages.lap("detect")
             for frame, hits in zip(batch, detections, strict=True):
                 saved.extend(self._faces_of_frame(frame, hits, out_dir, stages))
@@ -212,6 +220,7 @@ class Extractor:
             seconds=round(time.perf_counter() - started, 3),
             device=device_label(self.device),
             stage_seconds={k: round(v, 3) for k, v in stages.seconds.items()},
+            detection_frames=dict(tracker.counts),
         )
         source = {
             "name": path.name,

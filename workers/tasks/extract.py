@@ -23,6 +23,7 @@ from workers.tasks.base import job_handler
 OPTION_NAMES = (
     "sampling", "every_n", "target_fps", "min_face_size", "min_confidence", "margin",
     "crop_size", "embedder", "device", "start_frame", "end_frame", "embed_interval_seconds",
+    "redetect_seconds",
 )  # fmt: skip
 
 

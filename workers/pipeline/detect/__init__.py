@@ -1,9 +1,13 @@
 """Face detection plugins: ``detectors.create(name, **params)``.
 
 - ``mtcnn``: :class:`~workers.pipeline.detect.mtcnn.MtcnnDetector` (facenet-pytorch).
+
+:class:`~workers.pipeline.detect.tracking.KeyframeTracker` runs a detector fully on
+keyframes and follows faces in between (for detectors with ``refine``).
 """
 
 from workers.pipeline.detect.base import DROP_REASONS, Detector, detectors
 from workers.pipeline.detect.mtcnn import MtcnnDetector
+from workers.pipeline.detect.tracking import KeyframeTracker
 
-__all__ = ["DROP_REASONS", "Detector", "MtcnnDetector", "detectors"]
+__all__ = ["DROP_REASONS", "Detector", "KeyframeTracker", "MtcnnDetector", "detectors"]
