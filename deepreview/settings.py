@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "deepreview.media",
     "deepreview.jobs",
     "deepreview.facesets",
+    "deepreview.swaps",
     "deepreview.web",
 ]
 
@@ -233,6 +234,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status": name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "deepreview.jobs.models.JobStatus",
+        "MediaStatusEnum": "deepreview.media.models.MediaStatus",
+        "SwapStatusEnum": "deepreview.swaps.models.SwapStatus",
+    },
 }
 
 # --- security (production: DEBUG off) -----------------------------------------

@@ -11,6 +11,13 @@ from deepreview.jobs.files import job_artifact
 from deepreview.media.apis import MediaViewSet
 from deepreview.media.files import media_file
 from deepreview.projects.apis import IdentityViewSet, MembershipViewSet, ProjectViewSet
+from deepreview.swaps.apis import ConsentViewSet, ConversionViewSet, SwapModelViewSet
+from deepreview.swaps.files import (
+    consent_evidence,
+    conversion_mask_frame,
+    conversion_masks,
+    swap_preview_file,
+)
 
 router = DefaultRouter()
 router.register("projects", ProjectViewSet, basename="project")
@@ -22,6 +29,15 @@ router.register(r"projects/(?P<project_pk>\d+)/facesets", FacesetViewSet, basena
 router.register(
     r"projects/(?P<project_pk>\d+)/facesets/(?P<faceset_pk>\d+)/faces", FaceViewSet, basename="face"
 )
+router.register(
+    r"projects/(?P<project_pk>\d+)/facesets/(?P<faceset_pk>\d+)/consents",
+    ConsentViewSet,
+    basename="consent",
+)
+router.register(r"projects/(?P<project_pk>\d+)/swap-models", SwapModelViewSet, basename="swapmodel")
+router.register(
+    r"projects/(?P<project_pk>\d+)/conversions", ConversionViewSet, basename="conversion"
+)
 
 urlpatterns = [
     path("api/", include(router.urls)),
@@ -32,6 +48,13 @@ urlpatterns = [
     path("files/media/<int:media_id>/<str:variant>", media_file, name="media-file"),
     path("files/faces/<int:face_id>/<str:variant>", face_file, name="face-file"),
     path("files/jobs/<int:job_id>/artifact", job_artifact, name="job-artifact"),
+    path("files/swaps/<int:model_id>/previews/<int:iteration>", swap_preview_file,
+         name="swap-preview-file"),
+    path("files/consents/<int:consent_id>/evidence", consent_evidence, name="consent-evidence"),
+    path("files/conversions/<int:conversion_id>/masks", conversion_masks,
+         name="conversion-masks"),
+    path("files/conversions/<int:conversion_id>/masks/<int:frame>", conversion_mask_frame,
+         name="conversion-mask-frame"),
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]

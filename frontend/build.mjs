@@ -34,6 +34,7 @@ const builds = [
       "src/pages/video.ts",
       "src/pages/projects.ts",
       "src/pages/faceset.ts",
+      "src/pages/swapModel.ts",
     ],
     outdir: join(dist, "js"),
     format: "esm",

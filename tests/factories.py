@@ -122,3 +122,56 @@ class FaceFactory(factory.django.DjangoModelFactory):
     confidence = 0.99
     embedder = "dlib_resnet"
     embedding = factory.Sequence(_embedding)
+
+
+def ground_truth_zip(frames: int = 3, manipulated: tuple[int, ...] = (1,)) -> bytes:
+    """A small ground-truth zip in the pipeline's format (manifest + mask PNGs)."""
+    import io
+    import json
+    import zipfile
+
+    import cv2
+    import numpy as np
+
+    buffer = io.BytesIO()
+    entries = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for index in range(frames):
+            mask = None
+            if index in manipulated:
+                mask = f"masks/{index:07d}.png"
+                pixels = np.zeros((8, 8), np.uint8)
+                pixels[2:6, 2:6] = 255
+                archive.writestr(mask, cv2.imencode(".png", pixels)[1].tobytes())
+            entries.append({"frame_index": index, "output_index": index,
+                            "manipulated": mask is not None, "mask": mask,
+                            "box": [2, 2, 6, 6] if mask else None, "face": None})  # fmt: skip
+        manifest = {"schema": "deepreview.swap_ground_truth", "version": 1, "frames": entries}
+        archive.writestr("manifest.json", json.dumps(manifest))
+    return buffer.getvalue()
+
+
+class SwapModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "swaps.SwapModel"
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Model {n}")
+    arch = "original"
+    faceset_a = factory.SubFactory(FacesetFactory, project=factory.SelfAttribute("..project"))
+    faceset_b = factory.SubFactory(FacesetFactory, project=factory.SelfAttribute("..project"))
+
+
+class ConversionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "swaps.Conversion"
+
+    project = factory.SubFactory(ProjectFactory)
+    output_media = factory.SubFactory(
+        MediaItemFactory, project=factory.SelfAttribute("..project"), origin="fake"
+    )
+    direction = "a-to-b"
+    frame_count = 3
+    manipulated_count = 1
+    manipulated_ranges = [[1, 1]]
+    masks = factory.LazyFunction(lambda: ContentFile(ground_truth_zip(), name="gt.zip"))

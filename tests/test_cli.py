@@ -103,3 +103,46 @@ def test_extract_then_sort(tmp_path):
     reversed_paths = run_cli("sort", str(clip_dir), "--by", "blur", "--reverse").stdout
     assert reversed_paths.splitlines() == paths[::-1]
     assert run_cli("sort", str(clip_dir), "--by", "wrong").returncode == 2
+
+
+def test_train_resume_and_convert(tmp_path):
+    from tests.media_paths import SHARED_MEDIA
+    from workers.pipeline.swap.writer import read_synthetic_tag
+
+    other = SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4"
+    if not other.exists():
+        import pytest
+
+        pytest.skip("shared media absent")
+    extracted = run_cli("extract", str(PD_CLIP), str(other), "-o", str(tmp_path / "faces"),
+                        "--fps", "4", "--device", "cpu")  # fmt: skip
+    assert extracted.returncode == 0, extracted.stderr
+    faces_a, faces_b = tmp_path / "faces" / PD_CLIP.stem, tmp_path / "faces" / other.stem
+    model = tmp_path / "model"
+    common = ["--faces-a", str(faces_a), "--faces-b", str(faces_b), "--model", str(model),
+              "--width", "0.25", "--batch-size", "4", "--checkpoint-every", "5",
+              "--preview-every", "5", "--device", "cpu"]  # fmt: skip
+    first = run_cli("train", *common, "--iterations", "10")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["iteration"] == 10
+    resumed = json.loads(run_cli("train", *common, "--iterations", "15").stdout)
+    assert resumed["iteration"] == 15 and resumed["iterations_run"] == 5
+    assert len(list((model / "previews").glob("*.png"))) >= 3
+
+    fake = tmp_path / "fake.mp4"
+    sampled = run_cli("convert", str(PD_CLIP), "--model", str(model), "-o", str(fake),
+                      "--alignments", str(faces_a / "alignments.json"))  # fmt: skip
+    assert sampled.returncode == 1 and "extract the target video with sampling 'all'" in (
+        sampled.stderr
+    )
+    converted = run_cli("convert", str(PD_CLIP), "--model", str(model), "-o", str(fake),
+                        "--color-transfer", "reinhard", "--device", "cpu")  # fmt: skip
+    assert converted.returncode == 0, converted.stderr
+    summary = json.loads(converted.stdout.splitlines()[-1])
+    assert summary["frames_total"] == 259 and summary["frames_manipulated"] == 259
+    assert read_synthetic_tag(fake) is not None
+    assert Path(summary["ground_truth_path"]).is_file()
+    untrained = run_cli("convert", str(PD_CLIP), "--model", str(tmp_path / "none"),
+                        "-o", str(tmp_path / "x.mp4"), "--alignments",
+                        str(faces_a / "alignments.json"))  # fmt: skip
+    assert untrained.returncode == 1 and "deepreview convert:" in untrained.stderr

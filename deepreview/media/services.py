@@ -88,40 +88,63 @@ def media_upload(
         )
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise upload_too_large_error()
-    identity = _resolve_identity(project, identity_id)
     with _upload_on_disk(upload) as path:
-        sha256 = file_sha256(path)
-        existing = MediaItem.objects.filter(project=project, sha256=sha256).first()
-        if existing:
-            return existing, False
-        try:
-            probe = probe_media(path, allowed_video_codecs=_allowed_video_codecs())
-        except MediaRejected as exc:
-            raise ApplicationError(exc.message, code=exc.code) from None
-        item = MediaItem(
+        return media_add_local(
             project=project,
-            kind=probe.kind,
-            name=Path(upload.name or "upload").name[:255],
-            size_bytes=upload.size,
-            sha256=sha256,
-            container=probe.container,
-            codec=probe.codec,
-            pix_fmt=probe.pix_fmt or "",
-            width=probe.width,
-            height=probe.height,
-            fps=probe.fps,
-            frame_count=probe.frame_count,
-            duration_seconds=probe.duration_seconds,
-            has_audio=probe.has_audio,
-            audio_codec=probe.audio_codec or "",
-            bit_rate=probe.bit_rate,
+            path=path,
+            name=upload.name or "upload",
+            added_by=uploaded_by,
             origin=origin,
-            identity=identity,
-            uploaded_by=uploaded_by,
+            identity_id=identity_id,
         )
-        with path.open("rb") as handle:
-            # Storage copies in chunks; the file is never read into memory whole.
-            item.file.save(item.name, File(handle), save=False)
+
+
+def media_add_local(
+    *,
+    project: Project,
+    path: Path,
+    name: str,
+    added_by: AbstractBaseUser | None,
+    origin: str = Origin.UNKNOWN,
+    identity_id: int | None = None,
+) -> tuple[MediaItem, bool]:
+    """Probe a local file, store a copy as project media and queue its probe job.
+
+    Returns (item, created); see :func:`media_upload` for duplicates and rejects.
+    """
+    identity = _resolve_identity(project, identity_id)
+    sha256 = file_sha256(path)
+    existing = MediaItem.objects.filter(project=project, sha256=sha256).first()
+    if existing:
+        return existing, False
+    try:
+        probe = probe_media(path, allowed_video_codecs=_allowed_video_codecs())
+    except MediaRejected as exc:
+        raise ApplicationError(exc.message, code=exc.code) from None
+    item = MediaItem(
+        project=project,
+        kind=probe.kind,
+        name=Path(name).name[:255],
+        size_bytes=path.stat().st_size,
+        sha256=sha256,
+        container=probe.container,
+        codec=probe.codec,
+        pix_fmt=probe.pix_fmt or "",
+        width=probe.width,
+        height=probe.height,
+        fps=probe.fps,
+        frame_count=probe.frame_count,
+        duration_seconds=probe.duration_seconds,
+        has_audio=probe.has_audio,
+        audio_codec=probe.audio_codec or "",
+        bit_rate=probe.bit_rate,
+        origin=origin,
+        identity=identity,
+        uploaded_by=added_by,
+    )
+    with path.open("rb") as handle:
+        # Storage copies in chunks; the file is never read into memory whole.
+        item.file.save(item.name, File(handle), save=False)
     try:
         with transaction.atomic():
             item.save()
@@ -130,11 +153,11 @@ def media_upload(
                 kind=PROBE_JOB,
                 queue="cpu",
                 media_id=item.pk,
-                created_by=uploaded_by,
+                created_by=added_by,
                 params={"every_n_frames": None, "max_tiles": settings.SPRITE_MAX_TILES},
             )
     except IntegrityError:
-        # Someone uploaded the same file at the same moment: keep theirs.
+        # Someone added the same file at the same moment: keep theirs.
         item.file.delete(save=False)
         return MediaItem.objects.get(project=project, sha256=sha256), False
     except BaseException:

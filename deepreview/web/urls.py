@@ -26,6 +26,11 @@ urlpatterns = [
         name="faceset-detail-page",
     ),
     path(
+        "projects/<int:project_id>/swaps/<int:model_id>/",
+        views.swap_model_detail,
+        name="swap-model-detail-page",
+    ),
+    path(
         "projects/<int:project_id>/media/<int:media_id>/",
         views.media_detail,
         name="media-detail-page",

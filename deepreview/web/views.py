@@ -21,6 +21,7 @@ from deepreview.media.selectors import access_media
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors, services
 from deepreview.projects.roles import Role, role_at_least
+from deepreview.swaps.models import SwapModel
 from deepreview.web.forms import (
     FacesetForm,
     IdentityForm,
@@ -28,6 +29,21 @@ from deepreview.web.forms import (
     MemberChangeForm,
     ProjectForm,
 )
+
+
+def _page_url_template(name: str, *args: int) -> str:
+    """A page's address with ``{id}`` in place of its last argument, for the page scripts."""
+    return reverse(name, args=[*args, 0]).replace("/0/", "/{id}/")
+
+
+# Swap model statuses in the job status palette (badge classes).
+SWAP_STATUS_CLASSES = {
+    "new": "status-queued",
+    "training": "status-running",
+    "stopped": "status-cancelled",
+    "completed": "status-succeeded",
+    "failed": "status-failed",
+}
 
 
 @login_required
@@ -63,6 +79,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "identity_form": IdentityForm(),
         "facesets": faceset_selectors.faceset_list(project=project).select_related("identity"),
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+        "swap_model_page_url": _page_url_template("swap-model-detail-page", project.pk),
+        "faceset_page_url": _page_url_template("faceset-detail-page", project.pk),
     }
     return render(request, "web/project_detail.html", context)
 
@@ -141,6 +159,8 @@ def media_detail(request: HttpRequest, project_id: int, media_id: int) -> HttpRe
         "frame_pts_url": file_url(item, "frame_pts") if item.frame_pts else "",
         "sprite": sprite,
         "sprite_indices": json.dumps(sprite.get("frame_indices", [])),
+        "media_page_url": _page_url_template("media-detail-page", project_id),
+        "swap_model_page_url": _page_url_template("swap-model-detail-page", project_id),
     }
     return render(request, "web/media_detail.html", context)
 
@@ -193,13 +213,49 @@ def faceset_detail(request: HttpRequest, project_id: int, faceset_id: int) -> Ht
         "best": reverse("faceset-best", args=[pid, fid]),
         "split": reverse("faceset-split", args=[pid, fid]),
         "keep_person": reverse("faceset-keep-person", args=[pid, fid]),
+        "consents": reverse("consent-list", args=[pid, fid]),
     }
     context = {
         "project": project,
         "faceset": faceset,
         "role": role,
         "can_curate": role_at_least(role, Role.CURATOR),
+        "is_owner": role == Role.OWNER,
         "api_urls": urls,
         "media_page_url": reverse("media-detail-page", args=[pid, 0]).replace("/0/", "/{id}/"),
     }
     return render(request, "web/faceset_detail.html", context)
+
+
+@login_required
+def swap_model_detail(request: HttpRequest, project_id: int, model_id: int) -> HttpResponse:
+    project = selectors.access_project(request.user, project_id)
+    model = get_object_or_404(
+        SwapModel.objects.filter(project=project).select_related(
+            "faceset_a", "faceset_b", "created_by"
+        ),
+        pk=model_id,
+    )
+    role = project.current_role
+    pid, mid = project.pk, model.pk
+    urls = {
+        "detail": reverse("swapmodel-detail", args=[pid, mid]),
+        "train": reverse("swapmodel-train", args=[pid, mid]),
+        "stop": reverse("swapmodel-stop", args=[pid, mid]),
+        "convert": reverse("swapmodel-convert", args=[pid, mid]),
+        "preview": reverse("swapmodel-preview", args=[pid, mid]),
+        "jobs": reverse("job-list", args=[pid]),
+        "media": reverse("media-list", args=[pid]),
+        "conversions": reverse("conversion-list", args=[pid]),
+    }
+    context = {
+        "project": project,
+        "model": model,
+        "role": role,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "status_class": SWAP_STATUS_CLASSES.get(model.status, "status-queued"),
+        "api_urls": urls,
+        "media_page_url": _page_url_template("media-detail-page", pid),
+        "artifact_url": reverse("job-artifact", kwargs={"job_id": 0}).replace("/0/", "/{id}/"),
+    }
+    return render(request, "web/swap_model_detail.html", context)

@@ -13,7 +13,8 @@ from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected
 
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
-         "identity-add-page", "faceset-add-page", "faceset-detail-page"}  # fmt: skip
+         "identity-add-page", "faceset-add-page", "faceset-detail-page",
+         "swap-model-detail-page"}  # fmt: skip
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -63,6 +64,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
+    if name.startswith(("consent", "swap", "conversion")):
+        return _swap_target(project, media, name)
     if name == "project-detail-page":
         return reverse(name, args=[pid]), {}
     if name == "media-detail-page":
@@ -112,6 +115,58 @@ def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN
     if name == "face-detail":
         return reverse(name, args=[pid, faceset.pk, face.pk]), {}
     return reverse(name, args=[pid, faceset.pk]), {"ids": [face.pk]}
+
+
+def _swap_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from deepreview.swaps.models import ConsentRecord
+    from tests.factories import ConversionFactory, FaceFactory, SwapModelFactory
+
+    pid = project.pk
+    model = SwapModelFactory(project=project)
+    if name.startswith("consent"):
+        record = ConsentRecord.objects.create(
+            faceset=model.faceset_a, basis="consent", subject="Person A", scope="research",
+            evidence=ContentFile(b"signed", name="form.pdf"),
+        )  # fmt: skip
+        if name == "consent-evidence":
+            return reverse(name, kwargs={"consent_id": record.pk}), {}
+        args = [pid, model.faceset_a_id] + ([record.pk] if name == "consent-detail" else [])
+        body = {"basis": "licence", "subject": "CC BY 4.0", "scope": "research",
+                "reference": "https://creativecommons.org/licenses/by/4.0/"}  # fmt: skip
+        return reverse(name, args=args), body
+    if name == "swapmodel-list":
+        body = {"name": "A to B", "faceset_a": model.faceset_a_id, "faceset_b": model.faceset_b_id}
+        return reverse(name, args=[pid]), body
+    if name == "swapmodel-train":
+        for faceset in (model.faceset_a, model.faceset_b):
+            ConsentRecord.objects.create(faceset=faceset, basis="consent", subject="x",
+                                         scope="research", reference="form 1")  # fmt: skip
+            FaceFactory.create_batch(25, faceset=faceset)
+        return reverse(name, args=[pid, model.pk]), {"iterations": 10}
+    if name == "swapmodel-stop":
+        JobFactory(project=project, kind="swap_train", params={"model_id": model.pk})
+    if name in ("swapmodel-convert", "swapmodel-preview"):
+        model.checkpoint = "projects/x/checkpoint.pt"
+        model.save()
+        return reverse(name, args=[pid, model.pk]), {"media": media.pk, "frame": 0}
+    if name == "swap-preview-file":
+        stored = default_storage.save(f"projects/{pid}/swaps/p.png", ContentFile(b"\x89PNG"))
+        model.previews = [{"iteration": 10, "name": stored}]
+        model.save()
+        return reverse(name, kwargs={"model_id": model.pk, "iteration": 10}), {}
+    if name.startswith("swapmodel") or name == "swap-model-detail-page":
+        return reverse(name, args=[pid, model.pk]), {}
+    conversion = ConversionFactory(project=project, swap_model=model)
+    if name == "conversion-masks":
+        return reverse(name, kwargs={"conversion_id": conversion.pk}), {}
+    if name == "conversion-mask-frame":
+        return reverse(name, kwargs={"conversion_id": conversion.pk, "frame": 1}), {}
+    if name == "conversion-detail":
+        return reverse(name, args=[pid, conversion.pk]), {}
+    return reverse(name, args=[pid]), {}
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202

@@ -17,6 +17,25 @@ import av.filter
 
 from .probe import ProbeResult
 
+
+def flush_and_close(
+    output: av.container.OutputContainer,
+    video_out: av.video.stream.VideoStream,
+    audio_in: av.audio.stream.AudioStream | None,
+    audio_transcoded: av.audio.stream.AudioStream | None,
+) -> None:
+    """Drain the video encoder (and the audio decoder and encoder when audio is
+    transcoded rather than copied), then finish the file."""
+    for packet in video_out.encode(None):
+        output.mux(packet)
+    if audio_in is not None and audio_transcoded is not None:
+        for frame in audio_in.codec_context.decode(None):
+            for packet in audio_transcoded.encode(frame):
+                output.mux(packet)
+        for packet in audio_transcoded.encode(None):
+            output.mux(packet)
+    output.close()
+
 # Containers whose FFmpeg demuxer name marks a browser-friendly MP4/MOV file.
 _MP4_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
 # yuvj420p is yuv420p flagged full-range; browsers play both.
@@ -118,15 +137,8 @@ class ProxyWriter:
 
     def close(self) -> None:
         """Flush the encoders and finish the file (moves the index to the front)."""
-        for packet in self._video_out.encode(None):
-            self._output.mux(packet)
-        if self._audio_out is not None and not self._audio_copy:
-            for frame in self._audio_in.codec_context.decode(None):
-                for packet in self._audio_out.encode(frame):
-                    self._output.mux(packet)
-            for packet in self._audio_out.encode(None):
-                self._output.mux(packet)
-        self._output.close()
+        transcoded = None if self._audio_copy else self._audio_out
+        flush_and_close(self._output, self._video_out, self._audio_in, transcoded)
 
     def abort(self) -> None:
         """Close without flushing and delete the partial file."""

@@ -131,6 +131,98 @@ export function histogram(root: HTMLElement, input: HistogramInput): void {
   void lib.react(root, data, layout, CONFIG);
 }
 
+export interface LineSeries {
+  name: string;
+  x: readonly number[];
+  y: readonly (number | null)[];
+  color: string;
+}
+
+export interface LineChartInput {
+  title: string;
+  series: readonly LineSeries[];
+  xTitle: string;
+  yTitle: string;
+  /** Logarithmic y axis (loss curves). */
+  logY?: boolean;
+  /** Shown in the middle of the plot when there is no point yet. */
+  emptyLabel?: string;
+}
+
+/**
+ * Readable ticks for a log axis over the data's [min, max]: 1-2-5 per decade,
+ * denser mantissas when that gives fewer than three, and plain steps for a
+ * range narrower than a decade's digits (late training: 0.11 … 0.13).
+ */
+export function logTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !(max >= min)) return [];
+  const inside = (v: number): boolean => v >= min / 1.05 && v <= max * 1.05;
+  const sets: [number[], number][] = [
+    [[1, 2, 5], 4],
+    [[1, 2, 3, 5, 7], 3],
+    [[1, 2, 3, 4, 5, 6, 7, 8, 9], 3],
+  ];
+  for (const [mantissas, enough] of sets) {
+    const ticks: number[] = [];
+    for (let exp = Math.floor(Math.log10(min)); exp <= Math.ceil(Math.log10(max)); exp += 1) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** exp).toPrecision(3));
+        if (inside(v)) ticks.push(v);
+      }
+    }
+    if (ticks.length >= enough) return ticks;
+  }
+  if (max === min) return [min];
+  const raw = (max - min) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * magnitude).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(min / step) * step; v <= max * 1.0001; v += step) ticks.push(Number(v.toPrecision(6)));
+  return ticks;
+}
+
+/** Lines against a shared x (loss against iteration); redraws in place on each call. */
+export function lineChart(root: HTMLElement, input: LineChartInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const data = input.series.map((s) => ({
+    type: "scatter",
+    mode: s.x.length > 1 ? "lines" : "markers",
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
+    line: { color: s.color, width: 1.8 },
+    marker: { color: s.color, size: 6 },
+    hovertemplate: `${s.name}: %{y:.4g}<extra>iteration %{x:,}</extra>`,
+  }));
+  const layout = baseLayout(input.title, input.xTitle, input.yTitle);
+  const values = input.series.flatMap((s) => s.y).filter((v): v is number => v !== null && Number.isFinite(v) && v > 0);
+  const yaxis: Record<string, unknown> = { ...(layout.yaxis as object), type: input.logY ? "log" : "linear" };
+  if (input.logY && values.length) {
+    const ticks = logTicks(Math.min(...values), Math.max(...values));
+    yaxis.tickvals = ticks;
+    yaxis.ticktext = ticks.map((v) => String(Number(v.toPrecision(3))));
+  }
+  layout.yaxis = yaxis;
+  layout.xaxis = { ...(layout.xaxis as object), rangemode: "tozero", tickformat: ",d" };
+  layout.legend = { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom", bgcolor: "rgba(0,0,0,0)" };
+  layout.hovermode = "x unified";
+  if (!input.title) layout.margin = { l: 56, r: 12, t: 28, b: 44 };
+  const empty = input.series.every((s) => s.x.length === 0);
+  if (empty) {
+    // No axes to read off nothing: just the hint.
+    layout.xaxis = { visible: false };
+    layout.yaxis = { visible: false };
+    layout.showlegend = false;
+    if (input.emptyLabel) {
+      layout.annotations = [
+        { text: input.emptyLabel, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { ...FONT, color: "#818b98" } },
+      ];
+    }
+  }
+  void lib.react(root, data, layout, CONFIG);
+}
+
 /** Frees a chart's memory and listeners (before its element leaves the page). */
 export function clear(root: HTMLElement): void {
   window.Plotly?.purge(root);

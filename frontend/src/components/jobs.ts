@@ -151,6 +151,8 @@ export class JobsPanel {
   private readonly mediaId: number | null;
   /** Only jobs of this kind (`data-kind`), e.g. "extract" on a faceset page. */
   private readonly kind: string | null;
+  /** Only jobs whose params.model_id is this (`data-model-id`), on a swap model's page. */
+  private readonly modelId: number | null;
   private readonly rows = new Map<number, JobRow>();
   /** Status of each job at the last poll (cancel/retry answers do not count as seen). */
   private readonly polledStatus = new Map<number, JobStatus>();
@@ -169,6 +171,7 @@ export class JobsPanel {
     this.canManage = dataBool(root, "canManage");
     this.mediaId = dataNumber(root, "mediaId");
     this.kind = root.dataset.kind || null;
+    this.modelId = dataNumber(root, "modelId");
 
     this.tbody = h("tbody");
     this.table = h(
@@ -221,7 +224,12 @@ export class JobsPanel {
       const page = await apiList<Job>(url, controller.signal);
       this.failures = 0;
       this.showError(null);
-      this.render(page.results, page.count);
+      const modelId = this.modelId;
+      if (modelId === null) this.render(page.results, page.count);
+      else {
+        const mine = page.results.filter((job) => Number(job.params.model_id) === modelId);
+        this.render(mine, mine.length);
+      }
     } catch (err) {
       if (err instanceof DOMException && err.name === "AbortError") return;
       this.failures += 1;

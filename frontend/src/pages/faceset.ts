@@ -2,6 +2,7 @@
 // curation actions, the face detail panel, pose/quality charts and history.
 import { FacesetApi, type CurationEvent, type FacesetUrls, latestUndoable, type SortKey } from "../api/facesets";
 import { ApiError } from "../api/client";
+import { mountConsentCard } from "../components/consents";
 import { CurationActions } from "../components/curationActions";
 import { CurationHistory } from "../components/curationHistory";
 import { dataBool, onReady, setText } from "../components/dom";
@@ -139,5 +140,6 @@ onReady(() => {
 
   void refreshHistory();
   charts?.schedule();
+  mountConsentCard();
   startRelativeTimes();
 });

@@ -1,13 +1,15 @@
-// Project page: uploader, media grid and jobs panel, each only if present.
+// Project page: uploader, media grid, swap models and jobs panel, each only if present.
 import { onReady } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
 import { mountJobsPanel } from "../components/jobs";
 import { mountMediaGrid } from "../components/mediaGrid";
+import { mountSwapModelList } from "../components/swapModelList";
 import { mountUploader } from "../components/upload";
 
 onReady(() => {
   const grid = mountMediaGrid();
   const jobs = mountJobsPanel();
+  mountSwapModelList();
   mountUploader({
     onUploaded: () => {
       void grid?.reload();

@@ -1,7 +1,9 @@
-// Video page: frame counter with frame stepping, sprite strip, jobs for this video.
+// Video page: frame counter with frame stepping, sprite strip, ground truth of a
+// fake made here (with its mask overlay), jobs for this video.
 import { dataNumber, onReady } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
 import { bindFrameKeys, FrameClock } from "../components/frameClock";
+import { mountGroundTruth } from "../components/groundTruth";
 import { mountJobsPanel } from "../components/jobs";
 import { mountSpriteStrip } from "../components/spriteStrip";
 
@@ -27,6 +29,11 @@ onReady(() => {
   const strip = document.getElementById("sprite-strip");
   if (strip) {
     mountSpriteStrip(strip, video instanceof HTMLVideoElement ? video : null, (frame) => clock?.seekToFrame(frame));
+  }
+
+  const groundTruth = document.getElementById("ground-truth");
+  if (groundTruth) {
+    void mountGroundTruth({ root: groundTruth, video: video instanceof HTMLVideoElement ? video : null, clock });
   }
 
   mountJobsPanel();

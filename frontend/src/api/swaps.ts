@@ -1,0 +1,211 @@
+// Shapes and calls of the swap API: consent records, swap models (train, stop,
+// convert, preview) and the conversions (fakes with ground truth) they made.
+import { ApiError, apiGet, apiPost, apiRequest, csrfToken, errorFromResponse, withParams } from "./client";
+import { ACTIVE_JOB_STATUSES, type Job, type Paginated } from "./types";
+
+export type ConsentBasis = "consent" | "licence" | "public_domain";
+
+export const CONSENT_BASES: readonly [ConsentBasis, string][] = [
+  ["consent", "Consent of the person shown"],
+  ["licence", "Licence of the material"],
+  ["public_domain", "Public domain"],
+];
+
+export interface ConsentRecord {
+  id: number;
+  faceset: number;
+  basis: ConsentBasis;
+  basis_label: string;
+  subject: string;
+  reference: string;
+  scope: string;
+  evidence_url: string | null;
+  recorded_by: string | null;
+  recorded_at: string;
+}
+
+export type SwapStatus = "new" | "training" | "stopped" | "completed" | "failed";
+
+export interface SwapPreview {
+  iteration: number;
+  url: string;
+}
+
+export interface SwapModel {
+  id: number;
+  name: string;
+  arch: string;
+  options: Record<string, unknown>;
+  faceset_a: number | null;
+  faceset_a_name: string | null;
+  faceset_b: number | null;
+  faceset_b_name: string | null;
+  status: SwapStatus;
+  status_label: string;
+  iteration: number;
+  target_iterations: number;
+  loss_a: number | null;
+  loss_b: number | null;
+  iterations_per_second: number | null;
+  train_seconds: number;
+  has_checkpoint: boolean;
+  previews: SwapPreview[];
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** [iteration, loss A, loss B] */
+export type LossPoint = [number, number, number];
+
+export interface SwapModelDetail extends SwapModel {
+  history: LossPoint[];
+}
+
+export type Direction = "a-to-b" | "b-to-a";
+
+export interface Conversion {
+  id: number;
+  swap_model: number | null;
+  swap_model_name: string | null;
+  source_media: number | null;
+  output_media: number;
+  direction: Direction;
+  options: Record<string, unknown>;
+  provenance: Record<string, unknown>;
+  frame_count: number;
+  manipulated_count: number;
+  /** Inclusive [first, last] output frame ranges that were changed. */
+  manipulated_ranges: [number, number][];
+  masks_url: string;
+  created_at?: string;
+}
+
+export const SWAP_ARCHS: readonly [string, string][] = [
+  ["original", "original (64 px, fast)"],
+  ["medium128", "medium128 (128 px)"],
+];
+
+/** Badge class of a model status, in the job status palette. */
+export function swapStatusClass(status: SwapStatus): string {
+  switch (status) {
+    case "training":
+      return "status-running";
+    case "completed":
+      return "status-succeeded";
+    case "failed":
+      return "status-failed";
+    case "stopped":
+      return "status-cancelled";
+    default:
+      return "status-queued";
+  }
+}
+
+export function isActiveJob(job: Job): boolean {
+  return ACTIVE_JOB_STATUSES.includes(job.status);
+}
+
+/** Lists answer as pages; accept a bare array too. */
+export function listResults<T>(body: Paginated<T> | T[]): T[] {
+  return Array.isArray(body) ? body : body.results;
+}
+
+/** A loss with enough digits to compare runs: 0.0213, 1.24e-4. */
+export function formatLoss(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  if (value !== 0 && Math.abs(value) < 0.001) return value.toExponential(2);
+  return value.toFixed(4);
+}
+
+export function directionLabel(direction: string, a: string | null, b: string | null): string {
+  const nameA = a ?? "A";
+  const nameB = b ?? "B";
+  return direction === "b-to-a" ? `${nameB} → ${nameA}` : `${nameA} → ${nameB}`;
+}
+
+/**
+ * Posts a consent record as multipart (so an evidence file can travel with it).
+ * Rejects with ApiError like the JSON calls.
+ */
+export async function postConsent(url: string, form: FormData): Promise<ConsentRecord> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body: form,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server; check your connection.");
+  }
+  const text = await response.text();
+  if (!response.ok) throw errorFromResponse(response.status, response.statusText, text);
+  return JSON.parse(text) as ConsentRecord;
+}
+
+export function deleteRecord(url: string): Promise<void> {
+  return apiRequest<void>(url, { method: "DELETE" });
+}
+
+/** Every address the swap model page talks to, read from its data attributes. */
+export interface SwapModelUrls {
+  detail: string;
+  train: string;
+  stop: string;
+  convert: string;
+  preview: string;
+  jobs: string;
+  media: string;
+  conversions: string;
+}
+
+export class SwapModelApi {
+  constructor(readonly urls: SwapModelUrls) {}
+
+  detail(signal?: AbortSignal): Promise<SwapModelDetail> {
+    return apiGet<SwapModelDetail>(this.urls.detail, signal);
+  }
+
+  train(iterations: number): Promise<Job> {
+    return apiPost<Job>(this.urls.train, { iterations });
+  }
+
+  stop(): Promise<Job> {
+    return apiPost<Job>(this.urls.stop);
+  }
+
+  convert(body: { media: number; direction: Direction; options: Record<string, unknown>; track: null }): Promise<Job> {
+    return apiPost<Job>(this.urls.convert, body);
+  }
+
+  preview(body: {
+    media: number;
+    frame: number;
+    direction: Direction;
+    options: Record<string, unknown>;
+    track: null;
+  }): Promise<Job> {
+    return apiPost<Job>(this.urls.preview, body);
+  }
+
+  job(id: number, signal?: AbortSignal): Promise<Job> {
+    return apiGet<Job>(`${this.jobsBase()}${id}/`, signal);
+  }
+
+  /** The newest jobs of one kind (the API cannot filter by model: callers check params.model_id). */
+  async jobs(kind: string, signal?: AbortSignal): Promise<Job[]> {
+    const page = await apiGet<Paginated<Job>>(withParams(this.urls.jobs, { kind, page_size: 20 }), signal);
+    return page.results;
+  }
+
+  async conversions(signal?: AbortSignal): Promise<Conversion[]> {
+    const body = await apiGet<Paginated<Conversion> | Conversion[]>(withParams(this.urls.conversions, { page_size: 200 }), signal);
+    return listResults(body);
+  }
+
+  private jobsBase(): string {
+    return (this.urls.jobs.split("?")[0] ?? "").replace(/\/?$/, "/");
+  }
+}
