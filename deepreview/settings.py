@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "deepreview.jobs",
     "deepreview.facesets",
     "deepreview.swaps",
+    "deepreview.detection",
     "deepreview.web",
 ]
 

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from deepreview.detection.apis import DetectionRunViewSet, DetectorViewSet
+from deepreview.detection.files import detection_result
 from deepreview.facesets.apis import FacesetViewSet, FaceViewSet
 from deepreview.facesets.files import face_file
 from deepreview.jobs.apis import JobViewSet
@@ -38,6 +40,10 @@ router.register(r"projects/(?P<project_pk>\d+)/swap-models", SwapModelViewSet, b
 router.register(
     r"projects/(?P<project_pk>\d+)/conversions", ConversionViewSet, basename="conversion"
 )
+router.register(r"projects/(?P<project_pk>\d+)/detectors", DetectorViewSet, basename="detector")
+router.register(
+    r"projects/(?P<project_pk>\d+)/detections", DetectionRunViewSet, basename="detection"
+)
 
 urlpatterns = [
     path("api/", include(router.urls)),
@@ -55,6 +61,7 @@ urlpatterns = [
          name="conversion-masks"),
     path("files/conversions/<int:conversion_id>/masks/<int:frame>", conversion_mask_frame,
          name="conversion-mask-frame"),
+    path("files/detections/<int:run_id>/result", detection_result, name="detection-result"),
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]

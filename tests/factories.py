@@ -175,3 +175,22 @@ class ConversionFactory(factory.django.DjangoModelFactory):
     manipulated_count = 1
     manipulated_ranges = [[1, 1]]
     masks = factory.LazyFunction(lambda: ContentFile(ground_truth_zip(), name="gt.zip"))
+
+
+class DetectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "detection.Detector"
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Detector {n}")
+    arch = "meso4"
+
+
+class DetectionRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "detection.DetectionRun"
+
+    project = factory.SubFactory(ProjectFactory)
+    media = factory.SubFactory(MediaItemFactory, project=factory.SelfAttribute("..project"))
+    status = "ok"
+    result = "projects/none.json"

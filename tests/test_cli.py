@@ -146,3 +146,20 @@ def test_train_resume_and_convert(tmp_path):
                         "-o", str(tmp_path / "x.mp4"), "--alignments",
                         str(faces_a / "alignments.json"))  # fmt: skip
     assert untrained.returncode == 1 and "deepreview convert:" in untrained.stderr
+
+
+def test_detect_signals_only_and_a_no_face_video(tmp_path):
+    from tests.facesets.test_extract_job import no_face_clip
+
+    empty = no_face_clip(tmp_path / "empty.mp4")
+    result = run_cli("detect", str(PD_CLIP), str(empty), "--frames", "8", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    clip, nobody = (json.loads(line) for line in result.stdout.splitlines())
+    assert clip["status"] == "ok" and clip["score"] is None  # no detector: signals alone
+    assert {"edge_seam", "face_blur", "blinking"} <= set(clip["signals"])
+    assert "frames" not in clip
+    assert nobody["status"] == "no_faces" and nobody["score"] is None
+    untrained = run_cli("detect", str(PD_CLIP), "--detector", str(tmp_path / "none.pt"))
+    assert untrained.returncode == 1 and "deepreview detect:" in untrained.stderr
+    refused = run_cli("train-detector", str(tmp_path), "-o", str(tmp_path / "d.pt"))
+    assert refused.returncode == 1 and "deepreview train-detector:" in refused.stderr

@@ -29,7 +29,10 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser) -> Iterator[object]:
+def page(browser, live_server) -> Iterator[object]:
+    # Depending on live_server makes the page close *before* the test database is
+    # flushed: requests still in flight (thumbnails) would otherwise hold table locks
+    # that the flush's TRUNCATE deadlocks with on Postgres.
     context = browser.new_context(viewport={"width": 1360, "height": 1000})
     page = context.new_page()
     yield page

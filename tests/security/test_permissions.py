@@ -64,6 +64,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
+    if name.startswith(("detector", "detection")):
+        return _detection_target(project, media, name)
     if name.startswith(("consent", "swap", "conversion")):
         return _swap_target(project, media, name)
     if name == "project-detail-page":
@@ -167,6 +169,32 @@ def _swap_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
     if name == "conversion-detail":
         return reverse(name, args=[pid, conversion.pk]), {}
     return reverse(name, args=[pid]), {}
+
+
+def _detection_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tests.factories import DetectionRunFactory, DetectorFactory
+
+    pid = project.pk
+    detector = DetectorFactory(project=project, checkpoint="projects/x/detector.pt")
+    if name == "detector-list":
+        return reverse(name, args=[pid]), {"name": "Meso", "arch": "meso4"}
+    if name == "detector-caught":
+        return reverse(name, args=[pid]), {}
+    if name == "detector-train":
+        for origin in ("real", "real", "fake", "fake"):
+            MediaItemFactory(project=project, origin=origin)
+    if name.startswith("detector"):
+        return reverse(name, args=[pid, detector.pk]), {}
+    if name == "detection-list":
+        return reverse(name, args=[pid]), {"media": [media.pk], "detector": detector.pk}
+    stored = default_storage.save(f"projects/{pid}/d.json", ContentFile(b'{"frames": []}'))
+    run = DetectionRunFactory(project=project, media=media, detector=detector, result=stored)
+    if name == "detection-result":
+        return reverse(name, kwargs={"run_id": run.pk}), {}
+    return reverse(name, args=[pid, run.pk]), {}
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202

@@ -1,5 +1,12 @@
 """Thin Celery tasks: claim a job, call the pipeline with a progress adapter, save."""
 
 # Importing the modules registers their job handlers.
-from workers.tasks import extract, faceset_export, probe, selftest, swap  # noqa: F401
+from workers.tasks import (  # noqa: F401
+    detection,
+    extract,
+    faceset_export,
+    probe,
+    selftest,
+    swap,
+)
 from workers.tasks.base import run_job, sweep_stale_jobs  # noqa: F401

@@ -1,0 +1,47 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from deepreview.detection.models import DetectionRun, Detector
+from deepreview.detection.services import DETECTOR_ARCHS
+
+
+class DetectorReadSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Detector
+        fields = ["id", "name", "arch", "options", "status", "status_label", "threshold",
+                  "history", "best", "training_set", "created_by", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class DetectorWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    arch = serializers.ChoiceField(choices=DETECTOR_ARCHS, default="meso4")
+    options = serializers.DictField(required=False, default=dict)
+
+
+class DetectRequestSerializer(serializers.Serializer):
+    media = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+    detector = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="None measures the forensic signals only",
+    )  # fmt: skip
+    options = serializers.DictField(required=False, default=dict)
+
+
+class DetectionRunSerializer(serializers.ModelSerializer):
+    result_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DetectionRun
+        fields = ["id", "media", "detector", "detector_name", "job", "status", "message",
+                  "score_mean", "score_confident", "threshold", "label", "signals",
+                  "frames_analysed", "frames_with_faces", "options", "seconds", "result_url",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_result_url(self, run: DetectionRun) -> str:
+        return reverse("detection-result", kwargs={"run_id": run.pk})

@@ -1,0 +1,365 @@
+"""Detection rules: who may run what, what a labeled video is, and how detectors are judged.
+
+A video's *label* for training and evaluation comes from what the project knows for
+sure: ``origin`` fake or real (uploads marked by a curator, and the project's own
+fakes, whose conversion ground truth also says which frames were changed).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from deepreview.core.errors import ApplicationError
+from deepreview.detection.models import DetectionRun, Detector, DetectorStatus
+from deepreview.jobs import services as job_services
+from deepreview.jobs.models import ACTIVE_STATUSES, Job
+from deepreview.media.models import MediaItem, MediaKind, MediaStatus, Origin
+from deepreview.projects.models import Project
+from workers.pipeline.detection.metrics import binary_metrics, roc_curve
+
+DETECT_JOB = "detect"
+TRAIN_JOB = "detector_train"
+# Kept in step with workers.pipeline.detection.models by a test (no torch on the web host).
+DETECTOR_ARCHS = ("efficientnet_b0", "meso4")
+DETECT_OPTION_RANGES: dict[str, tuple[float, float]] = {
+    "frames": (1, 512),
+    "temporal_fps": (0, 60),
+    "temporal_window": (0, 10),
+    "min_face_size": (12, 1024),
+    "min_confidence": (0.0, 1.0),
+    "max_faces": (1, 32),
+}
+TRAIN_OPTION_RANGES: dict[str, tuple[float, float]] = {
+    "epochs": (1, 500),
+    "batch_size": (1, 512),
+    "learning_rate": (1e-6, 1.0),
+    "val_fraction": (0.05, 0.5),
+    "seed": (0, 2**31 - 1),
+    "frames_per_video": (1, 256),
+}
+MIN_VIDEOS_PER_LABEL = 2
+
+
+def _check_options(options: dict, ranges: dict[str, tuple[float, float]], what: str) -> dict:
+    unknown = sorted(set(options) - set(ranges))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown {what} option(s): {', '.join(unknown)}.",
+            fields={name: ["Unknown option."] for name in unknown},
+        )
+    for name, (low, high) in ranges.items():
+        value = options.get(name)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if value is not None and not (number and low <= value <= high):
+            raise ApplicationError(
+                f"{name} must be a number from {low:g} to {high:g}.",
+                fields={name: [f"Between {low:g} and {high:g}."]},
+            )
+    return dict(options)
+
+
+# -- detectors -----------------------------------------------------------------------
+
+
+def detector_create(
+    *, project: Project, name: str, arch: str, options: dict, created_by: AbstractBaseUser
+) -> Detector:
+    if arch not in DETECTOR_ARCHS:
+        raise ApplicationError(
+            f"Unknown detector '{arch}'; choose one of: {', '.join(DETECTOR_ARCHS)}.",
+            fields={"arch": ["Unknown architecture."]},
+        )
+    options = _check_options(options, TRAIN_OPTION_RANGES, "training")
+    try:
+        with transaction.atomic():
+            return Detector.objects.create(
+                project=project, name=name.strip(), arch=arch, options=options,
+                created_by=created_by,
+            )  # fmt: skip
+    except IntegrityError:
+        raise ApplicationError(
+            f"The project already has a detector named '{name}'.", code="duplicate", status=409
+        ) from None
+
+
+def labeled_videos(project: Project) -> QuerySet[MediaItem]:
+    """Videos whose truth is known: marked real or fake (the project's fakes are)."""
+    return MediaItem.objects.filter(
+        project=project,
+        kind=MediaKind.VIDEO,
+        status=MediaStatus.READY,
+        origin__in=[Origin.REAL, Origin.FAKE],
+    ).order_by("id")
+
+
+def detector_train_request(*, detector: Detector, requested_by: AbstractBaseUser) -> Job:
+    """Queue training on every labeled video of the project, refusing a set that cannot
+    teach anything (the job refuses too few identities once the faces are found)."""
+    videos = labeled_videos(detector.project)
+    counts = {o: videos.filter(origin=o).count() for o in (Origin.REAL, Origin.FAKE)}
+    missing = [f"{MIN_VIDEOS_PER_LABEL - n} more {o} video(s)" for o, n in counts.items()
+               if n < MIN_VIDEOS_PER_LABEL]  # fmt: skip
+    if missing:
+        raise ApplicationError(
+            f"A detector learns from labeled videos: the project has {counts[Origin.REAL]} "
+            f"real and {counts[Origin.FAKE]} fake. Add {' and '.join(missing)} (mark uploads "
+            "real or fake, or convert videos with a swap model).",
+            code="too_few_labeled_videos",
+        )
+    with transaction.atomic():
+        locked = Detector.objects.select_for_update().get(pk=detector.pk)
+        if active_job(locked, TRAIN_JOB):
+            raise ApplicationError(
+                "This detector is already training.", code="busy", status=409
+            )
+        locked.status = DetectorStatus.TRAINING
+        locked.save(update_fields=["status", "updated_at"])
+        return job_services.job_create(
+            project_id=detector.project_id,
+            kind=TRAIN_JOB,
+            queue="gpu",
+            params={"detector_id": detector.pk},
+            created_by=requested_by,
+        )
+
+
+def active_job(detector: Detector, kind: str) -> Job | None:
+    return Job.objects.filter(
+        project_id=detector.project_id, kind=kind, status__in=ACTIVE_STATUSES,
+        params__detector_id=detector.pk,
+    ).first()  # fmt: skip
+
+
+def detector_record_training(
+    *, detector_id: int, checkpoint: Path | None, result: dict | None, failed: bool = False
+) -> None:
+    detector = Detector.objects.get(pk=detector_id)
+    if failed or checkpoint is None or result is None:
+        if not detector.checkpoint:
+            detector.status = DetectorStatus.FAILED
+        else:
+            detector.status = DetectorStatus.READY  # the earlier checkpoint still serves
+        detector.save(update_fields=["status", "updated_at"])
+        return
+    name = f"projects/{detector.project_id}/detectors/{detector.pk}/detector.pt"
+    default_storage.delete(name)
+    with checkpoint.open("rb") as handle:
+        detector.checkpoint = default_storage.save(name, File(handle))
+    detector.status = DetectorStatus.READY
+    detector.threshold = result.get("threshold")
+    detector.history = result.get("history", [])
+    detector.best = result.get("best", {})
+    detector.training_set = result.get("data", {})
+    detector.save()
+
+
+def detector_delete(*, detector: Detector) -> None:
+    for kind in (TRAIN_JOB, DETECT_JOB):
+        job = active_job(detector, kind)
+        if job is not None:
+            job_services.job_request_cancel(job=job)
+    name = detector.checkpoint
+    detector.delete()
+    if name:
+        default_storage.delete(name)
+
+
+# -- detection runs ------------------------------------------------------------------
+
+
+def detect_request(
+    *,
+    project: Project,
+    media_ids: list[int],
+    detector_id: int | None,
+    options: dict,
+    requested_by: AbstractBaseUser,
+) -> list[Job]:
+    """One job per video; without a detector the run measures the forensic signals only."""
+    options = _check_options(options, DETECT_OPTION_RANGES, "detection")
+    detector = None
+    if detector_id is not None:
+        detector = Detector.objects.filter(project=project, pk=detector_id).first()
+        if detector is None:
+            raise ApplicationError("No such detector.", code="not_found", status=404)
+        if not detector.checkpoint:
+            raise ApplicationError(
+                f"Detector “{detector.name}” is not trained yet; train it first or run the "
+                "forensic signals alone.",
+                code="untrained",
+            )
+    items = list(MediaItem.objects.filter(project=project, pk__in=media_ids))
+    if len(items) != len(set(media_ids)):
+        raise ApplicationError("No such media.", code="not_found", status=404)
+    for item in items:
+        if item.kind != MediaKind.VIDEO or item.status != MediaStatus.READY:
+            raise ApplicationError(
+                f"“{item.name}” is not a ready video; detection runs on videos.",
+                fields={"media": [f"{item.pk} is not a ready video."]},
+            )
+    with transaction.atomic():
+        return [
+            job_services.job_create(
+                project_id=project.pk, kind=DETECT_JOB, queue="gpu", media_id=item.pk,
+                params={"detector_id": detector.pk if detector else None, "options": options},
+                created_by=requested_by,
+            )  # fmt: skip
+            for item in items
+        ]
+
+
+def detection_record(
+    *, item: MediaItem, detector: Detector | None, job: Job | None, result: dict, json_path: Path
+) -> DetectionRun:
+    score = result.get("score") or {}
+    name = f"{item.folder}/detections/job-{job.pk if job else 'local'}.json"
+    default_storage.delete(name)
+    with json_path.open("rb") as handle:
+        stored = default_storage.save(name, File(handle))
+    return DetectionRun.objects.create(
+        project_id=item.project_id,
+        media=item,
+        detector=detector,
+        detector_name=detector.name if detector else "",
+        job=job,
+        status=result["status"],
+        message=result.get("message", "")[:300],
+        score_mean=score.get("mean"),
+        score_confident=score.get("confident"),
+        threshold=score.get("threshold"),
+        label=score.get("label") or "",
+        signals=result.get("signals", {}),
+        frames_analysed=result.get("frames_analysed", 0),
+        frames_with_faces=result.get("frames_with_faces", 0),
+        result=stored,
+        options=result.get("options", {}),
+        seconds=result.get("seconds", 0.0),
+    )
+
+
+def latest_runs(project: Project, detector: Detector | None) -> dict[int, DetectionRun]:
+    """media id -> the newest run with ``detector`` (or signals-only runs when None)."""
+    runs = DetectionRun.objects.filter(project=project, detector=detector).order_by(
+        "media_id", "-created_at", "-id"
+    )
+    latest: dict[int, DetectionRun] = {}
+    for run in runs:
+        latest.setdefault(run.media_id, run)
+    return latest
+
+
+# -- evaluation ----------------------------------------------------------------------
+
+
+def detector_evaluation(
+    *, detector: Detector, media_ids: list[int] | None, threshold: float | None
+) -> dict:
+    """ROC, AUC, EER, log loss and the confusion matrix on labeled, scored videos.
+
+    Videos come from the latest run of ``detector`` on each labeled video (or on the
+    chosen ones); unscored videos (no faces, or not run yet) are listed, not guessed.
+    """
+    videos = labeled_videos(detector.project)
+    if media_ids:
+        videos = videos.filter(pk__in=media_ids)
+    runs = latest_runs(detector.project, detector)
+    rows, missing, no_faces = [], [], []
+    for video in videos:
+        run = runs.get(video.pk)
+        if run is None:
+            missing.append(video.pk)
+        elif run.score_confident is None:
+            no_faces.append(video.pk)
+        else:
+            label = 1 if video.origin == Origin.FAKE else 0
+            rows.append({"media": video.pk, "name": video.name, "label": label,
+                         "score": run.score_confident})  # fmt: skip
+    chosen = detector.threshold if threshold is None else threshold
+    answer: dict = {
+        "detector": detector.pk, "threshold": chosen, "videos": rows,
+        "not_run": missing, "no_faces": no_faces,
+    }  # fmt: skip
+    labels = [r["label"] for r in rows]
+    if len(set(labels)) < 2:
+        answer["message"] = (
+            "Evaluation needs scored videos of both labels: run this detector on real and "
+            f"fake videos first ({len(rows)} scored, {len(missing)} not run yet)."
+        )
+        return answer
+    scores = [r["score"] for r in rows]
+    metrics = binary_metrics(labels, scores, 0.5 if chosen is None else chosen)
+    curve = roc_curve(labels, scores)
+    thresholds = [t if np.isfinite(t) else None for t in curve.thresholds]
+    answer["metrics"] = metrics.as_dict()
+    answer["roc"] = {"fpr": list(curve.fpr), "tpr": list(curve.tpr), "thresholds": thresholds}
+    return answer
+
+
+CONVERSION_SETTINGS = ("mask", "feather_px", "color_transfer", "seamless_clone")
+SIGNAL_Z_CAUGHT = 2.0  # a signal "catches" a fake when its video p90 sits this far out
+
+
+def caught_matrix(*, project: Project) -> dict:
+    """For the project's own fakes, grouped by how they were made: how often each
+    detector calls them fake and how often each forensic signal stands out.
+
+    A signal stands out in a video when its p90 robust z-score is at least
+    ``SIGNAL_Z_CAUGHT`` in the suspicious direction, i.e. some frames are far from the
+    video's own typical value.
+    """
+    from deepreview.swaps.models import Conversion
+
+    conversions = Conversion.objects.filter(project=project).select_related("swap_model")
+    detectors = list(Detector.objects.filter(project=project).exclude(checkpoint=""))
+    runs_by_detector = {d.pk: latest_runs(project, d) for d in detectors}
+    signal_runs = latest_runs(project, None)
+    groups: dict[tuple, list] = defaultdict(list)
+    for conversion in conversions:
+        options = conversion.options
+        arch = (conversion.provenance.get("model") or {}).get("arch", "?")
+        key = (arch, *(options.get(name) for name in CONVERSION_SETTINGS))
+        groups[key].append(conversion.output_media_id)
+    rows = []
+    for key, media in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        row = {"settings": dict(zip(("model", *CONVERSION_SETTINGS), key, strict=True)),
+               "videos": len(media), "detectors": {}, "signals": {}}  # fmt: skip
+        for detector in detectors:
+            scored = [runs_by_detector[detector.pk].get(m) for m in media]
+            scored = [r for r in scored if r is not None and r.label]
+            row["detectors"][detector.name] = _rate([r.label == "fake" for r in scored])
+        signal_hits: dict[str, list[bool]] = defaultdict(list)
+        for m in media:
+            run = signal_runs.get(m) or next(
+                (runs[m] for runs in runs_by_detector.values() if m in runs), None
+            )
+            for name, info in (run.signals if run else {}).items():
+                z = _p90_z(info)
+                if z is not None:
+                    signal_hits[name].append(z >= SIGNAL_Z_CAUGHT)
+        row["signals"] = {name: _rate(hits) for name, hits in sorted(signal_hits.items())}
+        rows.append(row)
+    return {"rows": rows, "detectors": [d.name for d in detectors],
+            "signal_threshold_z": SIGNAL_Z_CAUGHT}  # fmt: skip
+
+
+def _rate(hits: list[bool]) -> dict:
+    return {"caught": sum(hits), "of": len(hits),
+            "rate": round(sum(hits) / len(hits), 4) if hits else None}  # fmt: skip
+
+
+def _p90_z(info: dict) -> float | None:
+    """The p90 of a signal, as a robust z in its suspicious direction."""
+    summary, scale = info.get("summary") or {}, info.get("scale") or {}
+    p90, centre, spread = summary.get("p90"), scale.get("centre"), scale.get("spread")
+    if None in (p90, centre, spread) or not spread:
+        return None
+    z = (p90 - centre) / spread
+    return -z if info.get("higher_is_suspicious") is False else z

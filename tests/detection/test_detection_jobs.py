@@ -1,0 +1,86 @@
+"""Detection jobs through a real Celery worker: train on labeled videos, score, evaluate."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from deepreview.detection.models import DetectionRun, Detector
+from deepreview.jobs.models import Job
+from deepreview.media.models import MediaItem
+from tests.conftest import wait_for
+from tests.facesets.test_extract_job import no_face_clip, upload
+from tests.media_paths import PD_CLIP, SHARED_MEDIA
+
+REAL = [PD_CLIP, SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4",
+        SHARED_MEDIA / "real_videos" / "face_recognition_short_hamilton_clip.mp4"]  # fmt: skip
+FAKE = [SHARED_MEDIA / "fake_videos" / name for name in
+        ("ffpp_Face2Face_750_743.mp4", "ffpp_NeuralTextures_004_982.mp4",
+         "dfdc_fake_abofeumbvv.mp4")]  # fmt: skip
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not all(p.exists() for p in REAL + FAKE), reason="shared media absent"),
+]
+
+
+def done(job_id: int, timeout: float = 600) -> Job:
+    states = ("succeeded", "failed", "cancelled")
+    return wait_for(lambda: (j := Job.objects.get(pk=job_id)).status in states and j, timeout,
+                    message=f"job {job_id}")  # fmt: skip
+
+
+def _labeled(team, paths, origin: str) -> list[MediaItem]:  # noqa: ANN001
+    items = []
+    for path in paths:
+        item = upload(team.project, team.users["curator"], path)
+        item.origin = origin
+        item.save(update_fields=["origin"])
+        items.append(item)
+    return items
+
+
+def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path):
+    videos = _labeled(team, REAL, "real") + _labeled(team, FAKE, "fake")
+    for item in videos:
+        assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"
+    client = api_as("curator")
+    pid = team.project.pk
+    created = client.post(reverse("detector-list", args=[pid]),
+                          {"name": "Meso quick", "arch": "meso4",
+                           "options": {"epochs": 2, "batch_size": 8, "frames_per_video": 6,
+                                       "val_fraction": 0.34}}, format="json")  # fmt: skip
+    assert created.status_code == 201, created.content
+    detector_id = created.json()["id"]
+    train = client.post(reverse("detector-train", args=[pid, detector_id]))
+    job = done(train.json()["id"])
+    assert job.status == "succeeded", job.error + celery_worker_process.log()[-3000:]
+    detector = Detector.objects.get(pk=detector_id)
+    assert detector.status == "ready" and detector.checkpoint and len(detector.history) == 2
+    split = detector.training_set["split"]
+    assert split, detector.training_set  # identity-disjoint split summary is kept
+
+    runs = client.post(reverse("detection-list", args=[pid]),
+                       {"media": [v.pk for v in videos], "detector": detector_id,
+                        "options": {"frames": 8}}, format="json")  # fmt: skip
+    assert runs.status_code == 201
+    for job in runs.json():
+        finished = done(job["id"])
+        assert finished.status == "succeeded", finished.error
+    scored = DetectionRun.objects.filter(detector=detector)
+    assert scored.count() == 6 and all(r.score_confident is not None for r in scored)
+    result = client.get(reverse("detection-result", kwargs={"run_id": scored[0].pk}))
+    assert result.status_code == 200
+    evaluation = api_as("viewer").get(reverse("detector-evaluation", args=[pid, detector_id]))
+    metrics = evaluation.json()["metrics"]
+    assert metrics["count"] == 6 and 0.0 <= metrics["auc"] <= 1.0
+
+    # A video with nobody in it: "no faces", never a score.
+    empty = upload(team.project, team.users["curator"], no_face_clip(tmp_path / "nobody.mp4"))
+    done(Job.objects.get(media=empty, kind="probe").pk)
+    [job] = client.post(reverse("detection-list", args=[pid]), {"media": [empty.pk]},
+                        format="json").json()  # fmt: skip
+    finished = done(job["id"])
+    assert finished.status == "succeeded" and "face" in finished.message.lower()
+    run = DetectionRun.objects.get(media=empty)
+    assert run.status == "no_faces" and run.score_confident is None
