@@ -35,6 +35,7 @@ const builds = [
       "src/pages/projects.ts",
       "src/pages/faceset.ts",
       "src/pages/swapModel.ts",
+      "src/pages/detection.ts",
     ],
     outdir: join(dist, "js"),
     format: "esm",

@@ -46,6 +46,17 @@ TRAIN_OPTION_RANGES: dict[str, tuple[float, float]] = {
     "frames_per_video": (1, 256),
 }
 MIN_VIDEOS_PER_LABEL = 2
+# What an option left out means, for the forms (kept in step with the pipeline's
+# TrainOptions / DetectOptions and the training job by a test).
+TRAIN_OPTION_DEFAULTS: dict[str, float] = {
+    "epochs": 10,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "val_fraction": 0.2,
+    "seed": 0,
+    "frames_per_video": 16,
+}
+DETECT_OPTION_DEFAULTS: dict[str, float] = {"frames": 32}
 
 
 def _check_options(options: dict, ranges: dict[str, tuple[float, float]], what: str) -> dict:

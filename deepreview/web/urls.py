@@ -31,6 +31,11 @@ urlpatterns = [
         name="swap-model-detail-page",
     ),
     path(
+        "projects/<int:project_id>/detection/",
+        views.detection_page,
+        name="detection-page",
+    ),
+    path(
         "projects/<int:project_id>/media/<int:media_id>/",
         views.media_detail,
         name="media-detail-page",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
+from deepreview.detection import services as detection_services
 from deepreview.facesets import selectors as faceset_selectors
 from deepreview.facesets import services as faceset_services
 from deepreview.media.models import MediaItem, Origin
@@ -259,3 +260,45 @@ def swap_model_detail(request: HttpRequest, project_id: int, model_id: int) -> H
         "artifact_url": reverse("job-artifact", kwargs={"job_id": 0}).replace("/0/", "/{id}/"),
     }
     return render(request, "web/swap_model_detail.html", context)
+
+
+@login_required
+def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Detectors, their training and evaluation, what gets caught, and detection runs.
+
+    Viewers see everything; the forms (create, train, run) are for curators, and the
+    API they post to checks the role again.
+    """
+    project = selectors.access_project(request.user, project_id)
+    role = project.current_role
+    pid = project.pk
+    urls = {
+        "detectors": reverse("detector-list", args=[pid]),
+        "detector": _page_url_template("detector-detail", pid),
+        "train": _page_url_template("detector-train", pid),
+        "evaluation": _page_url_template("detector-evaluation", pid),
+        "caught": reverse("detector-caught", args=[pid]),
+        "detections": reverse("detection-list", args=[pid]),
+        "media": reverse("media-list", args=[pid]),
+        "jobs": reverse("job-list", args=[pid]),
+    }
+    labeled = detection_services.labeled_videos(project)
+    form_spec = {
+        "archs": list(detection_services.DETECTOR_ARCHS),
+        "train_ranges": detection_services.TRAIN_OPTION_RANGES,
+        "train_defaults": detection_services.TRAIN_OPTION_DEFAULTS,
+        "detect_ranges": detection_services.DETECT_OPTION_RANGES,
+        "detect_defaults": detection_services.DETECT_OPTION_DEFAULTS,
+        "min_videos_per_label": detection_services.MIN_VIDEOS_PER_LABEL,
+    }
+    context = {
+        "project": project,
+        "role": role,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "api_urls": urls,
+        "media_page_url": _page_url_template("media-detail-page", pid),
+        "labeled_real": labeled.filter(origin=Origin.REAL).count(),
+        "labeled_fake": labeled.filter(origin=Origin.FAKE).count(),
+        "form_spec": form_spec,
+    }
+    return render(request, "web/detection.html", context)

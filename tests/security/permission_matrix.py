@@ -91,6 +91,7 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("faceset-add-page",  "POST",   "curator",  302),
     ("faceset-detail-page", "GET",  "viewer",   200),
     ("swap-model-detail-page", "GET", "viewer", 200),
+    ("detection-page",    "GET",    "viewer",   200),
 ]  # fmt: skip
 
 # Endpoints that hold no project data and are open to everyone by design.

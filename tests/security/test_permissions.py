@@ -14,7 +14,7 @@ from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
          "identity-add-page", "faceset-add-page", "faceset-detail-page",
-         "swap-model-detail-page"}  # fmt: skip
+         "swap-model-detail-page", "detection-page"}  # fmt: skip
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -64,6 +64,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
+    if name == "detection-page":
+        return reverse(name, args=[pid]), {}
     if name.startswith(("detector", "detection")):
         return _detection_target(project, media, name)
     if name.startswith(("consent", "swap", "conversion")):

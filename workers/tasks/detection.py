@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from deepreview.core.errors import ApplicationError
 from deepreview.detection import services as detection_services
 from deepreview.detection.models import Detector
-from deepreview.detection.services import DETECT_JOB, TRAIN_JOB
+from deepreview.detection.services import DETECT_JOB, TRAIN_JOB, TRAIN_OPTION_DEFAULTS
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_local_path
@@ -151,7 +151,9 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
     if detector is None:
         raise ApplicationError("The detector was deleted before training ran.")
     values = dict(detector.options)
-    frames_per_video = int(values.pop("frames_per_video", 16))
+    frames_per_video = int(
+        values.pop("frames_per_video", TRAIN_OPTION_DEFAULTS["frames_per_video"])
+    )
     try:
         options = TrainOptions.from_dict({"arch": detector.arch, **values})
     except ValueError as exc:

@@ -227,3 +227,142 @@ export function lineChart(root: HTMLElement, input: LineChartInput): void {
 export function clear(root: HTMLElement): void {
   window.Plotly?.purge(root);
 }
+
+export interface EpochChartInput {
+  series: readonly LineSeries[];
+  yTitle: string;
+  /** Fixed y range ([0, 1] for rates); otherwise Plotly fits the data. */
+  yRange?: readonly [number, number];
+  /** Without a fixed range: start the y axis at zero (losses). */
+  yFromZero?: boolean;
+  /** A dotted vertical line at this epoch (the one a detector keeps), labeled. */
+  markEpoch?: number | null;
+  markLabel?: string;
+  /** d3 format of the hover values; default 3 decimals. */
+  format?: string;
+  emptyLabel?: string;
+}
+
+/** Metrics against training epoch (lines and points: runs have few epochs). */
+export function epochChart(root: HTMLElement, input: EpochChartInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const format = input.format ?? ".3f";
+  const data = input.series.map((s) => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
+    line: { color: s.color, width: 1.8 },
+    marker: { color: s.color, size: 6 },
+    hovertemplate: `${s.name}: %{y:${format}}<extra></extra>`,
+  }));
+  const layout = baseLayout("", "epoch", input.yTitle);
+  const epochs = input.series.reduce((most, s) => Math.max(most, s.x.length), 0);
+  layout.margin = { l: 56, r: 12, t: 28, b: 44 };
+  layout.xaxis = { ...(layout.xaxis as object), tickformat: "d", ...(epochs <= 20 ? { dtick: 1 } : {}) };
+  if (input.yRange) layout.yaxis = { ...(layout.yaxis as object), range: [...input.yRange] };
+  else if (input.yFromZero) layout.yaxis = { ...(layout.yaxis as object), rangemode: "tozero" };
+  layout.legend = { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom", bgcolor: "rgba(0,0,0,0)" };
+  layout.hovermode = "x unified";
+  if (input.markEpoch !== null && input.markEpoch !== undefined && epochs > 0) {
+    layout.shapes = [
+      { type: "line", xref: "x", yref: "paper", x0: input.markEpoch, x1: input.markEpoch, y0: 0, y1: 1, line: { color: "#64748b", width: 1, dash: "dot" } },
+    ];
+    layout.annotations = [
+      {
+        text: input.markLabel ?? `epoch ${input.markEpoch}`,
+        xref: "x",
+        yref: "paper",
+        x: input.markEpoch,
+        y: 0,
+        yanchor: "bottom",
+        xanchor: "left",
+        xshift: 4,
+        showarrow: false,
+        font: { ...FONT, size: 11, color: "#475569" },
+        bgcolor: "rgba(255,255,255,0.85)",
+      },
+    ];
+  }
+  if (epochs === 0) {
+    layout.xaxis = { visible: false };
+    layout.yaxis = { visible: false };
+    layout.showlegend = false;
+    layout.annotations = [
+      { text: input.emptyLabel ?? "No epochs yet.", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { ...FONT, color: "#818b98" } },
+    ];
+  }
+  void lib.react(root, data, layout, CONFIG);
+}
+
+export interface RocChartInput {
+  fpr: readonly number[];
+  tpr: readonly number[];
+  /** Score threshold of each ROC point; null for "above every score". */
+  thresholds: readonly (number | null)[];
+  /** Where the chosen threshold puts the detector. */
+  point?: { fpr: number; tpr: number; threshold: number } | null;
+  /** Equal error rate, marked where the curve meets FPR = 1 − TPR. */
+  eer?: number | null;
+  curveName?: string;
+}
+
+/** A ROC curve with the chance line, the EER point and the chosen operating point. */
+export function rocChart(root: HTMLElement, input: RocChartInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const thresholdText = input.thresholds.map((t) => (t === null ? "above every score" : `score ≥ ${t.toFixed(3)}`));
+  const data: object[] = [
+    {
+      type: "scatter",
+      mode: "lines",
+      name: "chance",
+      x: [0, 1],
+      y: [0, 1],
+      line: { color: "#94a3b8", width: 1, dash: "dash" },
+      hoverinfo: "skip",
+    },
+    {
+      type: "scatter",
+      mode: "lines+markers",
+      name: input.curveName ?? "ROC",
+      x: [...input.fpr],
+      y: [...input.tpr],
+      text: thresholdText,
+      line: { color: "#4f46e5", width: 2 },
+      marker: { color: "#4f46e5", size: 5 },
+      hovertemplate: "fake if %{text}<br>false positive rate %{x:.3f}<br>true positive rate %{y:.3f}<extra></extra>",
+    },
+  ];
+  if (input.eer !== null && input.eer !== undefined) {
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: `EER ${input.eer.toFixed(3)}`,
+      x: [input.eer],
+      y: [1 - input.eer],
+      marker: { color: "#ffffff", size: 10, symbol: "diamond", line: { color: "#0f766e", width: 2 } },
+      hovertemplate: "equal error rate %{x:.3f}<extra></extra>",
+    });
+  }
+  if (input.point) {
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: `threshold ${input.point.threshold.toFixed(2)}`,
+      x: [input.point.fpr],
+      y: [input.point.tpr],
+      marker: { color: "#cf222e", size: 12, line: { color: "#ffffff", width: 2 } },
+      hovertemplate: `threshold ${input.point.threshold.toFixed(2)}<br>false positive rate %{x:.3f}<br>true positive rate %{y:.3f}<extra></extra>`,
+    });
+  }
+  const layout = baseLayout("", "false positive rate (reals called fake)", "true positive rate (fakes caught)");
+  layout.margin = { l: 56, r: 16, t: 16, b: 48 };
+  layout.xaxis = { ...(layout.xaxis as object), range: [-0.02, 1.02], dtick: 0.2, constrain: "domain" };
+  layout.yaxis = { ...(layout.yaxis as object), range: [-0.02, 1.02], dtick: 0.2, scaleanchor: "x", scaleratio: 1, constrain: "domain" };
+  layout.legend = { x: 0.98, xanchor: "right", y: 0.04, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.9)", bordercolor: "#e2e8f0", borderwidth: 1 };
+  layout.hovermode = "closest";
+  void lib.react(root, data, layout, CONFIG);
+}

@@ -1,5 +1,6 @@
 // Video page: frame counter with frame stepping, sprite strip, ground truth of a
-// fake made here (with its mask overlay), jobs for this video.
+// fake made here (with its mask overlay), the latest detection run, jobs for this video.
+import { mountDetectionCard } from "../components/detectionCard";
 import { dataNumber, onReady } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
 import { bindFrameKeys, FrameClock } from "../components/frameClock";
@@ -36,6 +37,7 @@ onReady(() => {
     void mountGroundTruth({ root: groundTruth, video: video instanceof HTMLVideoElement ? video : null, clock });
   }
 
-  mountJobsPanel();
+  const jobs = mountJobsPanel();
+  mountDetectionCard(() => void jobs?.refresh());
   startRelativeTimes();
 });

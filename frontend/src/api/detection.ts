@@ -1,0 +1,253 @@
+// Shapes and calls of the detection API: learned detectors (create, train,
+// evaluate), the "what gets caught" matrix, and detection runs on videos.
+import { apiGet, apiList, apiPost, withParams } from "./client";
+import type { Job, Media } from "./types";
+
+export type DetectorStatus = "new" | "training" | "ready" | "failed";
+
+/** Metrics of one labeled set of scores (the trainer's per-epoch validation, an evaluation). */
+export interface BinaryMetrics {
+  count: number;
+  auc: number | null;
+  log_loss: number;
+  accuracy: number;
+  eer: number | null;
+  eer_threshold: number | null;
+  confusion: Confusion;
+}
+
+/** Counts at one threshold: tp = fakes called fake, tn = reals called real. */
+export interface Confusion {
+  threshold: number;
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+  accuracy: number;
+}
+
+/** One epoch of training, as the training job stores it in Detector.history. */
+export interface EpochMetrics {
+  epoch: number;
+  train_loss: number;
+  val: BinaryMetrics;
+  learning_rate: number;
+  seconds: number;
+}
+
+export interface Detector {
+  id: number;
+  name: string;
+  arch: string;
+  options: Record<string, number>;
+  status: DetectorStatus;
+  status_label: string;
+  /** The validation EER threshold of the kept epoch; null until trained. */
+  threshold: number | null;
+  history: EpochMetrics[];
+  /** The kept epoch (lowest validation log loss), or {} until trained. */
+  best: Partial<EpochMetrics>;
+  training_set: {
+    videos?: number;
+    faces?: number;
+    split?: Record<string, Record<string, number>>;
+    dataset?: Record<string, unknown>;
+  };
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EvaluatedVideo {
+  media: number;
+  name: string;
+  /** 1 = fake, 0 = real. */
+  label: 0 | 1;
+  score: number;
+}
+
+export interface Evaluation {
+  detector: number;
+  threshold: number | null;
+  videos: EvaluatedVideo[];
+  /** Labeled videos this detector has not run on yet. */
+  not_run: number[];
+  /** Labeled videos whose latest run found no faces (no score). */
+  no_faces: number[];
+  /** Present when the scored videos do not hold both labels. */
+  message?: string;
+  metrics?: BinaryMetrics;
+  roc?: { fpr: number[]; tpr: number[]; thresholds: (number | null)[] };
+}
+
+export interface Rate {
+  caught: number;
+  of: number;
+  rate: number | null;
+}
+
+export interface CaughtRow {
+  settings: {
+    model: string;
+    mask: string | null;
+    feather_px: number | null;
+    color_transfer: string | null;
+    seamless_clone: boolean | null;
+  };
+  videos: number;
+  detectors: Record<string, Rate>;
+  signals: Record<string, Rate>;
+}
+
+export interface CaughtMatrix {
+  rows: CaughtRow[];
+  detectors: string[];
+  signal_threshold_z: number;
+}
+
+/** One forensic signal's video-level summary in a detection run. */
+export interface SignalSummary {
+  name: string;
+  kind: string;
+  description: string;
+  unit: string;
+  higher_is_suspicious: boolean | null;
+  temporal: boolean;
+  scale: { method?: string; centre?: number | null; spread?: number | null; count?: number };
+  summary: {
+    count?: number;
+    mean?: number | null;
+    median?: number | null;
+    p90?: number | null;
+    max?: number | null;
+    blinks?: number;
+    observed_seconds?: number;
+    blinks_per_minute?: number | null;
+    sample_fps?: number | null;
+  };
+}
+
+export type RunStatus = "ok" | "no_faces";
+
+export interface DetectionRun {
+  id: number;
+  media: number;
+  detector: number | null;
+  detector_name: string;
+  job: number | null;
+  status: RunStatus;
+  message: string;
+  score_mean: number | null;
+  score_confident: number | null;
+  threshold: number | null;
+  label: "fake" | "real" | "";
+  signals: Record<string, SignalSummary>;
+  frames_analysed: number;
+  frames_with_faces: number;
+  options: Record<string, unknown>;
+  seconds: number;
+  result_url: string;
+  created_at: string;
+}
+
+/** What the detection page's forms may send, rendered by the view (json_script). */
+export interface DetectionFormSpec {
+  archs: string[];
+  train_ranges: Record<string, [number, number]>;
+  train_defaults: Record<string, number>;
+  detect_ranges: Record<string, [number, number]>;
+  detect_defaults: Record<string, number>;
+  min_videos_per_label: number;
+}
+
+/** Every address the detection page talks to; `{id}` stands for a detector's id. */
+export interface DetectionUrls {
+  detectors: string;
+  detector: string;
+  train: string;
+  evaluation: string;
+  caught: string;
+  detections: string;
+  media: string;
+  jobs: string;
+}
+
+export const ARCH_LABELS: Record<string, string> = {
+  meso4: "meso4 (MesoNet, fast on CPU)",
+  efficientnet_b0: "efficientnet_b0 (EfficientNet-B0, GPU)",
+};
+
+/** Badge class of a detector status, in the job status palette. */
+export function detectorStatusClass(status: DetectorStatus): string {
+  switch (status) {
+    case "training":
+      return "status-running";
+    case "ready":
+      return "status-succeeded";
+    case "failed":
+      return "status-failed";
+    default:
+      return "status-queued";
+  }
+}
+
+/**
+ * A signal's 90th percentile as a robust z-score in its suspicious direction,
+ * the figure the "what gets caught" matrix counts (null when it has none).
+ */
+export function signalP90z(signal: SignalSummary): number | null {
+  const p90 = signal.summary.p90;
+  const centre = signal.scale.centre;
+  const spread = signal.scale.spread;
+  if (p90 === null || p90 === undefined || centre === null || centre === undefined || !spread) return null;
+  const z = (p90 - centre) / spread;
+  return signal.higher_is_suspicious === false ? -z : z;
+}
+
+function fill(template: string, id: number): string {
+  return template.replace("{id}", String(id));
+}
+
+export class DetectionApi {
+  constructor(readonly urls: DetectionUrls) {}
+
+  async detectors(signal?: AbortSignal): Promise<Detector[]> {
+    const page = await apiList<Detector>(withParams(this.urls.detectors, { page_size: 200 }), signal);
+    return page.results;
+  }
+
+  createDetector(body: { name: string; arch: string; options: Record<string, number> }): Promise<Detector> {
+    return apiPost<Detector>(this.urls.detectors, body);
+  }
+
+  train(id: number): Promise<Job> {
+    return apiPost<Job>(fill(this.urls.train, id));
+  }
+
+  evaluation(id: number, params: { media: number[] | null; threshold: number | null }, signal?: AbortSignal): Promise<Evaluation> {
+    const url = withParams(fill(this.urls.evaluation, id), {
+      media: params.media && params.media.length ? params.media.join(",") : null,
+      threshold: params.threshold,
+    });
+    return apiGet<Evaluation>(url, signal);
+  }
+
+  caught(signal?: AbortSignal): Promise<CaughtMatrix> {
+    return apiGet<CaughtMatrix>(this.urls.caught, signal);
+  }
+
+  async runs(params: { media?: number; pageSize?: number } = {}, signal?: AbortSignal): Promise<{ runs: DetectionRun[]; count: number }> {
+    const page = await apiList<DetectionRun>(withParams(this.urls.detections, { media: params.media, page_size: params.pageSize ?? 50 }), signal);
+    return { runs: page.results, count: page.count };
+  }
+
+  detect(body: { media: number[]; detector: number | null; options: Record<string, number> }): Promise<Job[]> {
+    return apiPost<Job[]>(this.urls.detections, body);
+  }
+
+  /** The project's ready videos (detection runs on these). */
+  async videos(signal?: AbortSignal): Promise<Media[]> {
+    const page = await apiList<Media>(withParams(this.urls.media, { kind: "video", status: "ready", ordering: "name", page_size: 200 }), signal);
+    return page.results;
+  }
+}
