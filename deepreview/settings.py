@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "deepreview.facesets",
     "deepreview.swaps",
     "deepreview.detection",
+    "deepreview.review",
     "deepreview.web",
 ]
 
@@ -228,7 +229,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "deepreview API",
-    "DESCRIPTION": "Projects, media, jobs and (in later releases) facesets, detection and review.",
+    "DESCRIPTION": "Projects, media, jobs, facesets, swap models, detection and review.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -240,6 +241,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "deepreview.jobs.models.JobStatus",
         "MediaStatusEnum": "deepreview.media.models.MediaStatus",
         "SwapStatusEnum": "deepreview.swaps.models.SwapStatus",
+        "ReviewLabelEnum": "deepreview.review.models.ReviewLabel",
+        "GoldLabelEnum": [("real", "Real"), ("fake", "Fake")],
     },
 }
 

@@ -11,8 +11,16 @@ from deepreview.facesets.files import face_file
 from deepreview.jobs.apis import JobViewSet
 from deepreview.jobs.files import job_artifact
 from deepreview.media.apis import MediaViewSet
-from deepreview.media.files import media_file
+from deepreview.media.files import media_file, media_frame
 from deepreview.projects.apis import IdentityViewSet, MembershipViewSet, ProjectViewSet
+from deepreview.review.apis import (
+    ArtifactKindViewSet,
+    AssignmentViewSet,
+    CommentViewSet,
+    MarkViewSet,
+    ReviewViewSet,
+    VerdictViewSet,
+)
 from deepreview.swaps.apis import ConsentViewSet, ConversionViewSet, SwapModelViewSet
 from deepreview.swaps.files import (
     consent_evidence,
@@ -44,6 +52,16 @@ router.register(r"projects/(?P<project_pk>\d+)/detectors", DetectorViewSet, base
 router.register(
     r"projects/(?P<project_pk>\d+)/detections", DetectionRunViewSet, basename="detection"
 )
+router.register(
+    r"projects/(?P<project_pk>\d+)/artifact-kinds", ArtifactKindViewSet, basename="artifactkind"
+)
+router.register(r"projects/(?P<project_pk>\d+)/marks", MarkViewSet, basename="mark")
+router.register(r"projects/(?P<project_pk>\d+)/verdicts", VerdictViewSet, basename="verdict")
+router.register(
+    r"projects/(?P<project_pk>\d+)/assignments", AssignmentViewSet, basename="assignment"
+)
+router.register(r"projects/(?P<project_pk>\d+)/comments", CommentViewSet, basename="comment")
+router.register(r"projects/(?P<project_pk>\d+)/reviews", ReviewViewSet, basename="review")
 
 urlpatterns = [
     path("api/", include(router.urls)),
@@ -52,6 +70,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("files/media/<int:media_id>/<str:variant>", media_file, name="media-file"),
+    path("files/media/<int:media_id>/frames/<int:frame>", media_frame, name="media-frame"),
     path("files/faces/<int:face_id>/<str:variant>", face_file, name="face-file"),
     path("files/jobs/<int:job_id>/artifact", job_artifact, name="job-artifact"),
     path("files/swaps/<int:model_id>/previews/<int:iteration>", swap_preview_file,

@@ -19,6 +19,7 @@ from deepreview.detection.serializers import (
 )
 from deepreview.jobs.serializers import JobReadSerializer
 from deepreview.projects.roles import Role
+from deepreview.review.selectors import review_scope
 
 
 class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -38,6 +39,14 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
 
     def scoped_queryset(self) -> QuerySet[Detector]:
         return Detector.objects.filter(project=self.project).select_related("created_by")
+
+    def _refuse_blind_reviewer(self) -> None:
+        # Both answers list which videos are fake: ground truth under blind review.
+        if review_scope(project=self.project, user=self.request.user).blind:
+            raise ApplicationError(
+                "Evaluations show which videos are fake, which blind review hides from "
+                "reviewers; ask a curator or owner.", code="blind_review", status=403,
+            )  # fmt: skip
 
     @extend_schema(request=DetectorWriteSerializer, responses={201: DetectorReadSerializer})
     def create(self, request: Request, project_pk: str) -> Response:
@@ -72,6 +81,7 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     @action(detail=True, methods=["get"])
     def evaluation(self, request: Request, project_pk: str, pk: str) -> Response:
         """ROC curve, AUC, EER, log loss and confusion matrix on labeled videos."""
+        self._refuse_blind_reviewer()
         raw_media = request.query_params.get("media", "")
         raw_threshold = request.query_params.get("threshold")
         try:
@@ -87,6 +97,7 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
     @action(detail=False, methods=["get"])
     def caught(self, request: Request, project_pk: str) -> Response:
         """What gets caught: the project's fakes by conversion settings × detectors/signals."""
+        self._refuse_blind_reviewer()
         return Response(services.caught_matrix(project=self.project))
 
 

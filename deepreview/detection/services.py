@@ -7,6 +7,7 @@ fakes, whose conversion ground truth also says which frames were changed).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -251,9 +252,58 @@ def detection_record(
         frames_analysed=result.get("frames_analysed", 0),
         frames_with_faces=result.get("frames_with_faces", 0),
         result=stored,
+        series=detection_series(result),
         options=result.get("options", {}),
         seconds=result.get("seconds", 0.0),
     )
+
+
+def detection_series(result: dict) -> dict:
+    """The per-frame series the review timeline draws, from a detection result
+    (``workers.pipeline.detection.video.VideoDetection.as_dict()``).
+
+    Per sampled frame: the frame's score and, for each signal, the most suspicious
+    face's normalised value (0..1, 0.5 typical for the video) and its raw value.
+    Its size follows the samples (tens to hundreds), never the video's frame count.
+    """
+    frames = result.get("frames") or []
+    signals = result.get("signals") or {}
+    series: dict = {
+        "frames": [f["index"] for f in frames],
+        "score": [f.get("score") for f in frames],
+        "threshold": (result.get("score") or {}).get("threshold"),
+        "signals": {},
+    }
+    for name, info in signals.items():
+        norm, raw = [], []
+        for frame in frames:
+            values = [
+                value for face in frame.get("faces", [])
+                if (value := (face.get("signals") or {}).get(name))
+                and value.get("norm") is not None
+            ]  # fmt: skip
+            top = max(values, key=lambda v: v["norm"], default=None)
+            norm.append(top["norm"] if top else None)
+            raw.append(top["raw"] if top else None)
+        series["signals"][name] = {
+            "kind": info.get("kind"), "description": info.get("description", ""),
+            "unit": info.get("unit", ""), "higher_is_suspicious": info.get("higher_is_suspicious"),
+            "norm": norm, "raw": raw,
+        }  # fmt: skip
+    return series
+
+
+def run_series(run: DetectionRun) -> dict:
+    """The run's timeline series; runs stored before the field existed get it filled
+    from their result file once."""
+    if not run.series and run.result:
+        try:
+            with default_storage.open(run.result, "rb") as handle:
+                run.series = detection_series(json.load(handle))
+        except (OSError, ValueError):
+            return {}
+        DetectionRun.objects.filter(pk=run.pk).update(series=run.series)
+    return run.series
 
 
 def latest_runs(project: Project, detector: Detector | None) -> dict[int, DetectionRun]:

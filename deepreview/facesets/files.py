@@ -1,30 +1,15 @@
 """Permission-checked face image URLs: /files/faces/<id>/<variant>."""
 
-import io
-
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from PIL import Image
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 
 from deepreview.core.files import serve_stored_file
 from deepreview.facesets.models import Face
-from deepreview.media.services import media_local_path
+from deepreview.media.files import frame_jpeg
 from deepreview.projects.selectors import access_project
-from workers.pipeline.frames import read_frame
-
-
-def _source_frame(face: Face) -> HttpResponse:
-    """The whole source frame as JPEG, decoded on request (frames are not stored)."""
-    with media_local_path(face.media) as path:
-        rgb = read_frame(path, face.frame_index)
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
-    response = HttpResponse(buffer.getvalue(), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @extend_schema(
@@ -46,7 +31,7 @@ def face_file(request: Request, face_id: int, variant: str) -> HttpResponse:
     if variant == "thumb" and face.thumb:
         return serve_stored_file(request, face.thumb)
     if variant == "frame" and face.media is not None:
-        return _source_frame(face)
+        return frame_jpeg(face.media, face.frame_index)
     name = face.masks.get(variant.removeprefix("mask_")) if variant.startswith("mask_") else None
     if name is None:
         raise Http404("No such file.")

@@ -11,6 +11,9 @@ from deepreview.jobs import selectors, services
 from deepreview.jobs.models import Job, JobStatus
 from deepreview.jobs.serializers import JobReadSerializer
 from deepreview.projects.roles import Role
+from deepreview.review.selectors import review_scope
+
+GROUND_TRUTH_JOB_KINDS = ("swap_convert", "swap_preview")
 
 
 class JobFilter(django_filters.FilterSet):
@@ -37,7 +40,11 @@ class JobViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     model = Job
 
     def scoped_queryset(self) -> QuerySet[Job]:
-        return selectors.job_list(project=self.project)
+        jobs = selectors.job_list(project=self.project)
+        if review_scope(project=self.project, user=self.request.user).blind:
+            # Conversion jobs name the fakes they made: hidden from blind reviewers.
+            jobs = jobs.exclude(kind__in=GROUND_TRUTH_JOB_KINDS)
+        return jobs
 
     @extend_schema(request=None, responses=JobReadSerializer)
     @action(detail=True, methods=["post"])

@@ -1,3 +1,5 @@
+from functools import cached_property
+
 import django_filters
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -16,6 +18,7 @@ from deepreview.media.serializers import (
     MediaUploadSerializer,
 )
 from deepreview.projects.roles import Role
+from deepreview.review.selectors import ReviewScope, hidden_media_q, review_scope
 
 
 class MediaFilter(django_filters.FilterSet):
@@ -44,7 +47,21 @@ class MediaViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
     model = MediaItem
 
     def scoped_queryset(self) -> QuerySet[MediaItem]:
-        return selectors.media_list(project=self.project)
+        items = selectors.media_list(project=self.project)
+        if "origin" in self.request.query_params and self.review_scope.blind:
+            # Filtering by origin would tell a blind reviewer which videos are fake.
+            items = items.exclude(hidden_media_q(self.review_scope))
+        return items
+
+    @cached_property
+    def review_scope(self) -> ReviewScope:
+        return review_scope(project=self.project, user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if getattr(self, "project", None) is not None:
+            context["review_scope"] = self.review_scope
+        return context
 
     @extend_schema(
         request={"multipart/form-data": MediaUploadSerializer},
@@ -66,7 +83,7 @@ class MediaViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             identity_id=data.validated_data["identity"],
         )
         response = Response(
-            MediaReadSerializer(item).data,
+            MediaReadSerializer(item, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
         if not created:
@@ -81,7 +98,7 @@ class MediaViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
         if "identity" in fields:
             fields["identity_id"] = fields.pop("identity")
         item = services.media_update(item=get_object_or_404(self.get_queryset(), pk=pk), **fields)
-        return Response(MediaReadSerializer(item).data)
+        return Response(MediaReadSerializer(item, context=self.get_serializer_context()).data)
 
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
         services.media_delete(item=get_object_or_404(self.get_queryset(), pk=pk))

@@ -20,17 +20,29 @@ class MediaReadSerializer(serializers.ModelSerializer):
     original_url = serializers.SerializerMethodField()
     detail_url = serializers.SerializerMethodField()
     sprite = serializers.SerializerMethodField()
+    origin_hidden = serializers.SerializerMethodField()
 
     class Meta:
         model = MediaItem
         fields = [
             "id", "kind", "name", "size_bytes", "sha256", "status", "container", "codec",
             "pix_fmt", "width", "height", "fps", "frame_count", "duration_seconds", "has_audio",
-            "audio_codec", "bit_rate", "origin", "identity", "identity_name", "poster_url",
-            "sprite_url", "sprite", "playback_url", "frame_pts_url", "original_url", "detail_url",
-            "created_at", "uploaded_by",
+            "audio_codec", "bit_rate", "origin", "origin_hidden", "identity", "identity_name",
+            "poster_url", "sprite_url", "sprite", "playback_url", "frame_pts_url", "original_url",
+            "detail_url", "created_at", "uploaded_by",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_origin_hidden(self, item: MediaItem) -> bool:
+        # Blind review: the origin is ground truth a reviewer sees after their verdict.
+        scope = self.context.get("review_scope")
+        return scope is not None and not scope.reveals(item.pk)
+
+    def to_representation(self, item: MediaItem) -> dict:
+        data = super().to_representation(item)
+        if data["origin_hidden"]:
+            data["origin"] = None
+        return data
 
     def get_poster_url(self, item: MediaItem) -> str | None:
         return file_url(item, "poster") if item.poster else None

@@ -8,6 +8,11 @@ from deepreview.projects.roles import Role
 class Project(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    blind_review = models.BooleanField(
+        default=False,
+        help_text="Reviewers see no other verdicts, marks, comments or ground truth of a "
+        "video until they have submitted their own verdict on it.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -11,7 +11,8 @@ class ProjectReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "name", "description", "role", "created_by", "created_at", "updated_at"]
+        fields = ["id", "name", "description", "blind_review", "role", "created_by",
+                  "created_at", "updated_at"]  # fmt: skip
 
     def get_role(self, project: Project) -> str | None:
         return getattr(project, "current_role", None)
@@ -25,6 +26,11 @@ class ProjectWriteSerializer(serializers.Serializer):
 class ProjectUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    blind_review = serializers.BooleanField(
+        required=False,
+        help_text="Reviewers see no other verdicts, marks, comments or ground truth of a "
+        "video until they submit their own verdict",
+    )
 
 
 class MembershipReadSerializer(serializers.ModelSerializer):

@@ -19,12 +19,18 @@ def project_create(*, name: str, created_by: AbstractBaseUser, description: str 
 
 
 def project_update(
-    *, project: Project, name: str | None = None, description: str | None = None
+    *,
+    project: Project,
+    name: str | None = None,
+    description: str | None = None,
+    blind_review: bool | None = None,
 ) -> Project:
     if name is not None:
         project.name = name
     if description is not None:
         project.description = description
+    if blind_review is not None:
+        project.blind_review = blind_review
     project.save()
     return project
 

@@ -12,6 +12,7 @@ from deepreview.facesets import selectors as faceset_selectors
 from deepreview.jobs.serializers import JobReadSerializer
 from deepreview.media.models import MediaItem
 from deepreview.projects.roles import Role
+from deepreview.review.selectors import hidden_media_q, review_scope
 from deepreview.swaps import services
 from deepreview.swaps.models import ConsentRecord, Conversion, SwapModel
 from deepreview.swaps.serializers import (
@@ -175,5 +176,8 @@ class ConversionViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retr
 
     def scoped_queryset(self) -> QuerySet[Conversion]:
         queryset = Conversion.objects.filter(project=self.project).select_related("swap_model")
+        # Blind review: a reviewer must not learn which videos are fakes before their verdict.
+        scope = review_scope(project=self.project, user=self.request.user)
+        queryset = queryset.exclude(hidden_media_q(scope, "output_media_id"))
         media = self.request.query_params.get("output_media")
         return queryset.filter(output_media_id=media) if media and media.isdigit() else queryset

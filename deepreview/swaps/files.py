@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from deepreview.core.files import serve_storage_name, serve_stored_file
 from deepreview.projects.roles import Role
 from deepreview.projects.selectors import access_project
+from deepreview.review.selectors import ground_truth_hidden
 from deepreview.swaps.models import ConsentRecord, Conversion, SwapModel
 
 
@@ -21,6 +22,17 @@ def _project_of(queryset, pk: int, field: str = "project_id") -> int:  # noqa: A
     if project_id is None:
         raise Http404("No such file.")
     return project_id
+
+
+def _access_conversion(request: Request, conversion_id: int) -> Conversion:
+    """The conversion if its project is the user's and blind review does not hide its
+    ground truth from them (the same 404 otherwise)."""
+    project = access_project(request.user, _project_of(Conversion.objects, conversion_id))
+    conversion = Conversion.objects.get(pk=conversion_id)
+    if ground_truth_hidden(project=project, user=request.user,
+                           media_id=conversion.output_media_id):  # fmt: skip
+        raise Http404("No such file.")
+    return conversion
 
 
 @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY},
@@ -51,8 +63,7 @@ def consent_evidence(request: Request, consent_id: int) -> HttpResponse:
                "manipulated frame.")  # fmt: skip
 @api_view(["GET"])
 def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
-    access_project(request.user, _project_of(Conversion.objects, conversion_id))
-    conversion = Conversion.objects.get(pk=conversion_id)
+    conversion = _access_conversion(request, conversion_id)
     name = f"conversion-{conversion.pk}-groundtruth.zip"
     return serve_stored_file(request, conversion.masks, download_name=name)
 
@@ -63,8 +74,7 @@ def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
                "404 when that frame was not manipulated.")  # fmt: skip
 @api_view(["GET"])
 def conversion_mask_frame(request: Request, conversion_id: int, frame: int) -> HttpResponse:
-    access_project(request.user, _project_of(Conversion.objects, conversion_id))
-    conversion = Conversion.objects.get(pk=conversion_id)
+    conversion = _access_conversion(request, conversion_id)
     with conversion.masks.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         entry = next((f for f in manifest["frames"] if f["output_index"] == frame), None)

@@ -14,7 +14,8 @@ from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
          "identity-add-page", "faceset-add-page", "faceset-detail-page",
-         "swap-model-detail-page", "detection-page"}  # fmt: skip
+         "swap-model-detail-page", "detection-page", "review-workspace-page",
+         "review-page", "review-report-page"}  # fmt: skip
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -68,11 +69,26 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid]), {}
     if name.startswith(("detector", "detection")):
         return _detection_target(project, media, name)
+    if name == "review-page":
+        return reverse(name, args=[pid]), {}
+    if name == "review-report-page":
+        return reverse(name, args=[pid, media.pk]), {}
+    if name.startswith(("artifactkind", "mark", "verdict", "assignment", "comment", "review")):
+        return _review_target(team, media, name)
+    if name == "media-frame":
+        from django.core.files.base import ContentFile
+
+        from tests.media_paths import FIXTURES
+
+        clip = FIXTURES / "clips" / "pd_obama_2011_whitehouse_address.mp4"
+        video = MediaItemFactory(project=project, frame_count=259,
+                                 file=ContentFile(clip.read_bytes(), name="clip.mp4"))  # fmt: skip
+        return reverse(name, kwargs={"media_id": video.pk, "frame": 3}), {}
     if name.startswith(("consent", "swap", "conversion")):
         return _swap_target(project, media, name)
     if name == "project-detail-page":
         return reverse(name, args=[pid]), {}
-    if name == "media-detail-page":
+    if name in ("media-detail-page", "review-workspace-page"):
         return reverse(name, args=[pid, media.pk]), {}
     if name == "member-add-page":
         return reverse(name, args=[pid]), {"username": MembershipFactory().user.username,
@@ -197,6 +213,49 @@ def _detection_target(project, media, name: str) -> tuple[str, dict]:  # noqa: A
     if name == "detection-result":
         return reverse(name, kwargs={"run_id": run.pk}), {}
     return reverse(name, args=[pid, run.pk]), {}
+
+
+def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
+    """Marks and comments belong to the reviewer: reviewers change their own, curators
+    and owners anyone's, so each role's row reaches the same answer."""
+    from deepreview.review.models import ArtifactKind, Assignment, Comment, Mark
+
+    project, pid = team.project, team.project.pk
+    reviewer = team.users["reviewer"]
+    if name == "artifactkind-list":
+        return reverse(name, args=[pid]), {"slug": "watermark", "label": "Watermark"}
+    if name == "artifactkind-detail":
+        kind = ArtifactKind.objects.create(project=project, slug=f"k{media.pk}", label="K")
+        return reverse(name, args=[pid, kind.pk]), {}
+    if name == "mark-list":
+        body = {"media": media.pk, "kind": "edge-seam", "start_frame": 1, "end_frame": 4}
+        return f"{reverse(name, args=[pid])}?media={media.pk}", body
+    if name == "mark-detail":
+        mark = Mark.objects.create(project=project, media=media, kind="flicker", start_frame=0,
+                                   end_frame=2, created_by=reviewer)  # fmt: skip
+        return reverse(name, args=[pid, mark.pk]), {"end_frame": 3, "version": 1}
+    if name == "verdict-list":
+        body = {"media": media.pk, "label": "fake", "confidence": 0.7}
+        return f"{reverse(name, args=[pid])}?media={media.pk}", body
+    if name == "assignment-list":
+        return reverse(name, args=[pid]), {"media": [media.pk], "reviewers": [reviewer.pk]}
+    if name == "assignment-detail":
+        assignment = Assignment.objects.create(project=project, media=media, reviewer=reviewer)
+        return reverse(name, args=[pid, assignment.pk]), {}
+    if name == "comment-list":
+        body = {"media": media.pk, "frame": 3, "body": "look at the teeth"}
+        return f"{reverse(name, args=[pid])}?media={media.pk}", body
+    if name == "comment-detail":
+        comment = Comment.objects.create(project=project, media=media, frame=1,
+                                         author=reviewer, body="x")  # fmt: skip
+        return reverse(name, args=[pid, comment.pk]), {}
+    if name in ("assignment-inbox", "review-list", "review-agreement"):
+        return reverse(name, args=[pid]), {}
+    if name == "review-adjudicate":
+        return reverse(name, args=[pid, media.pk]), {"label": "real"}
+    if name == "review-gold":
+        return reverse(name, args=[pid, media.pk]), {"label": "real"}
+    return reverse(name, args=[pid, media.pk]), {}
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202

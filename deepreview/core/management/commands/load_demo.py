@@ -17,6 +17,7 @@ from deepreview.media.services import media_upload
 from deepreview.projects import services as project_services
 from deepreview.projects.models import Identity, Membership, Project
 from deepreview.projects.roles import Role
+from deepreview.review.services import assignments_create
 
 DEMO_PASSWORD = "deepreview-demo"
 DEMO_PROJECT = "Demo: public-domain faces"
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 project=project, user=users["demo-reviewer"], defaults={"role": Role.REVIEWER}
             )
         if not no_media:
-            self._load_media(project, users["demo-owner"])
+            self._load_media(project, users["demo-owner"], users["demo-reviewer"])
         self.stdout.write(self.style.SUCCESS(f"Demo project #{project.pk}: {project.name}"))
         self.stdout.write(
             f"Logins: demo-owner / {DEMO_PASSWORD} (owner), demo-reviewer / {DEMO_PASSWORD} "
@@ -71,7 +72,7 @@ class Command(BaseCommand):
             user.save()
         return user
 
-    def _load_media(self, project: Project, owner: object) -> None:
+    def _load_media(self, project: Project, owner: object, reviewer: object) -> None:
         for relative, (identity_name, origin) in DEMO_MEDIA.items():
             path = FIXTURES / relative
             if not path.exists():
@@ -88,3 +89,7 @@ class Command(BaseCommand):
                     identity_id=identity.pk,
                 )
             self.stdout.write(f"  {'added' if created else 'kept '} {item.name}")
+            if item.kind == "video":
+                # The demo reviewer finds the clip in their review inbox.
+                assignments_create(project=project, media_ids=[item.pk],
+                                   reviewer_ids=[reviewer.pk], assigned_by=owner)  # fmt: skip
