@@ -35,9 +35,20 @@ urlpatterns = [
         views.detection_page,
         name="detection-page",
     ),
+    path("projects/<int:project_id>/review/", views.review_page, name="review-page"),
     path(
         "projects/<int:project_id>/media/<int:media_id>/",
         views.media_detail,
         name="media-detail-page",
+    ),
+    path(
+        "projects/<int:project_id>/media/<int:media_id>/review/",
+        views.review_workspace,
+        name="review-workspace-page",
+    ),
+    path(
+        "projects/<int:project_id>/media/<int:media_id>/report/",
+        views.review_report,
+        name="review-report-page",
     ),
 ]

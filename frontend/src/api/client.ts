@@ -9,13 +9,22 @@ export class ApiError extends Error {
   readonly code: string;
   readonly fields: Record<string, string[]>;
   readonly status: number;
+  /** Any other keys of the error body, e.g. `current` (the row as saved) on a 409. */
+  readonly details: Record<string, unknown>;
 
-  constructor(status: number, code: string, message: string, fields: Record<string, string[]> = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    fields: Record<string, string[]> = {},
+    details: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.details = details;
   }
 
   /** The message plus any per-field messages, as one readable line. */
@@ -54,8 +63,8 @@ export function errorFromResponse(status: number, statusText: string, bodyText: 
   try {
     const body: unknown = JSON.parse(bodyText);
     if (isErrorBody(body)) {
-      const { code, message, fields } = body.error;
-      return new ApiError(status, code || `http_${status}`, message, fields ?? {});
+      const { code, message, fields, ...details } = body.error;
+      return new ApiError(status, code || `http_${status}`, message, fields ?? {}, details);
     }
   } catch {
     // Not JSON: a proxy error page or a crash before the API's error handler.
@@ -93,11 +102,12 @@ export interface RequestOptions {
   /** Sent as JSON. */
   json?: unknown;
   signal?: AbortSignal;
+  headers?: Record<string, string>;
 }
 
 export async function apiRequest<T>(url: string, options: RequestOptions = {}): Promise<T> {
   const method = (options.method ?? "GET").toUpperCase();
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
   if (!SAFE_METHODS.has(method)) headers["X-CSRFToken"] = csrfToken();
   const init: RequestInit = { method, headers, credentials: "same-origin" };
   if (options.json !== undefined) {

@@ -6,6 +6,7 @@ export interface ApiErrorBody {
     code: string;
     message: string;
     fields?: Record<string, string[]>;
+    [extra: string]: unknown;
   };
 }
 

@@ -4,6 +4,7 @@
 
 interface PlotlyStatic {
   react(root: HTMLElement, data: object[], layout: object, config: object): Promise<unknown>;
+  relayout(root: HTMLElement, update: object): Promise<unknown>;
   purge(root: HTMLElement): void;
   Plots: { resize(root: HTMLElement): void };
 }
@@ -365,4 +366,236 @@ export function rocChart(root: HTMLElement, input: RocChartInput): void {
   layout.legend = { x: 0.98, xanchor: "right", y: 0.04, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.9)", bordercolor: "#e2e8f0", borderwidth: 1 };
   layout.hovermode = "closest";
   void lib.react(root, data, layout, CONFIG);
+}
+
+// --- review timeline: forensic signals over frames ---------------------------------
+
+export interface SignalLine {
+  name: string;
+  /** Sampled frame indices and the signal's normalised value (0..1) at each. */
+  frames: readonly number[];
+  values: readonly (number | null)[];
+  color: string;
+  /** Shown on hover: what the signal measures. */
+  description: string;
+}
+
+export interface SignalTimelineInput {
+  lines: readonly SignalLine[];
+  frameCount: number;
+  onFrameClick(frame: number): void;
+}
+
+export interface SignalTimeline {
+  /** Shows frames [start, end) like the timeline above it. */
+  setWindow(start: number, end: number): void;
+  setPlayhead(frame: number): void;
+}
+
+type PlotlyElement = HTMLElement & { on?: (event: string, cb: (data: { points?: { x: number }[] }) => void) => void };
+
+/** Signals as lines over frame index, kept in step with the frame timeline's window
+ * and playhead. 0.5 is the video's typical value; higher is more suspicious. */
+export function signalTimeline(root: HTMLElement, input: SignalTimelineInput): SignalTimeline | null {
+  const lib = plotly(root);
+  if (!lib) return null;
+  const data = input.lines.map((line) => ({
+    type: "scatter",
+    mode: line.frames.length > 60 ? "lines" : "lines+markers",
+    name: line.name,
+    x: [...line.frames],
+    y: [...line.values],
+    connectgaps: false,
+    line: { color: line.color, width: 1.6 },
+    marker: { color: line.color, size: 4 },
+    hovertemplate: `<b>${line.name}</b> %{y:.2f}<br>${line.description.replace(/[<>]/g, "")}<extra>frame %{x}</extra>`,
+  }));
+  const layout = {
+    ...baseLayout("", "", "suspicion (0.5 typical)"),
+    height: 170,
+    // The timeline above draws frames from x = 156 px to its right edge: match it.
+    margin: { l: 156, r: 0, t: 6, b: 22 },
+    showlegend: true,
+    legend: { orientation: "h", x: 0, y: 1.18, yanchor: "bottom", font: { ...FONT, size: 11 } },
+    hovermode: "closest",
+    xaxis: { range: [0, input.frameCount], gridcolor: "#e2e8f0", zeroline: false, tickformat: ",d" },
+    yaxis: { range: [0, 1.02], gridcolor: "#e2e8f0", zeroline: false, tickvals: [0, 0.5, 1],
+             title: { text: "suspicion", font: { ...FONT, size: 11 } } },
+    shapes: [] as object[],
+  };
+  const playhead = (frame: number): object => ({
+    type: "line", xref: "x", yref: "paper", x0: frame, x1: frame, y0: 0, y1: 1,
+    line: { color: "#cf222e", width: 1.5 },
+  });
+  const typical = { type: "line", xref: "paper", yref: "y", x0: 0, x1: 1, y0: 0.5, y1: 0.5,
+                    line: { color: "#94a3b8", width: 1, dash: "dot" } };
+  layout.shapes = [typical, playhead(0)];
+  void lib.react(root, data, layout, CONFIG).then(() => {
+    (root as PlotlyElement).on?.("plotly_click", (event) => {
+      const x = event.points?.[0]?.x;
+      if (typeof x === "number") input.onFrameClick(Math.round(x));
+    });
+  });
+  let pending: Record<string, unknown> = {};
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    const update = pending;
+    pending = {};
+    void lib.relayout(root, update);
+  };
+  const schedule = (update: Record<string, unknown>): void => {
+    Object.assign(pending, update);
+    if (!scheduled) {
+      scheduled = true;
+      // Relayout at most every 100 ms: playback and wheel zoom fire far more often.
+      window.setTimeout(flush, 100);
+    }
+  };
+  return {
+    setWindow: (start, end) => schedule({ "xaxis.range": [start, end] }),
+    setPlayhead: (frame) => schedule({ shapes: [typical, playhead(frame)] }),
+  };
+}
+
+export interface HorizontalBarInput {
+  /** One bar per category, drawn top to bottom in this order. */
+  labels: readonly string[];
+  values: readonly number[];
+  colors?: readonly string[];
+  xTitle: string;
+  /** Fixed x range ([0, 1] for overlaps); otherwise Plotly fits the data. */
+  xRange?: readonly [number, number];
+  /** Extra hover line per bar ("3 videos"). */
+  hoverText?: readonly string[];
+  /** d3 format of the values; default 2 decimals. */
+  format?: string;
+  emptyLabel?: string;
+}
+
+/** Horizontal bars, one per category, value printed at the bar's end (mark overlap per kind). */
+export function horizontalBarChart(root: HTMLElement, input: HorizontalBarInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const format = input.format ?? ".2f";
+  const data = [
+    {
+      type: "bar",
+      orientation: "h",
+      y: [...input.labels],
+      x: [...input.values],
+      text: input.values.map((v) => v.toFixed(2)),
+      textposition: "outside",
+      cliponaxis: false,
+      customdata: input.hoverText ? [...input.hoverText] : input.labels.map(() => ""),
+      marker: { color: input.colors ? [...input.colors] : "#4f46e5" },
+      hovertemplate: `%{y}: %{x:${format}}<br>%{customdata}<extra></extra>`,
+    },
+  ];
+  const layout = baseLayout("", input.xTitle, "");
+  const longest = input.labels.reduce((most, label) => Math.max(most, label.length), 0);
+  layout.margin = { l: Math.min(220, 16 + longest * 7), r: 36, t: 8, b: 44 };
+  layout.xaxis = { ...(layout.xaxis as object), ...(input.xRange ? { range: [...input.xRange] } : {}) };
+  layout.yaxis = { autorange: "reversed", automargin: true, gridcolor: "#e2e8f0" };
+  layout.bargap = 0.35;
+  layout.height = Math.max(140, 60 + input.labels.length * 30);
+  if (input.labels.length === 0) {
+    layout.xaxis = { visible: false };
+    layout.yaxis = { visible: false };
+    layout.annotations = [
+      { text: input.emptyLabel ?? "Nothing to show yet.", xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { ...FONT, color: "#818b98" } },
+    ];
+  }
+  void lib.react(root, data, layout, CONFIG);
+}
+
+export interface FrameBand {
+  start: number;
+  end: number;
+  color: string;
+  label: string;
+}
+
+export interface FrameSeriesInput {
+  title: string;
+  /** Lines over frame index (x = frame numbers). */
+  series: readonly LineSeries[];
+  yTitle: string;
+  yRange?: readonly [number, number];
+  /** A dashed horizontal line (the detector's threshold). */
+  threshold?: number | null;
+  thresholdLabel?: string;
+  /** Shaded frame ranges behind the lines (artifact marks). */
+  bands?: readonly FrameBand[];
+  /** Full x extent (the video's frames), so charts of one video line up. */
+  frameCount?: number | null;
+  /** Fixed size in CSS pixels (print: sized for an A4 page); else fills its box. */
+  width?: number;
+  height?: number;
+}
+
+/** Per-frame series of one video (detector score, forensic signals) with marked ranges shaded. */
+export function frameSeriesChart(root: HTMLElement, input: FrameSeriesInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const data: object[] = input.series.map((s) => ({
+    type: "scatter",
+    mode: s.x.length > 40 ? "lines" : "lines+markers",
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
+    connectgaps: false,
+    line: { color: s.color, width: 1.6 },
+    marker: { color: s.color, size: 4 },
+    hovertemplate: `${s.name}: %{y:.3f}<extra>frame %{x}</extra>`,
+  }));
+  const layout = baseLayout(input.title, "frame", input.yTitle);
+  const legend = input.series.length > 1;
+  // The legend sits on top, in a row of its own: below, it would collide with the x title.
+  layout.margin = { l: 52, r: 12, t: (input.title ? 36 : 8) + (legend ? 26 : 0), b: 44 };
+  const xMax = input.frameCount ? input.frameCount - 1 : undefined;
+  layout.xaxis = { ...(layout.xaxis as object), tickformat: "d", ...(xMax !== undefined ? { range: [0, xMax] } : {}) };
+  if (input.yRange) layout.yaxis = { ...(layout.yaxis as object), range: [...input.yRange] };
+  layout.showlegend = legend;
+  layout.legend = { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom", bgcolor: "rgba(0,0,0,0)" };
+  layout.hovermode = "x unified";
+  const shapes: object[] = (input.bands ?? []).map((band) => ({
+    type: "rect",
+    xref: "x",
+    yref: "paper",
+    // Inclusive frame ranges: a one-frame mark still shows as a band one frame wide.
+    x0: band.start - 0.5,
+    x1: band.end + 0.5,
+    y0: 0,
+    y1: 1,
+    fillcolor: band.color,
+    opacity: 0.18,
+    line: { width: 0 },
+    layer: "below",
+  }));
+  if (input.threshold !== null && input.threshold !== undefined) {
+    shapes.push({ type: "line", xref: "paper", yref: "y", x0: 0, x1: 1, y0: input.threshold, y1: input.threshold, line: { color: "#cf222e", width: 1, dash: "dash" } });
+    layout.annotations = [
+      {
+        text: input.thresholdLabel ?? `threshold ${input.threshold.toFixed(2)}`,
+        xref: "paper",
+        yref: "y",
+        x: 1,
+        y: input.threshold,
+        xanchor: "right",
+        yanchor: "bottom",
+        showarrow: false,
+        font: { ...FONT, size: 10, color: "#cf222e" },
+      },
+    ];
+  }
+  layout.shapes = shapes;
+  const config: Record<string, unknown> = { ...CONFIG };
+  if (input.width) {
+    layout.width = input.width;
+    layout.autosize = false;
+    config.responsive = false;
+  }
+  if (input.height) layout.height = input.height;
+  void lib.react(root, data, layout, config);
 }

@@ -72,20 +72,25 @@ export class FrameClock {
       const request = video.requestVideoFrameCallback.bind(video);
       // mediaTime is the presentation time of the frame actually painted.
       const onFrame = (_now: number, meta: { mediaTime: number }): void => {
-        this.pending = null;
-        this.show(this.frameAt(meta.mediaTime));
+        this.landed(this.frameAt(meta.mediaTime));
         request(onFrame);
       };
       request(onFrame);
     } else {
       video.addEventListener("timeupdate", () => this.show(this.frameAt(video.currentTime)));
     }
-    video.addEventListener("seeked", () => {
-      this.pending = null;
-      this.show(this.frameAt(video.currentTime));
-    });
+    video.addEventListener("seeked", () => this.landed(this.frameAt(video.currentTime)));
     video.addEventListener("loadedmetadata", () => this.show(this.frameAt(video.currentTime)));
     this.show(0);
+  }
+
+  /** A frame reached the screen. While paused with steps still in flight (keys pressed
+   * faster than seeks land), an earlier step's frame must not replace the target, or
+   * the next step would start from it and steps would be lost. */
+  private landed(frame: number): void {
+    if (this.pending !== null && this.video.paused && frame !== this.pending) return;
+    this.pending = null;
+    this.show(frame);
   }
 
   frameAt(time: number): number {
