@@ -54,7 +54,7 @@ def detect(args: argparse.Namespace) -> int:
 @command(
     "train-detector",
     help="Train a fake detector from labeled face folders (DATA/real, DATA/fake or a "
-    "labels.csv).",
+    "labels.csv) or a dataset export (its zip or folder; its own train/validation splits).",
     arguments=[
         arg("data", type=Path, metavar="DATA"),
         arg("-o", "--output", required=True, type=Path, metavar="PATH", help="checkpoint"),

@@ -13,6 +13,10 @@ margin around the face box, any size), described in one of two ways:
    first sub-folder name is the identity, shared across ``real`` and ``fake``. Files
    directly in ``real/`` or ``fake/`` have no identity, so each counts as its own; the
    summary says how many, because such a split may put one person on both sides.
+3. A dataset export (:mod:`workers.pipeline.dataset`), as its zip or extracted folder:
+   the faces of its ``metadata.csv`` with the export's own identity-disjoint splits
+   (training uses its train and validation splits; test stays unseen) and the crop
+   margin it was cut with.
 
 The split keeps every identity wholly in training or wholly in validation: a detector
 validated on people it was trained on learns faces, not fakes, and looks better than it is.
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,13 +52,17 @@ class LabeledFace:
     identity: str
     video: str | None = None
     landmarks: np.ndarray | None = field(default=None, compare=False)  # (68, 2) crop px
+    split: str | None = None  # train | validation | test, for faces from an export
 
 
 @dataclass(frozen=True)
 class FaceSet:
     faces: tuple[LabeledFace, ...]
-    source: str  # "labels.csv", "labels.jsonl" or "folders"
+    source: str  # "labels.csv", "labels.jsonl", "folders" or "export"
     identities_from_files: int = 0  # faces without an identity, each counted as its own
+    crop_margin: float | None = None  # the margin the crops were cut with, when known
+    # Keeps the folder of crops unpacked from an export zip alive as long as the set.
+    workdir: object = field(default=None, compare=False, repr=False)
 
     def summary(self) -> dict:
         counts = Counter(face.label for face in self.faces)
@@ -92,12 +102,33 @@ def _row_face(root: Path, row: dict, where: str) -> LabeledFace:
     return LabeledFace(path, _label(row.get("label"), where), identity, video, points)
 
 
+def is_export(root: str | Path) -> bool:
+    """True for a dataset export: a zip or folder with ``export.json`` at its root."""
+    root = Path(root)
+    if root.is_dir():
+        return (root / "export.json").is_file()
+    if not zipfile.is_zipfile(root):
+        return False
+    with zipfile.ZipFile(root) as archive:
+        return "export.json" in archive.namelist()
+
+
 def load_face_set(root: str | Path) -> FaceSet:
     """Read a labeled set (see the module docstring). Raises ``TrainingDataError`` when
     the folder has no faces; class and identity checks happen at the split."""
     root = Path(root)
+    if root.exists() and is_export(root):
+        face_set = _from_export(root)
+        if not face_set.faces:
+            raise TrainingDataError(
+                f"The export {root.name} has no face crops: export it with the imagefolder "
+                "format (and videos in which faces are found)"
+            )
+        return face_set
     if not root.is_dir():
-        raise TrainingDataError(f"{root} is not a folder of labeled faces")
+        raise TrainingDataError(
+            f"{root} is not a folder of labeled faces or a dataset export (zip or folder)"
+        )
     if (root / "labels.csv").is_file():
         with open(root / "labels.csv", newline="") as handle:
             faces = [
@@ -119,6 +150,48 @@ def load_face_set(root: str | Path) -> FaceSet:
             "(PNG or JPEG), or list them in labels.csv"
         )
     return face_set
+
+
+def _from_export(root: Path) -> FaceSet:
+    """Faces of an export with their splits; a zip's crops are unpacked to a temporary
+    folder that lives as long as the returned set (``cv2`` reads files, not members)."""
+    from workers.pipeline.dataset.read import ExportError, read_export
+
+    try:
+        contents = read_export(root)
+    except ExportError as exc:
+        raise TrainingDataError(str(exc)) from None
+    workdir = None
+    base = root
+    if not root.is_dir():
+        workdir = tempfile.TemporaryDirectory(prefix="deepreview-train-")
+        base = Path(workdir.name)
+        with zipfile.ZipFile(root) as archive:
+            for face in contents.faces:
+                try:
+                    archive.extract(face.crop_member, base)  # refuses ".." and absolute names
+                except KeyError:
+                    raise TrainingDataError(
+                        f"{root.name}: metadata.csv lists {face.crop_member}, which the zip "
+                        "does not hold; export it again"
+                    ) from None
+    faces = tuple(
+        LabeledFace(
+            path=(base / face.crop_member).resolve(),
+            label=_label(face.label, f"metadata.csv row {face.crop_member}"),
+            identity=face.identity,
+            video=face.video,
+            split=face.split,
+        )
+        for face in contents.faces
+    )
+    margin = (contents.info.get("options") or {}).get("margin")
+    return FaceSet(
+        faces,
+        "export",
+        crop_margin=float(margin) if margin is not None else None,
+        workdir=workdir,
+    )
 
 
 def _from_folders(root: Path) -> FaceSet:
@@ -158,6 +231,29 @@ class Split:
             "train": {**count(self.train), "identities": len(self.train_identities)},
             "val": {**count(self.val), "identities": len(self.val_identities)},
         }
+
+
+def export_split(faces: Sequence[LabeledFace]) -> Split:
+    """The split an export made (its ``train`` and ``validation`` faces; ``test`` faces
+    are left out), already identity-disjoint. Raises ``TrainingDataError`` when either
+    side lacks real or fake faces, saying how to export differently."""
+    train = tuple(i for i, face in enumerate(faces) if face.split == "train")
+    val = tuple(i for i, face in enumerate(faces) if face.split == "validation")
+    for name, indices in (("train", train), ("validation", val)):
+        labels = {faces[i].label for i in indices}
+        if labels != {0, 1}:
+            have = ", ".join(sorted("fake" if x else "real" for x in labels)) or "no"
+            raise TrainingDataError(
+                f"The export's {name} split has {have} faces: training needs real and fake "
+                "faces in both train and validation. Export again with a validation ratio "
+                "above 0 and a different seed, or with more labeled fakes and reals of "
+                "other people"
+            )
+
+    def people(indices: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(sorted({faces[i].identity for i in indices}))
+
+    return Split(train, val, people(train), people(val))
 
 
 def split_by_identity(

@@ -7,7 +7,9 @@
 What it does, in order:
 
 1. Reads the set (:func:`~workers.pipeline.detection.dataset.load_face_set`) and splits
-   it by identity, seeded (:func:`~workers.pipeline.detection.dataset.split_by_identity`).
+   it by identity, seeded (:func:`~workers.pipeline.detection.dataset.split_by_identity`);
+   a dataset export keeps its own train and validation splits instead
+   (:func:`~workers.pipeline.detection.dataset.export_split`).
    A set with no faces, one class, or too few identities is refused with
    :class:`~workers.pipeline.detection.dataset.TrainingDataError` (a ``ValueError``).
 2. Finds 68 landmarks on each crop (dlib, from the face box the crop's margin implies)
@@ -30,7 +32,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ from workers.pipeline.detection.dataset import (
     LabeledFace,
     Split,
     TrainingDataError,
+    export_split,
     load_face_set,
     split_by_identity,
 )
@@ -295,7 +298,15 @@ def train_detector(
     faces = face_set.faces
     if not faces:
         raise TrainingDataError("No faces to train on: a detector trained on nothing is refused")
-    split = split_by_identity(faces, val_fraction=options.val_fraction, seed=options.seed)
+    if face_set.source == "export":
+        # An export brings its own identity-disjoint splits; its test split stays unseen
+        # (not even its landmarks are computed), and its crops' margin is the one to use.
+        faces = tuple(face for face in faces if face.split in ("train", "validation"))
+        split = export_split(faces)
+        if face_set.crop_margin is not None:
+            options = replace(options, crop_margin=face_set.crop_margin)
+    else:
+        split = split_by_identity(faces, val_fraction=options.val_fraction, seed=options.seed)
     device = resolve_device(options.device)
     size = options.size
     torch.manual_seed(options.seed)
