@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "deepreview.swaps",
     "deepreview.detection",
     "deepreview.review",
+    "deepreview.exports",
     "deepreview.web",
 ]
 
@@ -82,6 +83,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'deepreview.sqlite3'}"),
         conn_max_age=env_int("DEEPREVIEW_DB_CONN_MAX_AGE", 0),
+        # A kept connection is checked before reuse, so a restarted Postgres costs one retry.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from deepreview.detection.apis import DetectionRunViewSet, DetectorViewSet
 from deepreview.detection.files import detection_result
+from deepreview.exports.apis import DatasetExportViewSet, DatasetImportViewSet
+from deepreview.exports.files import export_download
 from deepreview.facesets.apis import FacesetViewSet, FaceViewSet
 from deepreview.facesets.files import face_file
 from deepreview.jobs.apis import JobViewSet
@@ -62,6 +64,8 @@ router.register(
 )
 router.register(r"projects/(?P<project_pk>\d+)/comments", CommentViewSet, basename="comment")
 router.register(r"projects/(?P<project_pk>\d+)/reviews", ReviewViewSet, basename="review")
+router.register(r"projects/(?P<project_pk>\d+)/exports", DatasetExportViewSet, basename="export")
+router.register(r"imports", DatasetImportViewSet, basename="import")
 
 urlpatterns = [
     path("api/", include(router.urls)),
@@ -73,14 +77,20 @@ urlpatterns = [
     path("files/media/<int:media_id>/frames/<int:frame>", media_frame, name="media-frame"),
     path("files/faces/<int:face_id>/<str:variant>", face_file, name="face-file"),
     path("files/jobs/<int:job_id>/artifact", job_artifact, name="job-artifact"),
-    path("files/swaps/<int:model_id>/previews/<int:iteration>", swap_preview_file,
-         name="swap-preview-file"),
+    path(
+        "files/swaps/<int:model_id>/previews/<int:iteration>",
+        swap_preview_file,
+        name="swap-preview-file",
+    ),
     path("files/consents/<int:consent_id>/evidence", consent_evidence, name="consent-evidence"),
-    path("files/conversions/<int:conversion_id>/masks", conversion_masks,
-         name="conversion-masks"),
-    path("files/conversions/<int:conversion_id>/masks/<int:frame>", conversion_mask_frame,
-         name="conversion-mask-frame"),
+    path("files/conversions/<int:conversion_id>/masks", conversion_masks, name="conversion-masks"),
+    path(
+        "files/conversions/<int:conversion_id>/masks/<int:frame>",
+        conversion_mask_frame,
+        name="conversion-mask-frame",
+    ),
     path("files/detections/<int:run_id>/result", detection_result, name="detection-result"),
+    path("files/exports/<int:export_id>/download", export_download, name="export-download"),
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]

@@ -1,5 +1,7 @@
 """factory_boy factories for rows the tests need."""
 
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -62,7 +64,8 @@ class MediaItemFactory(factory.django.DjangoModelFactory):
     file = factory.LazyFunction(lambda: ContentFile(b"\x00" * 64, name="clip.mp4"))
     poster = factory.LazyFunction(lambda: ContentFile(b"\xff\xd8poster", name="poster.jpg"))
     size_bytes = 64
-    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    # Real-looking digests: export keys are digest prefixes and must differ.
+    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"media {n}".encode()).hexdigest())
     status = "ready"
     width = 640
     height = 360

@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``deepreview`` console script; returns the exit code."""
     # Subcommands living in other modules register themselves on import.
+    import workers.cli_dataset  # noqa: F401
     import workers.cli_detect  # noqa: F401
     import workers.cli_faces  # noqa: F401
     import workers.cli_swap  # noqa: F401

@@ -14,6 +14,7 @@ from deepreview.detection.models import DetectionRun, Detector
 from deepreview.detection.serializers import (
     DetectionRunSerializer,
     DetectorReadSerializer,
+    DetectorTrainSerializer,
     DetectorWriteSerializer,
     DetectRequestSerializer,
 )
@@ -61,13 +62,17 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         services.detector_delete(detector=get_object_or_404(self.get_queryset(), pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={201: JobReadSerializer})
+    @extend_schema(request=DetectorTrainSerializer, responses={201: JobReadSerializer})
     @action(detail=True, methods=["post"])
     def train(self, request: Request, project_pk: str, pk: str) -> Response:
-        """Train on every labeled video of the project (identity-disjoint validation)."""
+        """Train on every labeled video of the project (identity-disjoint validation), or
+        on a built dataset export of the project (``export``: its train/validation splits)."""
+        data = DetectorTrainSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         job = services.detector_train_request(
-            detector=get_object_or_404(self.get_queryset(), pk=pk), requested_by=request.user
-        )
+            detector=get_object_or_404(self.get_queryset(), pk=pk), requested_by=request.user,
+            export_id=data.validated_data["export"],
+        )  # fmt: skip
         return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -23,6 +23,14 @@ class DetectorWriteSerializer(serializers.Serializer):
     options = serializers.DictField(required=False, default=dict)
 
 
+class DetectorTrainSerializer(serializers.Serializer):
+    export = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="A built dataset export of the project to train on (default: the "
+        "project's labeled videos)",
+    )  # fmt: skip
+
+
 class DetectRequestSerializer(serializers.Serializer):
     media = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     detector = serializers.IntegerField(

@@ -112,9 +112,27 @@ def labeled_videos(project: Project) -> QuerySet[MediaItem]:
     ).order_by("id")
 
 
-def detector_train_request(*, detector: Detector, requested_by: AbstractBaseUser) -> Job:
-    """Queue training on every labeled video of the project, refusing a set that cannot
-    teach anything (the job refuses too few identities once the faces are found)."""
+def detector_train_request(
+    *, detector: Detector, requested_by: AbstractBaseUser, export_id: int | None = None
+) -> Job:
+    """Queue training on every labeled video of the project, or on a dataset export of
+    the project (its train and validation splits), refusing a set that cannot teach
+    anything (the job refuses too few identities once the faces are found)."""
+    if export_id is not None:
+        from deepreview.exports.models import DatasetExport
+
+        export = DatasetExport.objects.filter(project=detector.project, pk=export_id).first()
+        if export is None or not export.artifact:
+            raise ApplicationError(
+                "No built export with that id in this project; build the export first.",
+                code="not_found", status=404, fields={"export": ["No such built export."]},
+            )  # fmt: skip
+        if "imagefolder" not in export.options.get("formats", ["imagefolder"]):
+            raise ApplicationError(
+                "A detector trains on face crops: choose an export with the image-folder "
+                "format.", fields={"export": ["No face crops in this export."]},
+            )  # fmt: skip
+        return _queue_training(detector, requested_by, {"export_id": export.pk})
     videos = labeled_videos(detector.project)
     counts = {o: videos.filter(origin=o).count() for o in (Origin.REAL, Origin.FAKE)}
     missing = [f"{MIN_VIDEOS_PER_LABEL - n} more {o} video(s)" for o, n in counts.items()
@@ -126,6 +144,10 @@ def detector_train_request(*, detector: Detector, requested_by: AbstractBaseUser
             "real or fake, or convert videos with a swap model).",
             code="too_few_labeled_videos",
         )
+    return _queue_training(detector, requested_by, {})
+
+
+def _queue_training(detector: Detector, requested_by: AbstractBaseUser, params: dict) -> Job:
     with transaction.atomic():
         locked = Detector.objects.select_for_update().get(pk=detector.pk)
         if active_job(locked, TRAIN_JOB):
@@ -138,7 +160,7 @@ def detector_train_request(*, detector: Detector, requested_by: AbstractBaseUser
             project_id=detector.project_id,
             kind=TRAIN_JOB,
             queue="gpu",
-            params={"detector_id": detector.pk},
+            params={"detector_id": detector.pk, **params},
             created_by=requested_by,
         )
 

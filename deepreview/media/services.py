@@ -7,7 +7,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -207,18 +207,23 @@ def media_delete(*, item: MediaItem) -> None:
 
 
 @contextmanager
-def media_local_path(item: MediaItem) -> Iterator[Path]:
-    """The original as a local file: the storage path, or a temporary download from S3."""
+def stored_local_path(field: FieldFile) -> Iterator[Path]:
+    """A stored file as a local file: the storage path, or a temporary download from S3."""
     try:
-        yield Path(item.file.path)
+        yield Path(field.path)
         return
     except NotImplementedError:
         pass
-    suffix = Path(item.file.name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, item.file.open("rb") as src:
+    suffix = Path(field.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, field.open("rb") as src:
         shutil.copyfileobj(src, tmp, length=1024 * 1024)
         tmp.flush()
         yield Path(tmp.name)
+
+
+def media_local_path(item: MediaItem) -> AbstractContextManager[Path]:
+    """The original as a local file (see ``stored_local_path``)."""
+    return stored_local_path(item.file)
 
 
 def media_save_previews(*, item: MediaItem, previews: PreviewResult) -> MediaItem:

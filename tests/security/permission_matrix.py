@@ -84,6 +84,14 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("detection-detail",  "GET",    "viewer",   200),
     ("detection-result",  "GET",    "viewer",   200),
     ("media-frame",       "GET",    "viewer",   200),
+    ("export-list",       "GET",    "viewer",   200),
+    ("export-list",       "POST",   "curator",  201),
+    ("export-detail",     "GET",    "viewer",   200),
+    ("export-detail",     "DELETE", "curator",  204),
+    ("export-preview",    "POST",   "curator",  200),
+    ("export-download",   "GET",    "curator",  200),
+    ("import-list",       "GET",    "user",     200),
+    ("import-list",       "POST",   "user",     201),
     ("artifactkind-list", "GET",    "viewer",   200),
     ("artifactkind-list", "POST",   "curator",  201),
     ("artifactkind-detail", "DELETE", "curator", 204),
@@ -120,6 +128,7 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("faceset-detail-page", "GET",  "viewer",   200),
     ("swap-model-detail-page", "GET", "viewer", 200),
     ("detection-page",    "GET",    "viewer",   200),
+    ("exports-page",      "GET",    "viewer",   200),
 ]  # fmt: skip
 
 # Endpoints that hold no project data and are open to everyone by design.

@@ -15,7 +15,7 @@ CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
          "identity-add-page", "faceset-add-page", "faceset-detail-page",
          "swap-model-detail-page", "detection-page", "review-workspace-page",
-         "review-page", "review-report-page"}  # fmt: skip
+         "review-page", "review-report-page", "exports-page"}  # fmt: skip
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -65,7 +65,7 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
-    if name == "detection-page":
+    if name in ("detection-page", "exports-page"):
         return reverse(name, args=[pid]), {}
     if name.startswith(("detector", "detection")):
         return _detection_target(project, media, name)
@@ -75,6 +75,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, media.pk]), {}
     if name.startswith(("artifactkind", "mark", "verdict", "assignment", "comment", "review")):
         return _review_target(team, media, name)
+    if name.startswith(("export", "import")):
+        return _export_target(project, name)
     if name == "media-frame":
         from django.core.files.base import ContentFile
 
@@ -258,7 +260,42 @@ def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
     return reverse(name, args=[pid, media.pk]), {}
 
 
+def _export_target(project, name: str) -> tuple[str, object]:  # noqa: ANN001
+    import io
+    import zipfile
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from deepreview.exports.models import DatasetExport
+
+    pid = project.pk
+    if name == "import-list":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("export.json", '{"schema": "deepreview.dataset", "version": 1}')
+        buffer.seek(0)
+        buffer.name = "release.zip"
+        return reverse(name), {"file": buffer, "name": "Imported"}
+    for person in ("Ann", "Bo"):
+        identity = IdentityFactory(project=project, name=f"{person}{pid}")
+        MediaItemFactory(project=project, origin="real", identity=identity)
+    body = {"name": "release", "selection": {"label_source": "ground_truth"},
+            "options": {"ratios": [1, 0, 0]}}  # fmt: skip
+    if name in ("export-list", "export-preview"):
+        return reverse(name, args=[pid]), body
+    export = DatasetExport.objects.create(project=project, name="r", selection={}, options={})
+    if name == "export-download":
+        export.artifact = default_storage.save(f"projects/{pid}/exports/r.zip",
+                                               ContentFile(b"PK zip"))  # fmt: skip
+        export.save()
+        return reverse(name, kwargs={"export_id": export.pk}), {}
+    return reverse(name, args=[pid, export.pk]), {}
+
+
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202
+    if name == "import-list" and method == "POST":
+        return client.post(url, body, format="multipart")
     if name == "media-list" and method == "POST":
         from tests.media_paths import FIXTURES
 

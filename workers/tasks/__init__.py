@@ -2,6 +2,7 @@
 
 # Importing the modules registers their job handlers.
 from workers.tasks import (  # noqa: F401
+    dataset,
     detection,
     extract,
     faceset_export,

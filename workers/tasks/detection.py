@@ -20,6 +20,7 @@ from deepreview.core.errors import ApplicationError
 from deepreview.detection import services as detection_services
 from deepreview.detection.models import Detector
 from deepreview.detection.services import DETECT_JOB, TRAIN_JOB, TRAIN_OPTION_DEFAULTS
+from deepreview.exports.models import DatasetExport
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_local_path
@@ -145,6 +146,19 @@ def build_training_faces(
     return {"videos": len(videos), "faces": len(rows)}
 
 
+def _training_export(detector: Detector, job: Job) -> DatasetExport | None:
+    export_id = job.params.get("export_id")
+    if export_id is None:
+        return None
+    export = DatasetExport.objects.filter(project=detector.project, pk=export_id).first()
+    if export is None or not export.artifact:
+        detection_services.detector_record_training(
+            detector_id=detector.pk, checkpoint=None, result=None, failed=True
+        )
+        raise ApplicationError("The dataset export to train on was deleted.")
+    return export
+
+
 @job_handler(TRAIN_JOB)
 def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
     detector = Detector.objects.filter(pk=job.params.get("detector_id")).first()
@@ -163,14 +177,22 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
         raise ApplicationError(str(exc)) from None
     videos = list(detection_services.labeled_videos(detector.project).select_related(
         "identity", "conversion__source_media__identity"))  # fmt: skip
+    export = _training_export(detector, job)
     with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         data = Path(tmp) / "faces"
         checkpoint = Path(tmp) / "detector.pt"
         try:
-            built = build_training_faces(
-                videos, data, frames_per_video=frames_per_video, size=options.size,
-                device=options.device, progress=scaled(progress, 0.0, 0.3),
-            )  # fmt: skip
+            if export is not None:
+                # A dataset export already holds the face crops and their splits.
+                data = _download(export.artifact, Path(tmp) / "export.zip")
+                built = {"export": export.pk, "export_name": export.name,
+                         "manifest_sha256": export.manifest_sha256}  # fmt: skip
+                progress(0.05, f"Training on the export “{export.name}”")
+            else:
+                built = build_training_faces(
+                    videos, data, frames_per_video=frames_per_video, size=options.size,
+                    device=options.device, progress=scaled(progress, 0.0, 0.3),
+                )  # fmt: skip
             result = train_detector(data, checkpoint, options,
                                     progress=scaled(progress, 0.3, 1.0))  # fmt: skip
         except (TrainingDataError, ValueError, Cancelled) as exc:
@@ -187,9 +209,10 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
             detector_id=detector.pk, checkpoint=checkpoint, result=summary
         )
     auc = (result.best.get("val") or {}).get("auc")
+    faces = built.get("faces", (result.dataset or {}).get("faces", 0))
     return {
-        "best_epoch": result.best_epoch, "threshold": result.threshold, "faces": built["faces"],
+        "best_epoch": result.best_epoch, "threshold": result.threshold, "faces": faces,
         "seconds": result.seconds, "device": result.device,
         "summary_message": f"Best epoch {result.best_epoch}: validation AUC "
-        f"{'n/a' if auc is None else f'{auc:.3f}'} on {built['faces']} faces",
+        f"{'n/a' if auc is None else f'{auc:.3f}'} on {faces} faces",
     }  # fmt: skip

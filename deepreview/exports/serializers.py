@@ -1,0 +1,84 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from deepreview.exports.models import DatasetExport, DatasetImport
+
+
+class DatasetExportSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.CharField(source="job.status", default=None, read_only=True)
+    progress = serializers.FloatField(source="job.progress", default=None, read_only=True)
+    message = serializers.CharField(source="job.message", default="", read_only=True)
+    error = serializers.CharField(source="job.error", default="", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetExport
+        fields = [
+            "id",
+            "name",
+            "selection",
+            "options",
+            "job",
+            "status",
+            "progress",
+            "message",
+            "error",
+            "size_bytes",
+            "manifest_sha256",
+            "summary",
+            "datasheet",
+            "download_url",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, export: DatasetExport) -> str | None:
+        if not export.artifact:
+            return None
+        return reverse("export-download", kwargs={"export_id": export.pk})
+
+
+class ExportWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    selection = serializers.DictField(help_text="Label source and filters (see the README)")
+    options = serializers.DictField(required=False, default=dict)
+
+
+class ExportPreviewSerializer(serializers.Serializer):
+    selection = serializers.DictField()
+    options = serializers.DictField(required=False, default=dict)
+
+
+class DatasetImportSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="job.status", default=None, read_only=True)
+    progress = serializers.FloatField(source="job.progress", default=None, read_only=True)
+    error = serializers.CharField(source="job.error", default="", read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    project_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DatasetImport
+        fields = [
+            "id",
+            "project",
+            "project_name",
+            "project_url",
+            "file_name",
+            "job",
+            "status",
+            "progress",
+            "error",
+            "summary",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_project_url(self, record: DatasetImport) -> str:
+        return reverse("project-detail-page", args=[record.project_id])
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, allow_empty_file=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
