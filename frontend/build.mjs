@@ -39,6 +39,7 @@ const builds = [
       "src/pages/review.ts",
       "src/pages/reviewDashboard.ts",
       "src/pages/reviewReport.ts",
+      "src/pages/exports.ts",
     ],
     outdir: join(dist, "js"),
     format: "esm",

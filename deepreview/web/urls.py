@@ -36,6 +36,7 @@ urlpatterns = [
         name="detection-page",
     ),
     path("projects/<int:project_id>/review/", views.review_page, name="review-page"),
+    path("projects/<int:project_id>/exports/", views.exports_page, name="exports-page"),
     path(
         "projects/<int:project_id>/media/<int:media_id>/",
         views.media_detail,

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
 from deepreview.detection import services as detection_services
+from deepreview.exports import services as export_services
+from deepreview.exports.selection import video_method
 from deepreview.facesets import selectors as faceset_selectors
 from deepreview.facesets import services as faceset_services
 from deepreview.media.models import MediaItem, MediaKind, Origin
@@ -421,3 +423,46 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
         "generated_at": timezone.now(),
     }
     return render(request, "web/review_report.html", context)
+
+
+@login_required
+def exports_page(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The dataset builder (selection, options, live preview) and the project's exports.
+
+    Everyone in the project sees the exports; the builder, the preview and the downloads
+    are for curators, and the API checks the role again.
+    """
+    project = selectors.access_project(request.user, project_id)
+    role = project.current_role
+    pid = project.pk
+    urls = {
+        "exports": reverse("export-list", args=[pid]),
+        "export": _page_url_template("export-detail", pid),
+        "preview": reverse("export-preview", args=[pid]),
+    }
+    reviewers = [
+        m.user.username
+        for m in selectors.membership_list(project=project).order_by("user__username")
+        if role_at_least(m.role, Role.REVIEWER) and m.user.is_active
+    ]
+    fakes = MediaItem.objects.filter(project=project, conversion__isnull=False).select_related(
+        "conversion", "conversion__swap_model"
+    )
+    made_here = {video_method(media, "fake")[0] for media in fakes}
+    spec = {
+        "identities": list(
+            selectors.identity_list(project=project).order_by("name").values_list("name", flat=True)
+        ),
+        "reviewers": reviewers,
+        "methods": ["real", "uploaded", *sorted(m for m in made_here if m)],
+        "defaults": export_services.options_dict(export_services.export_options({})),
+        "ranges": export_services.OPTION_RANGES,
+    }
+    context = {
+        "project": project,
+        "role": role,
+        "can_curate": role_at_least(role, Role.CURATOR),
+        "api_urls": urls,
+        "builder_spec": spec,
+    }
+    return render(request, "web/exports.html", context)

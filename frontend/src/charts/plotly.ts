@@ -599,3 +599,45 @@ export function frameSeriesChart(root: HTMLElement, input: FrameSeriesInput): vo
   if (input.height) layout.height = input.height;
   void lib.react(root, data, layout, config);
 }
+
+export interface StackedBarSeries {
+  name: string;
+  values: readonly number[];
+  color: string;
+}
+
+export interface StackedBarInput {
+  /** One bar per category (e.g. the splits of a dataset export). */
+  categories: readonly string[];
+  /** Stacked in this order, bottom first; each has one value per category. */
+  series: readonly StackedBarSeries[];
+  yTitle: string;
+  height?: number;
+}
+
+/** Small vertical stacked counts (real and fake videos per split), totals above the bars. */
+export function stackedBarChart(root: HTMLElement, input: StackedBarInput): void {
+  const lib = plotly(root);
+  if (!lib) return;
+  const data: object[] = input.series.map((s) => ({
+    type: "bar",
+    name: s.name,
+    x: [...input.categories],
+    y: [...s.values],
+    marker: { color: s.color },
+    hovertemplate: `%{x}: %{y} ${s.name}<extra></extra>`,
+  }));
+  const totals = input.categories.map((_, i) => input.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
+  const layout = baseLayout("", "", input.yTitle);
+  layout.barmode = "stack";
+  layout.bargap = 0.45;
+  layout.height = input.height ?? 190;
+  layout.margin = { l: 44, r: 8, t: 26, b: 28 };
+  layout.showlegend = true;
+  layout.legend = { orientation: "h", traceorder: "normal", x: 1, xanchor: "right", y: 1.2, font: { ...FONT, size: 11 } };
+  layout.yaxis = { ...(layout.yaxis as object), rangemode: "tozero", tickformat: "d", dtick: Math.max(...totals, 1) <= 5 ? 1 : null };
+  layout.annotations = input.categories.map((category, i) => ({
+    x: category, y: totals[i], text: String(totals[i]), showarrow: false, yanchor: "bottom", font: { ...FONT, size: 11 },
+  }));
+  void lib.react(root, data, layout, CONFIG);
+}

@@ -1,6 +1,8 @@
-// Projects list: focus the "new project" name field when there is nothing else to do.
+// Projects list: focus the "new project" name field when there is nothing else to do;
+// the "import a dataset export" card.
 import { onReady } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
+import { mountImportCard } from "../components/importCard";
 
 onReady(() => {
   const explicit = document.querySelector<HTMLInputElement>("[data-autofocus]");
@@ -8,4 +10,5 @@ onReady(() => {
   const nameInput = explicit ?? (hasProjects ? null : document.querySelector<HTMLInputElement>('form input[name="name"]'));
   nameInput?.focus();
   startRelativeTimes();
+  mountImportCard();
 });
