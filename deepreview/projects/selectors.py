@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from deepreview.core.errors import ApplicationError
@@ -33,10 +33,17 @@ def access_project(user: User, project_id: int | str, *, min_role: str = Role.VI
         pid = int(project_id)
     except (TypeError, ValueError):
         raise Http404("No such project.") from None
-    role = project_role(user=user, project_id=pid)
-    project = Project.objects.filter(pk=pid).first() if role else None
+    # One query for the project and the user's role in it: every API call starts here.
+    project = (
+        Project.objects.filter(pk=pid, memberships__user_id=user.pk)
+        .annotate(member_role=F("memberships__role"))
+        .first()
+        if user.is_authenticated
+        else None
+    )
     if project is None:
         raise Http404("No such project.")
+    role = project.member_role
     if not role_at_least(role, min_role):
         raise ApplicationError(
             f"This needs the {min_role} role in the project; you are {role}.",

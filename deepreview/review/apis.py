@@ -153,7 +153,7 @@ class MarkViewSet(ReviewScopedViewSet, mixins.ListModelMixin):
 
     @extend_schema(parameters=[MEDIA_PARAM])
     def list(self, request: Request, project_pk: str) -> Response:
-        return super().list(request, project_pk)
+        return Response(selectors.mark_rows(self.get_queryset()))
 
     def retrieve(self, request: Request, project_pk: str, pk: str) -> Response:
         mark = self.visible_mark(pk)
@@ -373,9 +373,7 @@ class ReviewViewSet(ReviewScopedViewSet):
         hidden), the visible marks, the taxonomy and your own verdict."""
         media = self.video(pk)
         data = reports.timeline(scope=self.scope, media=media)
-        data["marks"] = MarkReadSerializer(
-            selectors.mark_list(scope=self.scope, media=media), many=True
-        ).data
+        data["marks"] = selectors.mark_rows(selectors.mark_list(scope=self.scope, media=media))
         data["kinds"] = [{**k.__dict__} for k in selectors.artifact_kinds(project=self.project)]
         own = Verdict.objects.filter(media=media, reviewer=request.user).first()
         data["own_verdict"] = VerdictReadSerializer(own).data if own else None

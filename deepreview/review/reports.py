@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from django.db.models import Case, Value, When
 from django.urls import reverse
 
 from deepreview.detection.models import DetectionRun
@@ -28,8 +29,9 @@ DISAGREEMENT_OVERLAP = 0.5  # marks of one kind overlapping less than this are a
 
 def latest_detection(media: MediaItem) -> DetectionRun | None:
     """The newest run with a detector score, else the newest signals-only run."""
-    runs = list(DetectionRun.objects.filter(media=media).order_by("-created_at", "-id")[:20])
-    return next((r for r in runs if r.score_confident is not None), runs[0] if runs else None)
+    scored = Case(When(score_confident__isnull=False, then=Value(1)), default=Value(0))
+    runs = DetectionRun.objects.filter(media=media).annotate(scored=scored)
+    return runs.order_by("-scored", "-created_at", "-id").first()
 
 
 def detector_suggestion(run: DetectionRun | None) -> dict | None:

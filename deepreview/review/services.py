@@ -150,7 +150,9 @@ def _check_mark(
     region: list[float] | None,
 ) -> None:
     fields: dict[str, list[str]] = {}
-    if kind not in {k.slug for k in artifact_kinds(project=project)}:
+    # Built-in kinds need no query; a project's own kinds do.
+    known = kind in builtin_slugs() or kind in {k.slug for k in artifact_kinds(project=project)}
+    if not known:
         fields["kind"] = [f"Unknown artifact kind '{kind}'; see the project's taxonomy."]
     last = media.frame_count - 1
     if start_frame < 0 or start_frame > last:

@@ -280,3 +280,14 @@ def test_threaded_comments_at_a_frame(team, api_as, video):
                                  format="json").status_code == 403  # fmt: skip
     listed = api_as("viewer").get(url, {"media": video.pk}).json()
     assert len(listed) == 3
+
+
+def test_plain_mark_rows_render_exactly_like_the_serializer(team, api_as, video):
+    from deepreview.review.models import Mark as MarkModel
+    from deepreview.review.selectors import mark_rows
+    from deepreview.review.serializers import MarkReadSerializer
+
+    api_as("reviewer").post(marks_url(team), mark_body(video), format="json")
+    api_as("curator").post(marks_url(team), mark_body(video, region=None, note=""), format="json")
+    marks = MarkModel.objects.filter(media=video).order_by("id")
+    assert mark_rows(marks) == MarkReadSerializer(marks, many=True).data
