@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Model, QuerySet
+from django.http import HttpResponse
 from rest_framework import permissions, viewsets
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from deepreview.projects.models import Project
@@ -51,3 +53,20 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no project
             return self.model.objects.none()
         return self.scoped_queryset()
+
+
+def json_response(
+    data: dict | None = None, *, raw: str | None = None, **raw_fields: str
+) -> HttpResponse:
+    """A JSON answer that embeds JSON text made elsewhere (by the database) untouched:
+    ``raw`` is the whole body, or ``raw_fields`` are keys added to ``data`` as they are.
+    Parsing such text only to render it again would cost more than making it."""
+    if raw is not None:
+        return HttpResponse(raw, content_type="application/json")
+    body = JSONRenderer().render(data or {})
+    if raw_fields:
+        extra = b",".join(
+            JSONRenderer().render(key) + b":" + text.encode() for key, text in raw_fields.items()
+        )
+        body = body[:-1] + (b"," if len(body) > 2 else b"") + extra + b"}"
+    return HttpResponse(body, content_type="application/json")

@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from deepreview.core.api import ProjectScopedViewSet
+from deepreview.core.api import ProjectScopedViewSet, json_response
 from deepreview.core.errors import ApplicationError
 from deepreview.media.models import MediaItem
 from deepreview.projects.roles import Role, role_at_least
@@ -153,7 +153,8 @@ class MarkViewSet(ReviewScopedViewSet, mixins.ListModelMixin):
 
     @extend_schema(parameters=[MEDIA_PARAM])
     def list(self, request: Request, project_pk: str) -> Response:
-        return Response(selectors.mark_rows(self.get_queryset()))
+        text = selectors.mark_list_json(scope=self.scope, media=self.video_from_query())
+        return json_response(raw=text)
 
     def retrieve(self, request: Request, project_pk: str, pk: str) -> Response:
         mark = self.visible_mark(pk)
@@ -373,11 +374,11 @@ class ReviewViewSet(ReviewScopedViewSet):
         hidden), the visible marks, the taxonomy and your own verdict."""
         media = self.video(pk)
         data = reports.timeline(scope=self.scope, media=media)
-        data["marks"] = selectors.mark_rows(selectors.mark_list(scope=self.scope, media=media))
+        marks = selectors.mark_list_json(scope=self.scope, media=media)
         data["kinds"] = [{**k.__dict__} for k in selectors.artifact_kinds(project=self.project)]
         own = Verdict.objects.filter(media=media, reviewer=request.user).first()
         data["own_verdict"] = VerdictReadSerializer(own).data if own else None
-        return Response(data)
+        return json_response(data, marks=marks)
 
     @extend_schema(request=AdjudicateSerializer, responses=ConsensusReadSerializer)
     @action(detail=True, methods=["post"])

@@ -11,16 +11,16 @@ and owners ever learn which videos are gold.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from deepreview.media.models import MediaItem, MediaKind
 from deepreview.projects.models import Project
 from deepreview.projects.roles import Role, role_at_least
+from deepreview.review.marks_json import marks_json
 from deepreview.review.models import (
     ArtifactKind,
     Assignment,
@@ -114,33 +114,10 @@ def mark_list(*, scope: ReviewScope, media: MediaItem) -> QuerySet[Mark]:
     return marks
 
 
-MARK_FIELDS = ("id", "media", "kind", "start_frame", "end_frame", "region", "note",
-               "created_by", "updated_by", "version", "created_at", "updated_at")  # fmt: skip
-
-
-def _iso(value: dt.datetime) -> str:
-    # DRF's rendering of an aware datetime: ISO 8601 with "Z" for UTC.
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def mark_rows(marks: QuerySet[Mark]) -> list[dict]:
-    """Marks as ``MarkReadSerializer`` renders them, read as plain values: the timeline of
-    a long video carries thousands, and building model instances and serializer fields
-    for each costs most of the request (a test keeps the two renderings equal)."""
-    rows = marks.values(
-        "id", "media_id", "kind", "start_frame", "end_frame", "region", "note", "version",
-        "created_at", "updated_at", creator=F("created_by__username"),
-        updater=F("updated_by__username"),
-    )  # fmt: skip
-    return [
-        {"id": r["id"], "media": r["media_id"], "kind": r["kind"],
-         "start_frame": r["start_frame"], "end_frame": r["end_frame"], "region": r["region"],
-         "note": r["note"], "created_by": r["creator"], "updated_by": r["updater"],
-         "version": r["version"], "created_at": _iso(r["created_at"]),
-         "updated_at": _iso(r["updated_at"])}
-        for r in rows
-    ]  # fmt: skip
+def mark_list_json(*, scope: ReviewScope, media: MediaItem) -> str:
+    """``mark_list`` as JSON text made by the database (see ``marks_json``)."""
+    author = None if scope.reveals(media.pk) else scope.user.pk
+    return marks_json(media_id=media.pk, author_id=author)
 
 
 def verdict_list(*, scope: ReviewScope, media: MediaItem) -> QuerySet[Verdict]:

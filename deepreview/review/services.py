@@ -354,8 +354,11 @@ def assignments_create(
     # reviewer opens them, and a curator assigns right after uploading.
     not_videos = sorted(v.name for v in videos.values() if v.kind != MediaKind.VIDEO)
     if not_videos:
-        raise ApplicationError(f"Only videos are reviewed: {', '.join(not_videos)}.",
-                               code="not_a_video", fields={"media": ["Not videos."]})
+        raise ApplicationError(
+            f"Only videos are reviewed: {', '.join(not_videos)}.",
+            code="not_a_video",
+            fields={"media": ["Not videos."]},
+        )
     roles = dict(
         Membership.objects.filter(project=project, user_id__in=reviewer_ids).values_list(
             "user_id", "role"
