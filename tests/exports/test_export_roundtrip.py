@@ -16,8 +16,8 @@ from deepreview.media.models import MediaItem
 from deepreview.projects.models import Project
 from deepreview.review.models import Consensus, Mark, Verdict
 from deepreview.swaps.models import Conversion
-from tests.pipeline.dataset.conftest import one_torch_thread
 from tests.pipeline.dataset.media import PASTED
+from tests.pipeline.torch_threads import one_torch_thread
 from workers.pipeline.progress import no_progress
 from workers.tasks.base import run_job
 

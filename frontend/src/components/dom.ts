@@ -36,6 +36,23 @@ export function setAttr(el: Element, name: string, value: string | null): void {
   else if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
+/**
+ * The API addresses a page's view renders as `data-<key>-url` attributes. A missing one
+ * is a template bug, so it throws rather than let the page half-work.
+ */
+export function dataUrls<K extends string>(root: HTMLElement, keys: readonly K[]): Record<K, string> {
+  const urls = {} as Record<K, string>;
+  for (const key of keys) {
+    const value = root.dataset[`${key}Url`];
+    if (!value) {
+      const attribute = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new Error(`#${root.id} lacks data-${attribute}-url`);
+    }
+    urls[key] = value;
+  }
+  return urls;
+}
+
 /** Reads a numeric data attribute; null when absent or not a finite number. */
 export function dataNumber(el: HTMLElement, key: string): number | null {
   const raw = el.dataset[key];

@@ -12,28 +12,14 @@ import { DetectionEvaluation } from "../components/detectionEvaluation";
 import { RunForm, RunList } from "../components/detectionRuns";
 import { DetectorHistory } from "../components/detectorHistory";
 import { DetectorTable } from "../components/detectorTable";
-import { dataBool, onReady, setText } from "../components/dom";
+import { dataBool, dataUrls, onReady, setText } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
 import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../components/jobs";
 
 const RUNS_SHOWN = 20;
 
 function readUrls(root: HTMLElement): DetectionUrls {
-  const need = (key: keyof DetectionUrls): string => {
-    const value = root.dataset[`${key}Url`];
-    if (!value) throw new Error(`#detection-page lacks data-${key}-url`);
-    return value;
-  };
-  return {
-    detectors: need("detectors"),
-    detector: need("detector"),
-    train: need("train"),
-    evaluation: need("evaluation"),
-    caught: need("caught"),
-    detections: need("detections"),
-    media: need("media"),
-    jobs: need("jobs"),
-  };
+  return dataUrls(root, ["detectors", "detector", "train", "evaluation", "caught", "detections", "media", "jobs"] as const);
 }
 
 function readSpec(): DetectionFormSpec {

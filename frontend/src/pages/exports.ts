@@ -3,7 +3,7 @@
 // button, and the list of exports with their build jobs, datasheets and downloads.
 import { ApiError } from "../api/client";
 import { ExportsApi, type ExportUrls } from "../api/exports";
-import { dataBool, h, onReady, setText } from "../components/dom";
+import { dataBool, dataUrls, h, onReady, setText } from "../components/dom";
 import { type BuilderSpec, ExportForm } from "../components/exportForm";
 import { ExportList } from "../components/exportList";
 import { ExportPreviewView } from "../components/exportPreview";
@@ -11,12 +11,7 @@ import { ExportPreviewView } from "../components/exportPreview";
 const PREVIEW_DELAY_MS = 300;
 
 function readUrls(root: HTMLElement): ExportUrls {
-  const need = (key: keyof ExportUrls): string => {
-    const value = root.dataset[`${key}Url`];
-    if (!value) throw new Error(`#exports-page lacks data-${key}-url`);
-    return value;
-  };
-  return { exports: need("exports"), export: need("export"), preview: need("preview") };
+  return dataUrls(root, ["exports", "export", "preview"] as const);
 }
 
 function readSpec(): BuilderSpec {

@@ -5,7 +5,7 @@ import { ApiError } from "../api/client";
 import { mountConsentCard } from "../components/consents";
 import { CurationActions } from "../components/curationActions";
 import { CurationHistory } from "../components/curationHistory";
-import { dataBool, onReady, setText } from "../components/dom";
+import { dataBool, dataUrls, onReady, setText } from "../components/dom";
 import { ExtractForm } from "../components/extractForm";
 import { FaceDetailPanel } from "../components/faceDetail";
 import { FaceGrid } from "../components/faceGrid";
@@ -14,32 +14,7 @@ import { startRelativeTimes } from "../components/format";
 import { JOBS_CHANGED_EVENT, type JobsChangedDetail, mountJobsPanel } from "../components/jobs";
 
 function readUrls(root: HTMLElement): FacesetUrls {
-  const d = root.dataset;
-  const need = (key: keyof FacesetUrls): string => {
-    const value = d[`${key}Url`];
-    if (!value) throw new Error(`#faceset-page lacks data-${key}-url`);
-    return value;
-  };
-  return {
-    faceset: need("faceset"),
-    faces: need("faces"),
-    ids: need("ids"),
-    remove: need("remove"),
-    restore: need("restore"),
-    history: need("history"),
-    undo: need("undo"),
-    stats: need("stats"),
-    extract: need("extract"),
-    media: need("media"),
-    jobs: need("jobs"),
-    facesets: need("facesets"),
-    move: need("move"),
-    merge: need("merge"),
-    dedupe: need("dedupe"),
-    best: need("best"),
-    split: need("split"),
-    keepPerson: need("keepPerson"),
-  };
+  return dataUrls(root, ["faceset", "faces", "ids", "remove", "restore", "history", "undo", "stats", "extract", "media", "jobs", "facesets", "move", "merge", "dedupe", "best", "split", "keepPerson"] as const);
 }
 
 onReady(() => {

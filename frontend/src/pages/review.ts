@@ -12,7 +12,7 @@ import {
   type TimelineData,
 } from "../api/review";
 import { signalTimeline, type SignalTimeline } from "../charts/plotly";
-import { dataBool, h, onReady } from "../components/dom";
+import { dataBool, dataUrls, h, onReady } from "../components/dom";
 import { FRAME_EVENT, type FrameDetail, FrameClock } from "../components/frameClock";
 import { CommentPanel } from "../review/commentPanel";
 import { actionFor, helpOverlay, type KeyAction } from "../review/keys";
@@ -35,17 +35,7 @@ interface Urls {
 }
 
 function urlsFrom(el: HTMLElement): Urls {
-  const get = (key: string): string => el.dataset[key] ?? "";
-  return {
-    timeline: get("timelineUrl"),
-    summary: get("summaryUrl"),
-    marks: get("marksUrl"),
-    mark: get("markUrl"),
-    verdicts: get("verdictsUrl"),
-    comments: get("commentsUrl"),
-    comment: get("commentUrl"),
-    adjudicate: get("adjudicateUrl"),
-  };
+  return dataUrls(el, ["timeline", "summary", "marks", "mark", "verdicts", "comments", "comment", "adjudicate"] as const);
 }
 
 const SIGNAL_COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];

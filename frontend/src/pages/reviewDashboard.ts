@@ -4,7 +4,7 @@
 // review and keeps gold videos secret from reviewers.
 import { ApiError } from "../api/client";
 import { setBlindReview } from "../api/review";
-import { dataBool, onReady, setText } from "../components/dom";
+import { dataBool, dataUrls, onReady, setText } from "../components/dom";
 import { ReviewAgreement } from "../components/reviewAgreement";
 import { ReviewInbox } from "../components/reviewInbox";
 import { ReviewQueue } from "../components/reviewQueue";
@@ -22,22 +22,7 @@ interface ReviewUrls {
 }
 
 function readUrls(root: HTMLElement): ReviewUrls {
-  const need = (key: keyof ReviewUrls): string => {
-    const value = root.dataset[`${key}Url`];
-    if (!value) throw new Error(`#review-page lacks data-${key}-url`);
-    return value;
-  };
-  return {
-    reviews: need("reviews"),
-    agreement: need("agreement"),
-    inbox: need("inbox"),
-    assignments: need("assignments"),
-    gold: need("gold"),
-    members: need("members"),
-    project: need("project"),
-    workspace: need("workspace"),
-    report: need("report"),
-  };
+  return dataUrls(root, ["reviews", "agreement", "inbox", "assignments", "gold", "members", "project", "workspace", "report"] as const);
 }
 
 /** The owner's blind review switch: saved at once, put back if the save fails. */

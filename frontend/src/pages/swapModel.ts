@@ -17,7 +17,7 @@ import type { Job, Media } from "../api/types";
 import { lineChart } from "../charts/plotly";
 import { ConversionList } from "../components/conversionList";
 import { ConvertForm } from "../components/convertForm";
-import { dataBool, dataNumber, onReady, setAttr, setText } from "../components/dom";
+import { dataBool, dataNumber, dataUrls, onReady, setAttr, setText } from "../components/dom";
 import { startRelativeTimes } from "../components/format";
 import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../components/jobs";
 import { PreviewTimelapse } from "../components/previewTimelapse";
@@ -29,22 +29,7 @@ const LOSS_A_COLOUR = "#4f46e5";
 const LOSS_B_COLOUR = "#0f766e";
 
 function readUrls(root: HTMLElement): SwapModelUrls {
-  const d = root.dataset;
-  const need = (key: keyof SwapModelUrls): string => {
-    const value = d[`${key}Url`];
-    if (!value) throw new Error(`#swap-model-page lacks data-${key}-url`);
-    return value;
-  };
-  return {
-    detail: need("detail"),
-    train: need("train"),
-    stop: need("stop"),
-    convert: need("convert"),
-    preview: need("preview"),
-    jobs: need("jobs"),
-    media: need("media"),
-    conversions: need("conversions"),
-  };
+  return dataUrls(root, ["detail", "train", "stop", "convert", "preview", "jobs", "media", "conversions"] as const);
 }
 
 function mountPanel(id: string): JobsPanel | null {

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-import torch
 
 from tests.media_paths import PD_CLIP, SHARED_MEDIA
 from tests.pipeline.dataset.media import blank_clip, export_video, pasted_fake, short_clip
+from tests.pipeline.torch_threads import one_torch_thread
 from workers.pipeline.dataset.build import build_dataset
 from workers.pipeline.dataset.encode import encode_video
 from workers.pipeline.dataset.types import (
@@ -42,19 +41,6 @@ TAXONOMY = (
 )
 SEAM = ExportMark("edge_seam", 8, 14, (0.3, 0.2, 0.65, 0.75), "hard edge", "reviewer-1")
 NO_REGION = ExportMark("face_blur", 0, 29, None, "soft face", "reviewer-2")
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch on one thread, then restore the setting: the test machines' two cores
-    are shared, and a second OpenMP thread spinning on a busy core stalls small models.
-    Builds compared for identical bytes run under the same setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module", autouse=True)

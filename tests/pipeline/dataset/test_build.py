@@ -14,8 +14,9 @@ from dataclasses import replace
 import pytest
 
 from tests.media_paths import REPO_ROOT, SHARED_MEDIA
-from tests.pipeline.dataset.conftest import OPTIONS, SEAM, one_torch_thread
+from tests.pipeline.dataset.conftest import OPTIONS, SEAM
 from tests.pipeline.dataset.media import PASTED
+from tests.pipeline.torch_threads import one_torch_thread
 from workers.pipeline.dataset.build import build_dataset
 from workers.pipeline.dataset.read import verify_manifest
 from workers.pipeline.dataset.splits import SplitError, identity_overlap

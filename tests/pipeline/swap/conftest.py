@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-import torch
 
 from tests.media_paths import FACES, PD_CLIP
 from tests.pipeline.swap.media import clip_with_gap, photo_clip
+from tests.pipeline.torch_threads import one_torch_thread
 from workers.pipeline.extract import ExtractOptions, Extractor
 from workers.pipeline.swap.augment import AugmentOptions
 from workers.pipeline.swap.faceset import Faceset, load_faceset_folder
@@ -54,22 +53,6 @@ TRAIN = TrainOptions(
     identity_a="obama",
     identity_b="hopper",
 )
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread, then restore the setting.
-
-    The test machines' two cores are shared: when another process holds one, torch's
-    second OpenMP thread spins at every barrier and small-model steps get 3-7 times
-    slower. One thread is at most modestly slower for these tiny models and never stalls.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -45,6 +45,7 @@ from workers.pipeline.dataset.faces import (
 )
 from workers.pipeline.dataset.splits import assign_splits, identity_overlap
 from workers.pipeline.dataset.tables import (
+    ExportReport,
     VideoFacts,
     annotations_document,
     coco_document,
@@ -181,14 +182,10 @@ def build_dataset(
             counts = split_counts(videos, splits, rows)
             overlap = identity_overlap(splits, videos)
             _stage_tables(request, videos, splits, staged, dedupe.kept, rows, work)
-            staged.members[layout.EXPORT_JSON] = dumps(
-                export_document(
-                    request, videos, facts, counts, rows, duplicates, staged.no_faces, overlap
-                )
-            )
-            staged.members[layout.DATASHEET] = render_datasheet(
-                request, videos, facts, counts, rows, duplicates, staged.no_faces, overlap
-            ).encode("utf-8")
+            report = ExportReport(request, videos, facts, counts, rows, duplicates,
+                                  staged.no_faces, overlap)  # fmt: skip
+            staged.members[layout.EXPORT_JSON] = dumps(export_document(report))
+            staged.members[layout.DATASHEET] = render_datasheet(report).encode("utf-8")
             write = scaled(progress, *phases["write"])
             digests, manifest_sha = write_zip(
                 partial,

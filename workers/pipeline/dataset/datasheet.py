@@ -13,7 +13,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
-from workers.pipeline.dataset.tables import FaceRow, VideoFacts
+from workers.pipeline.dataset.tables import ExportReport, VideoFacts
 from workers.pipeline.dataset.types import COMPRESSIONS, SPLITS, ExportRequest, ExportVideo
 
 LABEL_SOURCES = {
@@ -35,18 +35,16 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     return lines + [""]
 
 
-def render_datasheet(
-    request: ExportRequest,
-    videos: Sequence[ExportVideo],
-    facts: Mapping[str, VideoFacts],
-    counts: Mapping[str, dict],
-    rows: Sequence[FaceRow],
-    duplicates: Sequence[dict],
-    no_faces: Sequence[str],
-    overlap: Mapping[str, Sequence[str]],
-) -> str:
+def render_datasheet(report: ExportReport) -> str:
     """The datasheet as Markdown text (face figures are zero when the export has no
     ``imagefolder`` format: crops are only made for it)."""
+    request, videos, facts, counts = report.request, report.videos, report.facts, report.counts
+    rows, duplicates, no_faces, overlap = (
+        report.rows,
+        report.duplicates,
+        report.no_faces,
+        report.overlap,
+    )
     options = request.options
     out = [f"# {request.title}", ""]
     out += [

@@ -162,17 +162,29 @@ class VideoFacts:
     sampled: int
 
 
-def export_document(
-    request: ExportRequest,
-    videos: Sequence[ExportVideo],
-    facts: Mapping[str, VideoFacts],
-    counts: Mapping[str, dict],
-    rows: Sequence[FaceRow],
-    duplicates: Sequence[dict],
-    no_faces: Sequence[str],
-    overlap: Mapping[str, Sequence[str]],
-) -> dict:
+@dataclass(frozen=True)
+class ExportReport:
+    """What the build found, for export.json and the datasheet."""
+
+    request: ExportRequest
+    videos: Sequence[ExportVideo]
+    facts: Mapping[str, VideoFacts]
+    counts: Mapping[str, dict]
+    rows: Sequence[FaceRow]
+    duplicates: Sequence[dict]
+    no_faces: Sequence[str]
+    overlap: Mapping[str, Sequence[str]]
+
+
+def export_document(report: ExportReport) -> dict:
     """The content of ``export.json`` (see :mod:`workers.pipeline.dataset.types`)."""
+    request, videos, facts, counts = report.request, report.videos, report.facts, report.counts
+    rows, duplicates, no_faces, overlap = (
+        report.rows,
+        report.duplicates,
+        report.no_faces,
+        report.overlap,
+    )
     labels = Counter(r.label for r in rows)
     return {
         "schema": SCHEMA,
