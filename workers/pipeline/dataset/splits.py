@@ -135,7 +135,10 @@ def _impossible(
 ) -> SplitError:
     total = sum(g.size for g in groups)
     biggest = max(groups, key=lambda g: g.size)
-    if len(groups) == 1:
+    if total == 1:
+        people = " and ".join(biggest.identities) or "no named person"
+        head = f"there is one video (of {people}) for {len(wanted)} splits"
+    elif len(groups) == 1:
         head = f"all {total} videos share identities ({_describe(biggest)})"
     else:
         head = (
