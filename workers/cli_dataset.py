@@ -90,6 +90,8 @@ def _spec(args: argparse.Namespace) -> tuple[dict, dict]:
 )
 def export(args: argparse.Namespace) -> int:
     _django()
+    from django.http import Http404
+
     from deepreview.core.errors import ApplicationError
     from deepreview.exports import services
     from deepreview.projects.roles import Role
@@ -118,8 +120,8 @@ def export(args: argparse.Namespace) -> int:
             export=record, out_zip=args.output, progress=TerminalProgress("export")
         )
         services.export_record(export=record, zip_path=args.output, summary=summary)
-    except ApplicationError as exc:
-        print(f"deepreview export: {exc.message}", file=sys.stderr)
+    except (ApplicationError, Http404) as exc:  # Http404: no such project, or not a member
+        print(f"deepreview export: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 1
     print(json.dumps({"export": record.pk, "output": str(args.output), **summary}, indent=2))
     return 0

@@ -89,3 +89,62 @@ def test_a_damaged_export_is_refused_and_nothing_is_imported(team, source_projec
     with pytest.raises(Exception, match="damaged"):
         importer.dataset_import(record=record, zip_path=path, progress=no_progress)
     assert not MediaItem.objects.filter(project=record.project).exists()
+
+
+def test_export_and_import_from_the_command_line(team, source_project, tmp_path, capsys):
+    from workers.cli import main
+
+    base = [
+        "export",
+        "--project",
+        str(source_project.pk),
+        "--user",
+        team.users["curator"].username,
+        "-o",
+        str(tmp_path / "cli.zip"),
+        "--frames",
+        "2",
+        "--crop-size",
+        "64",
+        "--ratios",
+        "1,0,0",
+    ]
+    assert main([*base, "--preview"]) == 0
+    assert json.loads(capsys.readouterr().out)["videos"] == 2
+    assert (
+        main(
+            [
+                "export",
+                "--project",
+                str(source_project.pk),
+                "--user",
+                team.users["viewer"].username,
+                "-o",
+                str(tmp_path / "x.zip"),
+            ]
+        )
+        == 1
+    )
+    assert "curator" in capsys.readouterr().err
+    with one_torch_thread():
+        assert main(base) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["faces"] == 4 and (tmp_path / "cli.zip").is_file()
+    assert DatasetExport.objects.get(pk=summary["export"]).manifest_sha256
+    assert (
+        main(
+            [
+                "import",
+                str(tmp_path / "cli.zip"),
+                "--owner",
+                team.users["owner"].username,
+                "--name",
+                "From the shell",
+            ]
+        )
+        == 0
+    )
+    imported = json.loads(capsys.readouterr().out)
+    project = Project.objects.get(pk=imported["project"])
+    assert project.name == "From the shell" and imported["videos"] == 2
+    assert not MediaItem.objects.filter(project=project, status="processing").exists()
