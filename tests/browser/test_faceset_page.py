@@ -49,7 +49,10 @@ def test_sort_by_blur_shift_select_delete_and_undo(page, live_server, artifacts)
     page.click(_cell(0))
     page.click(_cell(4), modifiers=["Shift"])
     page.wait_for_selector("#face-counts[data-selected='5']")
-    assert page.locator("#face-grid .face-cell.selected").count() == 5
+    # The counter updates at once, the cells on the grid's next animation frame.
+    page.wait_for_function(
+        "document.querySelectorAll('#face-grid .face-cell.selected').length === 5"
+    )
     page.screenshot(path=str(artifacts / "faceset-selection.png"), full_page=True)
 
     page.click("#delete-selected")
