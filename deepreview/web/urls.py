@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from deepreview.web import views
+from deepreview.web import review_views, views
 
 urlpatterns = [
     path("", views.project_list, name="project-list-page"),
@@ -35,7 +35,7 @@ urlpatterns = [
         views.detection_page,
         name="detection-page",
     ),
-    path("projects/<int:project_id>/review/", views.review_page, name="review-page"),
+    path("projects/<int:project_id>/review/", review_views.review_page, name="review-page"),
     path("projects/<int:project_id>/exports/", views.exports_page, name="exports-page"),
     path(
         "projects/<int:project_id>/media/<int:media_id>/",
@@ -44,12 +44,12 @@ urlpatterns = [
     ),
     path(
         "projects/<int:project_id>/media/<int:media_id>/review/",
-        views.review_workspace,
+        review_views.review_workspace,
         name="review-workspace-page",
     ),
     path(
         "projects/<int:project_id>/media/<int:media_id>/report/",
-        views.review_report,
+        review_views.review_report,
         name="review-report-page",
     ),
 ]

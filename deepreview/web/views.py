@@ -8,10 +8,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
@@ -20,13 +19,11 @@ from deepreview.exports import services as export_services
 from deepreview.exports.selection import video_method
 from deepreview.facesets import selectors as faceset_selectors
 from deepreview.facesets import services as faceset_services
-from deepreview.media.models import MediaItem, MediaKind, Origin
+from deepreview.media.models import MediaItem, Origin
 from deepreview.media.selectors import access_media
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors, services
 from deepreview.projects.roles import Role, role_at_least
-from deepreview.review import reports as review_reports
-from deepreview.review import selectors as review_selectors
 from deepreview.review.selectors import review_scope
 from deepreview.swaps.models import SwapModel
 from deepreview.web.forms import (
@@ -38,7 +35,7 @@ from deepreview.web.forms import (
 )
 
 
-def _page_url_template(name: str, *args: int) -> str:
+def page_url_template(name: str, *args: int) -> str:
     """A page's address with ``{id}`` in place of its last argument, for the page scripts."""
     return reverse(name, args=[*args, 0]).replace("/0/", "/{id}/")
 
@@ -86,8 +83,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "identity_form": IdentityForm(),
         "facesets": faceset_selectors.faceset_list(project=project).select_related("identity"),
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
-        "swap_model_page_url": _page_url_template("swap-model-detail-page", project.pk),
-        "faceset_page_url": _page_url_template("faceset-detail-page", project.pk),
+        "swap_model_page_url": page_url_template("swap-model-detail-page", project.pk),
+        "faceset_page_url": page_url_template("faceset-detail-page", project.pk),
     }
     return render(request, "web/project_detail.html", context)
 
@@ -169,8 +166,8 @@ def media_detail(request: HttpRequest, project_id: int, media_id: int) -> HttpRe
         "frame_pts_url": file_url(item, "frame_pts") if item.frame_pts else "",
         "sprite": sprite,
         "sprite_indices": json.dumps(sprite.get("frame_indices", [])),
-        "media_page_url": _page_url_template("media-detail-page", project_id),
-        "swap_model_page_url": _page_url_template("swap-model-detail-page", project_id),
+        "media_page_url": page_url_template("media-detail-page", project_id),
+        "swap_model_page_url": page_url_template("swap-model-detail-page", project_id),
     }
     return render(request, "web/media_detail.html", context)
 
@@ -265,7 +262,7 @@ def swap_model_detail(request: HttpRequest, project_id: int, model_id: int) -> H
         "can_curate": role_at_least(role, Role.CURATOR),
         "status_class": SWAP_STATUS_CLASSES.get(model.status, "status-queued"),
         "api_urls": urls,
-        "media_page_url": _page_url_template("media-detail-page", pid),
+        "media_page_url": page_url_template("media-detail-page", pid),
         "artifact_url": reverse("job-artifact", kwargs={"job_id": 0}).replace("/0/", "/{id}/"),
     }
     return render(request, "web/swap_model_detail.html", context)
@@ -283,9 +280,9 @@ def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
     pid = project.pk
     urls = {
         "detectors": reverse("detector-list", args=[pid]),
-        "detector": _page_url_template("detector-detail", pid),
-        "train": _page_url_template("detector-train", pid),
-        "evaluation": _page_url_template("detector-evaluation", pid),
+        "detector": page_url_template("detector-detail", pid),
+        "train": page_url_template("detector-train", pid),
+        "evaluation": page_url_template("detector-evaluation", pid),
         "caught": reverse("detector-caught", args=[pid]),
         "detections": reverse("detection-list", args=[pid]),
         "media": reverse("media-list", args=[pid]),
@@ -305,124 +302,12 @@ def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "role": role,
         "can_curate": role_at_least(role, Role.CURATOR),
         "api_urls": urls,
-        "media_page_url": _page_url_template("media-detail-page", pid),
+        "media_page_url": page_url_template("media-detail-page", pid),
         "labeled_real": labeled.filter(origin=Origin.REAL).count(),
         "labeled_fake": labeled.filter(origin=Origin.FAKE).count(),
         "form_spec": form_spec,
     }
     return render(request, "web/detection.html", context)
-
-
-@login_required
-def review_workspace(request: HttpRequest, project_id: int, media_id: int) -> HttpResponse:
-    """The annotator: player, frame timeline, marks, verdict and comments of one video.
-
-    Everything it shows comes from the review API, which applies blind review; the page
-    itself carries only addresses and the viewer's abilities.
-    """
-    project = selectors.access_project(request.user, project_id)
-    item = get_object_or_404(MediaItem.objects.filter(project=project, kind="video"), pk=media_id)
-    role = project.current_role
-    pid, mid = project.pk, item.pk
-    urls = {
-        "timeline": reverse("review-timeline", args=[pid, mid]),
-        "summary": reverse("review-detail", args=[pid, mid]),
-        "marks": reverse("mark-list", args=[pid]),
-        "mark": _page_url_template("mark-detail", pid),
-        "verdicts": reverse("verdict-list", args=[pid]),
-        "comments": reverse("comment-list", args=[pid]),
-        "comment": _page_url_template("comment-detail", pid),
-        "adjudicate": reverse("review-adjudicate", args=[pid, mid]),
-        "frame": reverse("media-frame", kwargs={"media_id": mid, "frame": 0}).rsplit("/", 1)[0]
-        + "/{frame}",
-    }
-    scope = review_scope(project=project, user=request.user)
-    context = {
-        "project": project,
-        "item": item,
-        "role": role,
-        "blind": not scope.reveals(item.pk),
-        "playback_url": file_url(item, "playback"),
-        "review_page_url": reverse("review-page", args=[pid]),
-        "report_url": reverse("review-report-page", args=[pid, mid]),
-        "username": request.user.get_username(),
-        "can_annotate": role_at_least(role, Role.REVIEWER),
-        "can_curate": role_at_least(role, Role.CURATOR),
-        "can_adjudicate": role == Role.OWNER,
-        "api_urls": urls,
-        "poster_url": file_url(item, "poster") if item.poster else "",
-    }
-    return render(request, "web/review_workspace.html", context)
-
-
-@login_required
-def review_page(request: HttpRequest, project_id: int) -> HttpResponse:
-    """The project's review: the member's inbox, every video's review state, agreement
-    and disagreements. The page script reads it all from the review API, which
-    applies blind review and gold secrecy; the page carries addresses and abilities."""
-    project = selectors.access_project(request.user, project_id)
-    role = project.current_role
-    pid = project.pk
-    urls = {
-        "reviews": reverse("review-list", args=[pid]),
-        "agreement": reverse("review-agreement", args=[pid]),
-        "inbox": reverse("assignment-inbox", args=[pid]),
-        "assignments": reverse("assignment-list", args=[pid]),
-        "gold": _page_url_template("review-gold", pid),
-        "members": reverse("member-list", args=[pid]),
-        "project": reverse("project-detail", args=[pid]),
-    }
-    context = {
-        "project": project,
-        "role": role,
-        "blind": review_scope(project=project, user=request.user).blind,
-        "can_annotate": role_at_least(role, Role.REVIEWER),
-        "can_curate": role_at_least(role, Role.CURATOR),
-        "is_owner": role == Role.OWNER,
-        "api_urls": urls,
-        "workspace_page_url": _page_url_template("review-workspace-page", pid),
-        "report_page_url": _page_url_template("review-report-page", pid),
-        "media_page_url": _page_url_template("media-detail-page", pid),
-    }
-    return render(request, "web/review_page.html", context)
-
-
-@login_required
-def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpResponse:
-    """The fact-check report of one video, printable to PDF by the browser.
-
-    Built only from the review selectors and reports, so blind review holds: a blind
-    reviewer's report shows their own verdict and marks and no ground truth.
-    """
-    project = selectors.access_project(request.user, project_id)
-    scope = review_scope(project=project, user=request.user)
-    item = review_selectors.review_video(scope=scope, media_id=media_id)
-    if item.kind != MediaKind.VIDEO:
-        raise Http404("Reports are for videos.")
-    timeline = review_reports.timeline(scope=scope, media=item)
-    detection = timeline["detection"] or {}
-    series = {
-        "frames": detection.get("frames", []),
-        "score": detection.get("score", []),
-        "threshold": detection.get("threshold"),
-        "signals": detection.get("signals", {}),
-    }
-    context = {
-        "project": project,
-        "item": item,
-        "role": project.current_role,
-        "scope": scope,
-        "summary": review_reports.video_summary(scope=scope, media=item),
-        "marks": list(review_selectors.mark_list(scope=scope, media=item)),
-        "kinds": {k.slug: k for k in review_selectors.artifact_kinds(project=project)},
-        "timeline": timeline,
-        "series": series,
-        "frame_url": reverse("media-frame", args=[item.pk, 0]).rsplit("/", 1)[0],
-        "review_page_url": reverse("review-page", args=[project.pk]),
-        "workspace_url": reverse("review-workspace-page", args=[project.pk, item.pk]),
-        "generated_at": timezone.now(),
-    }
-    return render(request, "web/review_report.html", context)
 
 
 @login_required
@@ -437,7 +322,7 @@ def exports_page(request: HttpRequest, project_id: int) -> HttpResponse:
     pid = project.pk
     urls = {
         "exports": reverse("export-list", args=[pid]),
-        "export": _page_url_template("export-detail", pid),
+        "export": page_url_template("export-detail", pid),
         "preview": reverse("export-preview", args=[pid]),
     }
     reviewers = [
