@@ -30,7 +30,7 @@ DFDC_BUDGET_SECONDS = 9 * 3600 / 4000  # 8.1 s per 10-second video
 
 
 def bench_one(video: Path, detector: object, args: argparse.Namespace) -> None:
-    from workers.pipeline.detection import DetectOptions, VideoDetector
+    from deepreview_workers.pipeline.detection import DetectOptions, VideoDetector
 
     options = DetectOptions(frames=args.frames, device=args.device, temporal_fps=args.temporal_fps)
     runner = VideoDetector(options)
@@ -79,8 +79,8 @@ def main() -> None:
 
     import torch
 
-    from workers.pipeline.detection import LoadedDetector, detector_models, load_detector
-    from workers.pipeline.detection.models import default_input_size
+    from deepreview_workers.pipeline.detection import LoadedDetector, detector_models, load_detector
+    from deepreview_workers.pipeline.detection.models import default_input_size
 
     if args.threads:
         torch.set_num_threads(args.threads)

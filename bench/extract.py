@@ -30,7 +30,7 @@ def peak_rss_mb() -> float:
 
 
 def run_pipeline(video: Path, args: argparse.Namespace) -> tuple[float, int, dict]:
-    from workers.pipeline.extract import ExtractOptions, Extractor
+    from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
 
     options = ExtractOptions(
         sampling=args.sampling,
@@ -66,7 +66,10 @@ def run_baseline(video: Path, args: argparse.Namespace) -> tuple[float, int, int
     import torch
     from facenet_pytorch import MTCNN
 
-    from workers.pipeline.weights import dlib_face_descriptor_path, dlib_shape_predictor_path
+    from deepreview_workers.pipeline.weights import (
+        dlib_face_descriptor_path,
+        dlib_shape_predictor_path,
+    )
 
     device = "cuda" if args.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     mtcnn = MTCNN(keep_all=True, device=device, min_face_size=40)

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from workers.pipeline.video_io import probe_media, render_previews  # noqa: E402
+from deepreview_workers.pipeline.video_io import probe_media, render_previews  # noqa: E402
 
 
 def default_files() -> list[Path]:

@@ -42,7 +42,7 @@ def show(label: str, figures: dict) -> None:
 
 def extract(work: Path, device: str, frames: int) -> tuple[Path, list[Path], Path]:
     """Faceset folders for A and B, and an every-frame extraction of the clip's start."""
-    from workers.pipeline.extract import ExtractOptions, Extractor
+    from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
 
     every = Extractor(ExtractOptions(sampling="all", device=device, end_frame=frames))
     sparse = copy.copy(every)
@@ -68,7 +68,12 @@ def bench_training(
 ) -> Path:
     import torch
 
-    from workers.pipeline.swap import Trainer, TrainOptions, faceset_size, load_faceset_folder
+    from deepreview_workers.pipeline.swap import (
+        Trainer,
+        TrainOptions,
+        faceset_size,
+        load_faceset_folder,
+    )
 
     options = TrainOptions(
         arch=args.arch, width=args.width, batch_size=args.batch_size, device=args.device,
@@ -141,7 +146,7 @@ def bench_training(
 def bench_conversion(
     args: argparse.Namespace, work: Path, model_dir: Path, alignments: Path
 ) -> None:
-    from workers.pipeline.swap import Converter, ConvertOptions, convert_video
+    from deepreview_workers.pipeline.swap import Converter, ConvertOptions, convert_video
 
     converter = Converter(model_dir, ConvertOptions(device=args.device))  # load: not timed
     result = convert_video(CLIP, alignments, converter, work / "fake.mp4", end_frame=args.frames)
@@ -173,7 +178,7 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
 
-    from workers.pipeline.device import resolve_device
+    from deepreview_workers.pipeline.device import resolve_device
 
     device = resolve_device(args.device)
     args.device = str(device)

@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deepreview.settings")
 
 app = Celery("deepreview")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workers.tasks"], related_name=None)
+app.autodiscover_tasks(["deepreview_workers.tasks"], related_name=None)

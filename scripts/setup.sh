@@ -8,16 +8,19 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 VENV=.venv
-STAMP="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+LOCK=requirements/lock.txt
+STAMP="$VENV/.installed-$(cat "$LOCK" pyproject.toml | sha256sum | cut -c1-16)"
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating virtual environment ($("$PYTHON" --version))"
   "$PYTHON" -m venv "$VENV"
 fi
 if [ ! -f "$STAMP" ]; then
-  echo "==> installing Python dependencies"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev,ml]"
+  echo "==> installing Python dependencies from $LOCK"
+  # Exact versions and hashes from the lock, never what the index offers today; the
+  # project itself goes in editable and without dependencies (they are all in the lock).
+  "$VENV/bin/python" -m pip install --quiet --require-hashes --no-deps -r "$LOCK"
+  "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
   rm -f "$VENV"/.installed-* && touch "$STAMP"
 fi
 

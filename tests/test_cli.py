@@ -10,7 +10,7 @@ from tests.media_paths import BAD, FACES, PD_CLIP, REPO_ROOT
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "workers.cli", *args],
+        [sys.executable, "-m", "deepreview_workers.cli", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def test_probe_without_files_is_a_usage_error():
 
 def test_cli_does_not_import_django():
     code = (
-        "import sys; from workers.cli import main; main(['probe', sys.argv[1]]); "
+        "import sys; from deepreview_workers.cli import main; main(['probe', sys.argv[1]]); "
         "assert not any(m.split('.')[0] in {'django', 'celery', 'rest_framework', 'deepreview'}"
         " for m in sys.modules), sorted(sys.modules)"
     )
@@ -106,8 +106,8 @@ def test_extract_then_sort(tmp_path):
 
 
 def test_train_resume_and_convert(tmp_path):
+    from deepreview_workers.pipeline.swap.writer import read_synthetic_tag
     from tests.media_paths import SHARED_MEDIA
-    from workers.pipeline.swap.writer import read_synthetic_tag
 
     other = SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4"
     if not other.exists():

@@ -24,11 +24,12 @@ from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES, Job
 from deepreview.media.models import MediaItem, MediaKind, MediaStatus, Origin
 from deepreview.projects.models import Project
-from workers.pipeline.detection.metrics import binary_metrics, roc_curve
+from deepreview_workers.pipeline.detection.metrics import binary_metrics, roc_curve
 
 DETECT_JOB = "detect"
 TRAIN_JOB = "detector_train"
-# Kept in step with workers.pipeline.detection.models by a test (no torch on the web host).
+# Kept in step with deepreview_workers.pipeline.detection.models by a test
+# (no torch on the web host).
 DETECTOR_ARCHS = ("efficientnet_b0", "meso4")
 DETECT_OPTION_RANGES: dict[str, tuple[float, float]] = {
     "frames": (1, 512),
@@ -282,7 +283,7 @@ def detection_record(
 
 def detection_series(result: dict) -> dict:
     """The per-frame series the review timeline draws, from a detection result
-    (``workers.pipeline.detection.video.VideoDetection.as_dict()``).
+    (``deepreview_workers.pipeline.detection.video.VideoDetection.as_dict()``).
 
     Per sampled frame: the frame's score and, for each signal, the most suspicious
     face's normalised value (0..1, 0.5 typical for the video) and its raw value.

@@ -36,15 +36,15 @@ from deepreview.projects.roles import Role
 from deepreview.review.models import ArtifactKind, Consensus, Mark, Verdict
 from deepreview.review.taxonomy import builtin_slugs
 from deepreview.swaps.models import Conversion
-from workers.pipeline.dataset.read import (
+from deepreview_workers.pipeline.dataset.read import (
     ExportContents,
     ExportedVideo,
     ExportError,
     read_export,
     verify_manifest,
 )
-from workers.pipeline.progress import ProgressCallback, scaled
-from workers.pipeline.swap.groundtruth import GroundTruthWriter
+from deepreview_workers.pipeline.progress import ProgressCallback, scaled
+from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
 
 IMPORT_JOB = "dataset_import"
 

@@ -7,8 +7,8 @@ from django.db import models
 class DatasetExport(models.Model):
     """One export: what was selected, with which options, and the zip it produced.
 
-    The zip itself is written by a job (``workers.pipeline.dataset``); ``manifest_sha256``
-    fingerprints it: the same selection and seed give the same value.
+    The zip itself is written by a job (``deepreview_workers.pipeline.dataset``);
+    ``manifest_sha256`` fingerprints it: the same selection and seed give the same value.
     """
 
     project = models.ForeignKey(

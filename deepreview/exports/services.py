@@ -1,5 +1,5 @@
 """Export rules: options, the preview that proves a split is possible, the job that
-builds the zip, and the request the builder gets (``workers.pipeline.dataset``)."""
+builds the zip, and the request the builder gets (``deepreview_workers.pipeline.dataset``)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from deepreview.projects.models import Project
 from deepreview.review import agreement
 from deepreview.review.models import Consensus, Mark, Verdict
 from deepreview.review.selectors import artifact_kinds
-from workers.pipeline.dataset.splits import SplitError, assign_splits
-from workers.pipeline.dataset.types import (
+from deepreview_workers.pipeline.dataset.splits import SplitError, assign_splits
+from deepreview_workers.pipeline.dataset.types import (
     COMPRESSIONS,
     FORMATS,
     SPLITS,
@@ -321,7 +321,7 @@ def export_request(
 
 def export_build(*, export: DatasetExport, out_zip: Path, progress: object) -> dict:
     """Build the export's zip at ``out_zip`` (the job and the CLI call this)."""
-    from workers.pipeline.dataset.build import build_dataset
+    from deepreview_workers.pipeline.dataset.build import build_dataset
 
     project = export.project
     videos = select_videos(project=project, selection=export.selection)

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from deepreview.facesets.models import Face, Faceset
-from workers.pipeline.alignments import FaceRecord, SourceInfo, write_alignments
-from workers.pipeline.progress import ProgressCallback
-from workers.pipeline.types import FaceMetrics
+from deepreview_workers.pipeline.alignments import FaceRecord, SourceInfo, write_alignments
+from deepreview_workers.pipeline.progress import ProgressCallback
+from deepreview_workers.pipeline.types import FaceMetrics
 
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 _NO_MEDIA_SHA = "0" * 64

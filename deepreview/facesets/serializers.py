@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deepreview.facesets.models import CurationEvent, Face, Faceset
-from workers.pipeline.cluster import DEFAULT_IDENTITY_THRESHOLD
+from deepreview_workers.pipeline.cluster import DEFAULT_IDENTITY_THRESHOLD
 
 
 def face_file_url(face: Face, variant: str) -> str:

@@ -155,7 +155,7 @@ def faceset_add_extracted(
 ) -> int:
     """Store crops and masks of pipeline faces and create their rows; returns the count.
 
-    ``faces`` are ``workers.pipeline.extract.SavedFace`` records whose paths are
+    ``faces`` are ``deepreview_workers.pipeline.extract.SavedFace`` records whose paths are
     relative to ``out_dir``. A retried job first removes what its earlier
     attempt stored, so a chunk is idempotent.
     """

@@ -18,7 +18,7 @@ from deepreview.core.files import serve_stored_file
 from deepreview.media.models import MediaItem
 from deepreview.media.selectors import access_media
 from deepreview.media.services import media_local_path
-from workers.pipeline.frames import read_frame
+from deepreview_workers.pipeline.frames import read_frame
 
 VARIANTS = ("original", "playback", "poster", "sprite", "frame_pts")
 

@@ -23,7 +23,7 @@ from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES
 from deepreview.media.models import MediaItem, MediaStatus, Origin
 from deepreview.projects.models import Identity, Project
-from workers.pipeline.video_io import (
+from deepreview_workers.pipeline.video_io import (
     DEFAULT_VIDEO_CODECS,
     MediaRejected,
     PreviewResult,

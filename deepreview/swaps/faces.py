@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 
 from deepreview.facesets.models import Face, Faceset
-from workers.pipeline.align import transform_points
-from workers.pipeline.progress import ProgressCallback, no_progress
-from workers.pipeline.swap.faceset import Faceset as TrainingFaces
+from deepreview_workers.pipeline.align import transform_points
+from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+from deepreview_workers.pipeline.swap.faceset import Faceset as TrainingFaces
 
 
 def training_faces(

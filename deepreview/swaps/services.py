@@ -31,16 +31,17 @@ from deepreview.swaps.models import (
     SwapModel,
     SwapStatus,
 )
-from workers.pipeline.cluster import unit_rows
+from deepreview_workers.pipeline.cluster import unit_rows
 
 TRAIN_JOB = "swap_train"
 CONVERT_JOB = "swap_convert"
 PREVIEW_JOB = "swap_preview"
-# Kept in step with workers.pipeline.swap.models by a test (the web host need not load torch).
+# Kept in step with deepreview_workers.pipeline.swap.models by a test
+# (the web host need not load torch).
 SWAP_ARCHS = ("medium128", "original")
 MIN_FACES = 25  # per identity: fewer cannot make a usable swap
 HISTORY_POINTS = 2000  # loss points kept per model; older ones are thinned
-# Training options a model accepts (validated here, used by workers.pipeline.swap.train).
+# Training options a model accepts (validated here, used by deepreview_workers.pipeline.swap.train).
 TRAIN_OPTION_RANGES: dict[str, tuple[float, float]] = {
     "batch_size": (1, 512),
     "learning_rate": (1e-7, 1e-2),
@@ -294,7 +295,7 @@ def model_finish_run(*, model_id: int, status: str, iteration: int, checkpoint: 
 # -- conversion ----------------------------------------------------------------------
 
 DIRECTIONS = ("a-to-b", "b-to-a")
-# Conversion options (names as workers.pipeline.swap.convert.ConvertOptions has them).
+# Conversion options (names as deepreview_workers.pipeline.swap.convert.ConvertOptions has them).
 CONVERT_OPTION_CHOICES = {
     "mask": ("components", "extended", "learned", "ellipse"),
     "color_transfer": ("none", "avg-color", "reinhard", "hist-match"),

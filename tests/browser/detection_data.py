@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from deepreview_workers.pipeline.detection.signals import DEFAULT_SIGNALS, signals
 from tests.factories import (
     ConversionFactory,
     DetectionRunFactory,
     DetectorFactory,
     MediaItemFactory,
 )
-from workers.pipeline.detection.signals import DEFAULT_SIGNALS, signals
 
 THRESHOLD = 0.46
 EPOCHS = 12

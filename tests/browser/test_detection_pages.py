@@ -8,6 +8,7 @@ import pytest
 
 from deepreview.detection.models import Detector
 from deepreview.jobs.models import Job
+from deepreview_workers.pipeline.detection.metrics import equal_error_rate, roc_auc
 from tests.browser.detection_data import (
     EPOCHS,
     FAKE_GROUPS,
@@ -19,7 +20,6 @@ from tests.browser.detection_data import (
 from tests.browser.test_swap_pages import VIDEO_SETTLED, clip_media
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import MembershipFactory
-from workers.pipeline.detection.metrics import equal_error_rate, roc_auc
 
 pytestmark = [pytest.mark.browser]
 

@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from deepreview.exports.models import DatasetExport
 from deepreview.exports.services import EXPORT_JOB
 from deepreview.review.models import Verdict
+from deepreview_workers.pipeline.video_io import file_sha256
 from tests.browser.test_upload_flow import sign_in
 from tests.conftest import wait_for
 from tests.factories import (
@@ -28,7 +29,6 @@ from tests.factories import (
     MembershipFactory,
 )
 from tests.pipeline.dataset.media import short_clip
-from workers.pipeline.video_io import file_sha256
 
 pytestmark = [pytest.mark.browser]
 

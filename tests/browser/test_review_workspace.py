@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 
 from deepreview.media.services import media_local_path, media_save_previews
 from deepreview.review.models import Mark, Verdict
+from deepreview_workers.pipeline.previews import render_previews
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import (
     ConversionFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     MembershipFactory,
 )
 from tests.media_paths import PD_CLIP
-from workers.pipeline.previews import render_previews
 
 pytestmark = pytest.mark.browser
 

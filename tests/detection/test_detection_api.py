@@ -15,7 +15,7 @@ from tests.factories import (
 
 
 def test_architectures_match_the_pipeline_registry():
-    from workers.pipeline.detection.models import detector_models
+    from deepreview_workers.pipeline.detection.models import detector_models
 
     assert tuple(detector_models.names()) == DETECTOR_ARCHS
 

@@ -19,8 +19,8 @@ from tests.factories import MediaItemFactory
 
 
 def test_form_defaults_are_the_pipelines_and_in_range():
-    from workers.pipeline.detection.train import TrainOptions
-    from workers.pipeline.detection.video import DetectOptions
+    from deepreview_workers.pipeline.detection.train import TrainOptions
+    from deepreview_workers.pipeline.detection.video import DetectOptions
 
     train = TrainOptions()
     for name, value in TRAIN_OPTION_DEFAULTS.items():

@@ -7,9 +7,9 @@ from django.core.files.base import ContentFile
 
 from deepreview.media.models import MediaItem
 from deepreview.review.models import Consensus, Mark, Verdict
+from deepreview_workers.pipeline.video_io import file_sha256, probe_media
 from tests.factories import ConversionFactory, IdentityFactory, MediaItemFactory
 from tests.pipeline.dataset.media import PASTED, pasted_fake, short_clip
-from workers.pipeline.video_io import file_sha256, probe_media
 
 
 def _video_row(project, path, **fields) -> MediaItem:  # noqa: ANN001

@@ -11,9 +11,9 @@ from deepreview.detection import services as detection_services
 from deepreview.detection.models import DetectorStatus
 from deepreview.exports.models import DatasetExport
 from deepreview.jobs.models import Job
+from deepreview_workers.tasks.base import run_job
 from tests.conftest import client_for, wait_for
 from tests.factories import DetectorFactory
-from workers.tasks.base import run_job
 
 OPTIONS = {"frames_per_video": 3, "crop_size": 96, "ratios": [1, 0, 0]}
 

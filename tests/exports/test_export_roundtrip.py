@@ -16,10 +16,10 @@ from deepreview.media.models import MediaItem
 from deepreview.projects.models import Project
 from deepreview.review.models import Consensus, Mark, Verdict
 from deepreview.swaps.models import Conversion
+from deepreview_workers.pipeline.progress import no_progress
+from deepreview_workers.tasks.base import run_job
 from tests.pipeline.dataset.media import PASTED
 from tests.pipeline.torch_threads import one_torch_thread
-from workers.pipeline.progress import no_progress
-from workers.tasks.base import run_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,7 +92,7 @@ def test_a_damaged_export_is_refused_and_nothing_is_imported(team, source_projec
 
 
 def test_export_and_import_from_the_command_line(team, source_project, tmp_path, capsys):
-    from workers.cli import main
+    from deepreview_workers.cli import main
 
     base = [
         "export",

@@ -11,9 +11,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from deepreview.jobs.models import Job
+from deepreview_workers.pipeline.alignments import alignments_from_json
 from tests.conftest import wait_for
 from tests.factories import FaceFactory, FacesetFactory, MediaItemFactory
-from workers.pipeline.alignments import alignments_from_json
 
 pytestmark = pytest.mark.worker
 

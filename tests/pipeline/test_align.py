@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.media_paths import FACES
-from workers.pipeline.align import (
+from deepreview_workers.pipeline.align import (
     align_face,
     alignment_matrix,
     roll_degrees,
@@ -18,7 +17,8 @@ from workers.pipeline.align import (
     umeyama,
     warp_back,
 )
-from workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
+from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
+from tests.media_paths import FACES
 
 SIZE = 256
 COVERAGE = 0.75
@@ -155,8 +155,8 @@ def test_coverage_and_offset_move_the_mean_face():
 @cache
 def _models():
     try:
-        from workers.pipeline.detect import detectors
-        from workers.pipeline.landmarks import landmarkers
+        from deepreview_workers.pipeline.detect import detectors
+        from deepreview_workers.pipeline.landmarks import landmarkers
 
         return detectors.create("mtcnn", device="cpu"), landmarkers.create("dlib68")
     except (ImportError, FileNotFoundError, OSError) as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from workers.pipeline.alignments import (
+from deepreview_workers.pipeline.alignments import (
     SCHEMA,
     VERSION,
     AlignmentsError,
@@ -18,7 +18,7 @@ from workers.pipeline.alignments import (
     read_alignments,
     write_alignments,
 )
-from workers.pipeline.types import AlignedFace, ExtractedFace, FaceDetection, FaceMetrics
+from deepreview_workers.pipeline.types import AlignedFace, ExtractedFace, FaceDetection, FaceMetrics
 
 SOURCE = {
     "file_name": "clip.mp4",

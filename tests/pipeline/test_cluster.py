@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from deepreview_workers.pipeline.cluster import group_centres, identity_clusters, leader_clusters
+from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.embed import embedders
+from deepreview_workers.pipeline.landmarks import landmarkers
 from tests.media_paths import FACES, SHARED_MEDIA
-from workers.pipeline.cluster import group_centres, identity_clusters, leader_clusters
-from workers.pipeline.detect import detectors
-from workers.pipeline.embed import embedders
-from workers.pipeline.landmarks import landmarkers
 
 REAL_IMAGES = SHARED_MEDIA / "real_images"
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
+from deepreview_workers.pipeline.detect import DROP_REASONS, detectors
+from deepreview_workers.pipeline.device import DeviceUnavailable, device_label, resolve_device
 from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
-from workers.pipeline.detect import DROP_REASONS, detectors
-from workers.pipeline.device import DeviceUnavailable, device_label, resolve_device
 
 PORTRAITS = sorted(FACES.glob("*.jpg"))
 TWO_PEOPLE = SHARED_MEDIA / "real_images" / "obama_biden_two_people.jpg"

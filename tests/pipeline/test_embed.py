@@ -8,16 +8,16 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
-from workers.pipeline.detect import detectors
-from workers.pipeline.embed import cosine_distance, embedders
-from workers.pipeline.landmarks import landmarkers
-from workers.pipeline.weights import (
+from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.embed import cosine_distance, embedders
+from deepreview_workers.pipeline.landmarks import landmarkers
+from deepreview_workers.pipeline.weights import (
     FACENET_ENV,
     WeightsMissing,
     dlib_face_descriptor_path,
     facenet_weights_path,
 )
+from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
 
 REAL_IMAGES = SHARED_MEDIA / "real_images"
 needs_shared = pytest.mark.skipif(not SHARED_MEDIA.is_dir(), reason="shared media absent")
@@ -137,8 +137,8 @@ def test_every_registered_embedder_can_be_created(name, monkeypatch):
 
 
 def test_every_registered_plugin_of_each_kind_can_be_created():
-    from workers.pipeline.detect import detectors as detector_registry
-    from workers.pipeline.landmarks import landmarkers as landmarker_registry
+    from deepreview_workers.pipeline.detect import detectors as detector_registry
+    from deepreview_workers.pipeline.landmarks import landmarkers as landmarker_registry
 
     for registry in (detector_registry, landmarker_registry):
         for name in registry.names():

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from deepreview_workers.pipeline.alignments import read_alignments
+from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
+from deepreview_workers.pipeline.progress import Cancelled
 from tests.media_paths import FACES, PD_CLIP
-from workers.pipeline.alignments import read_alignments
-from workers.pipeline.extract import ExtractOptions, Extractor
-from workers.pipeline.progress import Cancelled
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deepreview_workers.pipeline.frames import iter_frames, read_frame
+from deepreview_workers.pipeline.video_io import probe_media
 from tests.media_paths import FACES, PD_CLIP
-from workers.pipeline.frames import iter_frames, read_frame
-from workers.pipeline.video_io import probe_media
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deepreview_workers.pipeline.detect import KeyframeTracker, detectors
+from deepreview_workers.pipeline.frames import Frame, iter_frames
 from tests.media_paths import PD_CLIP
-from workers.pipeline.detect import KeyframeTracker, detectors
-from workers.pipeline.frames import Frame, iter_frames
 
 
 @pytest.fixture(scope="module")

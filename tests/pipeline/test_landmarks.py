@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.landmarks import dlib_box_from_detector_box, landmarkers
+from deepreview_workers.pipeline.weights import dlib_shape_predictor_path
 from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
-from workers.pipeline.detect import detectors
-from workers.pipeline.landmarks import dlib_box_from_detector_box, landmarkers
-from workers.pipeline.weights import dlib_shape_predictor_path
 
 PORTRAITS = sorted(FACES.glob("*.jpg"))
 SHARED_IMAGES = [

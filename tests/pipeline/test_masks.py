@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workers.pipeline.masks import erode_dilate, extend_eyebrows, feather, maskers
-from workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
+from deepreview_workers.pipeline.masks import erode_dilate, extend_eyebrows, feather, maskers
+from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
 
 SIZE = 256
 

@@ -1,11 +1,11 @@
-"""The pipeline is a library: nothing under workers/pipeline may import the web stack."""
+"""The pipeline is a library: nothing under deepreview_workers/pipeline may import the web stack."""
 
 import ast
 from pathlib import Path
 
 import pytest
 
-PIPELINE = Path(__file__).resolve().parents[2] / "workers" / "pipeline"
+PIPELINE = Path(__file__).resolve().parents[2] / "deepreview_workers" / "pipeline"
 FORBIDDEN = {"django", "celery", "rest_framework", "deepreview"}
 DYNAMIC_IMPORTS = {"import_module", "__import__"}
 

@@ -5,11 +5,11 @@ import math
 import pytest
 from PIL import Image
 
+from deepreview_workers.pipeline.progress import Cancelled
+from deepreview_workers.pipeline.proxy import needs_proxy
+from deepreview_workers.pipeline.video_io import probe_media, render_previews
 from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
 from tests.pipeline.clips import demuxed_pts_seconds, reencode_pd_clip
-from workers.pipeline.progress import Cancelled
-from workers.pipeline.proxy import needs_proxy
-from workers.pipeline.video_io import probe_media, render_previews
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ import hashlib
 
 import pytest
 
-from tests.media_paths import BAD, FACES, PD_CLIP, SHARED_MEDIA
-from tests.pipeline.clips import decoded_frame_count
-from workers.pipeline.video_io import (
+from deepreview_workers.pipeline.video_io import (
     DEFAULT_VIDEO_CODECS,
     MediaRejected,
     file_sha256,
     probe_media,
 )
+from tests.media_paths import BAD, FACES, PD_CLIP, SHARED_MEDIA
+from tests.pipeline.clips import decoded_frame_count
 
 needs_shared_media = pytest.mark.skipif(
     not SHARED_MEDIA.is_dir(), reason=f"research media not found at {SHARED_MEDIA}"

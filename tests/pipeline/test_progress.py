@@ -1,6 +1,6 @@
 import pytest
 
-from workers.pipeline.progress import Cancelled, no_progress, scaled
+from deepreview_workers.pipeline.progress import Cancelled, no_progress, scaled
 
 
 def test_scaled_maps_sub_step_into_its_range():

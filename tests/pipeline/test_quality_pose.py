@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.media_paths import FACES
-from workers.pipeline import quality
-from workers.pipeline.mean_face import MEAN_FACE_3D, MEAN_FACE_3D_INDICES, MIRROR_68
-from workers.pipeline.pose import (
+from deepreview_workers.pipeline import quality
+from deepreview_workers.pipeline.mean_face import MEAN_FACE_3D, MEAN_FACE_3D_INDICES, MIRROR_68
+from deepreview_workers.pipeline.pose import (
     angles_from_rotation,
     head_pose,
     project_mean_face,
     rotation_from_angles,
 )
+from tests.media_paths import FACES
 
 FRAME = (720, 1280)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from workers.pipeline.sort import SORT_KEYS, identity_distances, sort_faces
-from workers.pipeline.types import FaceMetrics
+from deepreview_workers.pipeline.sort import SORT_KEYS, identity_distances, sort_faces
+from deepreview_workers.pipeline.types import FaceMetrics
 
 BASE = FaceMetrics(
     blur=100.0,

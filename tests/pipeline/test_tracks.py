@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workers.pipeline.tracks import box_iou, link_tracks
+from deepreview_workers.pipeline.tracks import box_iou, link_tracks
 
 
 def _embedding(seed: int) -> np.ndarray:

@@ -89,7 +89,7 @@ def test_project_kinds_extend_the_taxonomy(team, api_as, video):
 
 def test_the_taxonomy_fixture_names_every_kind_the_signals_measure():
     from deepreview.review.taxonomy import builtin_slugs
-    from workers.pipeline.detection.taxonomy import ARTIFACT_KIND_SLUGS
+    from deepreview_workers.pipeline.detection.taxonomy import ARTIFACT_KIND_SLUGS
 
     assert builtin_slugs() == ARTIFACT_KIND_SLUGS
 

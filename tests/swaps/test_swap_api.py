@@ -35,7 +35,7 @@ def _trainable(project) -> SwapModel:  # noqa: ANN001
 
 
 def test_architectures_match_the_pipeline_registry():
-    from workers.pipeline.swap.models import architectures
+    from deepreview_workers.pipeline.swap.models import architectures
 
     assert tuple(architectures.names()) == SWAP_ARCHS
 

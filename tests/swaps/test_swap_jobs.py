@@ -9,12 +9,12 @@ from deepreview.facesets import services as faceset_services
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from deepreview.swaps.models import ConsentRecord, Conversion, SwapModel
+from deepreview_workers.pipeline.swap.groundtruth import read_ground_truth
+from deepreview_workers.pipeline.swap.writer import read_synthetic_tag
 from tests.conftest import wait_for
 from tests.facesets.test_extract_job import finished, upload
 from tests.factories import FacesetFactory
 from tests.media_paths import PD_CLIP, SHARED_MEDIA
-from workers.pipeline.swap.groundtruth import read_ground_truth
-from workers.pipeline.swap.writer import read_synthetic_tag
 
 TARGET_CLIP = SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4"  # 8 s, with audio
 

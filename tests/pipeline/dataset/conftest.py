@@ -17,12 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.media_paths import PD_CLIP, SHARED_MEDIA
-from tests.pipeline.dataset.media import blank_clip, export_video, pasted_fake, short_clip
-from tests.pipeline.torch_threads import one_torch_thread
-from workers.pipeline.dataset.build import build_dataset
-from workers.pipeline.dataset.encode import encode_video
-from workers.pipeline.dataset.types import (
+from deepreview_workers.pipeline.dataset.build import build_dataset
+from deepreview_workers.pipeline.dataset.encode import encode_video
+from deepreview_workers.pipeline.dataset.types import (
     ExportMark,
     ExportOptions,
     ExportRequest,
@@ -31,6 +28,9 @@ from workers.pipeline.dataset.types import (
     ExportVerdict,
     ExportVideo,
 )
+from tests.media_paths import PD_CLIP, SHARED_MEDIA
+from tests.pipeline.dataset.media import blank_clip, export_video, pasted_fake, short_clip
+from tests.pipeline.torch_threads import one_torch_thread
 
 # Small and quick: 4 frames a video, 96 px crops; 40/40/20 so that both train and
 # validation get a fake (the detector-training test needs both classes on both sides).

@@ -10,10 +10,10 @@ import av
 import cv2
 import numpy as np
 
+from deepreview_workers.pipeline.dataset.types import ExportMark, ExportVerdict, ExportVideo
+from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
+from deepreview_workers.pipeline.video_io import file_sha256, probe_media
 from tests.media_paths import FACES, PD_CLIP
-from workers.pipeline.dataset.types import ExportMark, ExportVerdict, ExportVideo
-from workers.pipeline.swap.groundtruth import GroundTruthWriter
-from workers.pipeline.video_io import file_sha256, probe_media
 
 RATE = 30
 WIDTH, HEIGHT = 512, 388

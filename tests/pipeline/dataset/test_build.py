@@ -13,15 +13,15 @@ from dataclasses import replace
 
 import pytest
 
+from deepreview_workers.pipeline.dataset.build import build_dataset
+from deepreview_workers.pipeline.dataset.read import verify_manifest
+from deepreview_workers.pipeline.dataset.splits import SplitError, identity_overlap
+from deepreview_workers.pipeline.dataset.types import ExportRequest
+from deepreview_workers.pipeline.progress import Cancelled
 from tests.media_paths import REPO_ROOT, SHARED_MEDIA
 from tests.pipeline.dataset.conftest import OPTIONS, SEAM
 from tests.pipeline.dataset.media import PASTED
 from tests.pipeline.torch_threads import one_torch_thread
-from workers.pipeline.dataset.build import build_dataset
-from workers.pipeline.dataset.read import verify_manifest
-from workers.pipeline.dataset.splits import SplitError, identity_overlap
-from workers.pipeline.dataset.types import ExportRequest
-from workers.pipeline.progress import Cancelled
 
 
 def rows_of(folder) -> list[dict]:

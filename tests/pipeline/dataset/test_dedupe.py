@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from deepreview_workers.pipeline.dataset.dedupe import remove_cross_split_duplicates
+from deepreview_workers.pipeline.dataset.faces import SampledFace
 from tests.pipeline.clips import decoded_frame_count
-from workers.pipeline.dataset.dedupe import remove_cross_split_duplicates
-from workers.pipeline.dataset.faces import SampledFace
 
 
 def face(video: str, frame: int, vector: list[float]) -> SampledFace:

@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import pytest
 
+from deepreview_workers.pipeline.dataset.encode import encode_video
+from deepreview_workers.pipeline.progress import Cancelled
 from tests.pipeline.clips import decoded_frame_count, demuxed_pts_seconds
-from workers.pipeline.dataset.encode import encode_video
-from workers.pipeline.progress import Cancelled
 
 
 def sha256(path: Path) -> str:

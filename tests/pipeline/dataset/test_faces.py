@@ -9,9 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.pipeline.dataset.conftest import OPTIONS
-from tests.pipeline.dataset.media import PASTED, blank_clip, export_video
-from workers.pipeline.dataset.faces import (
+from deepreview_workers.pipeline.dataset.faces import (
     FaceModels,
     GroundTruthMasks,
     choose_face,
@@ -20,9 +18,11 @@ from workers.pipeline.dataset.faces import (
     manipulated_frames,
     sample_frames,
 )
-from workers.pipeline.embed.base import cosine_distance
-from workers.pipeline.swap.groundtruth import GroundTruthWriter, read_ground_truth
-from workers.pipeline.types import FaceDetection
+from deepreview_workers.pipeline.embed.base import cosine_distance
+from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter, read_ground_truth
+from deepreview_workers.pipeline.types import FaceDetection
+from tests.pipeline.dataset.conftest import OPTIONS
+from tests.pipeline.dataset.media import PASTED, blank_clip, export_video
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
+from deepreview_workers.pipeline.dataset.read import ExportError, read_export, verify_manifest
 from tests.pipeline.dataset.media import PASTED
-from workers.pipeline.dataset.read import ExportError, read_export, verify_manifest
 
 
 def test_read_export_gives_videos_faces_and_annotations(main_export, main_request, pasted):

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from workers.pipeline.dataset.splits import (
+from deepreview_workers.pipeline.dataset.splits import (
     SplitError,
     assign_splits,
     identity_groups,
     identity_overlap,
 )
-from workers.pipeline.dataset.types import ExportVideo
+from deepreview_workers.pipeline.dataset.types import ExportVideo
 
 
 def video(key: str, *identities: str, label: str = "real") -> ExportVideo:

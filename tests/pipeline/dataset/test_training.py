@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from workers.cli import main
-from workers.pipeline.detection.augment import AugmentOptions
-from workers.pipeline.detection.checkpoint import read_checkpoint
-from workers.pipeline.detection.dataset import TrainingDataError, load_face_set
-from workers.pipeline.detection.train import TrainOptions, train_detector
+from deepreview_workers.cli import main
+from deepreview_workers.pipeline.detection.augment import AugmentOptions
+from deepreview_workers.pipeline.detection.checkpoint import read_checkpoint
+from deepreview_workers.pipeline.detection.dataset import TrainingDataError, load_face_set
+from deepreview_workers.pipeline.detection.train import TrainOptions, train_detector
 
 TINY = TrainOptions(
     arch="meso4", input_size=64, epochs=1, batch_size=8, device="cpu", landmarks="none",

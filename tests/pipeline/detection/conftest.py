@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workers.pipeline.detect import detectors
-from workers.pipeline.detection import DetectOptions, VideoDetector
-from workers.pipeline.landmarks import landmarkers
+from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.detection import DetectOptions, VideoDetector
+from deepreview_workers.pipeline.landmarks import landmarkers
 
 
 @pytest.fixture(scope="session")

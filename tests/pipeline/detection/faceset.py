@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from deepreview_workers.pipeline.detection.models import face_crop
 from tests.media_paths import SHARED_MEDIA
 from tests.pipeline.detection.fakes import (
     blur_interior,
@@ -23,7 +24,6 @@ from tests.pipeline.detection.fakes import (
     read_rgb,
     swap_source,
 )
-from workers.pipeline.detection.models import face_crop
 
 # Files showing the same person share an identity; other files are their own person.
 SAME_PERSON = {

@@ -16,9 +16,14 @@ import av
 import cv2
 import numpy as np
 
-from workers.pipeline.align import align_face, alignment_matrix, transform_points, warp_back
-from workers.pipeline.masks import maskers
-from workers.pipeline.types import Box
+from deepreview_workers.pipeline.align import (
+    align_face,
+    alignment_matrix,
+    transform_points,
+    warp_back,
+)
+from deepreview_workers.pipeline.masks import maskers
+from deepreview_workers.pipeline.types import Box
 
 RATE = 30
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from workers.pipeline.detection.metrics import (
+from deepreview_workers.pipeline.detection.metrics import (
     AGGREGATIONS,
     accuracy,
     binary_metrics,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from workers.pipeline.detection.models import (
+from deepreview_workers.pipeline.detection.models import (
     CROP_MARGIN,
     EfficientNetB0,
     detector_models,

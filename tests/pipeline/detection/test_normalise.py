@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from workers.pipeline.detection.normalise import fit_scale, normalise, robust_z, unit_from_z
+from deepreview_workers.pipeline.detection.normalise import (
+    fit_scale,
+    normalise,
+    robust_z,
+    unit_from_z,
+)
 
 
 def test_robust_z_ignores_one_outlier():

@@ -6,17 +6,17 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.media_paths import FACES
-from tests.pipeline.detection.fakes import blur_interior, largest_face, read_rgb
-from workers.pipeline.detection import ARTIFACT_KIND_SLUGS, DEFAULT_SIGNALS, signal_info
-from workers.pipeline.detection.signals import FaceView, FrameView, TrackValues, signals
-from workers.pipeline.detection.signals.temporal import (
+from deepreview_workers.pipeline.detection import ARTIFACT_KIND_SLUGS, DEFAULT_SIGNALS, signal_info
+from deepreview_workers.pipeline.detection.signals import FaceView, FrameView, TrackValues, signals
+from deepreview_workers.pipeline.detection.signals.temporal import (
     Blinking,
     Flicker,
     LandmarkJitter,
     eye_aspect_ratio,
 )
-from workers.pipeline.detection.taxonomy import artifact_label
+from deepreview_workers.pipeline.detection.taxonomy import artifact_label
+from tests.media_paths import FACES
+from tests.pipeline.detection.fakes import blur_interior, largest_face, read_rgb
 
 
 def test_every_signal_is_tied_to_a_taxonomy_kind_and_explained():

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.media_paths import FACES
-from workers.pipeline.detection import (
+from deepreview_workers.pipeline.detection import (
     CheckpointError,
     LabeledFace,
     LoadedDetector,
@@ -21,10 +20,11 @@ from workers.pipeline.detection import (
     split_by_identity,
     train_detector,
 )
-from workers.pipeline.detection.augment import AugmentOptions
-from workers.pipeline.detection.checkpoint import read_checkpoint, save_checkpoint
-from workers.pipeline.detection.metrics import roc_auc
-from workers.pipeline.progress import Cancelled
+from deepreview_workers.pipeline.detection.augment import AugmentOptions
+from deepreview_workers.pipeline.detection.checkpoint import read_checkpoint, save_checkpoint
+from deepreview_workers.pipeline.detection.metrics import roc_auc
+from deepreview_workers.pipeline.progress import Cancelled
+from tests.media_paths import FACES
 
 # Small and quick: 96 px inputs, a constant learning rate (a decay would end a run of a
 # hundred steps before it learned), flips only (blur, JPEG and part dropping would hide

@@ -8,6 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from deepreview_workers.pipeline.detection import (
+    STATUS_NO_FACES,
+    STATUS_OK,
+    DetectOptions,
+    LoadedDetector,
+    VideoDetection,
+    detect_video,
+    detector_models,
+)
+from deepreview_workers.pipeline.detection.signals import signals
+from deepreview_workers.pipeline.detection.video import sample_indices, temporal_indices
+from deepreview_workers.pipeline.progress import Cancelled
 from tests.media_paths import FACES, PD_CLIP
 from tests.pipeline.detection.fakes import (
     decode,
@@ -18,18 +30,6 @@ from tests.pipeline.detection.fakes import (
     swap_source,
     write_video,
 )
-from workers.pipeline.detection import (
-    STATUS_NO_FACES,
-    STATUS_OK,
-    DetectOptions,
-    LoadedDetector,
-    VideoDetection,
-    detect_video,
-    detector_models,
-)
-from workers.pipeline.detection.signals import signals
-from workers.pipeline.detection.video import sample_indices, temporal_indices
-from workers.pipeline.progress import Cancelled
 
 FRAMES = 40  # 1.3 s of the fixture clip
 

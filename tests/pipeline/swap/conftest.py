@@ -15,19 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.media_paths import FACES, PD_CLIP
-from tests.pipeline.swap.media import clip_with_gap, photo_clip
-from tests.pipeline.torch_threads import one_torch_thread
-from workers.pipeline.extract import ExtractOptions, Extractor
-from workers.pipeline.swap.augment import AugmentOptions
-from workers.pipeline.swap.faceset import Faceset, load_faceset_folder
-from workers.pipeline.swap.train import (
+from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
+from deepreview_workers.pipeline.swap.augment import AugmentOptions
+from deepreview_workers.pipeline.swap.faceset import Faceset, load_faceset_folder
+from deepreview_workers.pipeline.swap.train import (
     Trainer,
     TrainOptions,
     TrainResult,
     TrainStatus,
     faceset_size,
 )
+from tests.media_paths import FACES, PD_CLIP
+from tests.pipeline.swap.media import clip_with_gap, photo_clip
+from tests.pipeline.torch_threads import one_torch_thread
 
 TARGET_FRAMES = 36
 BLANK = range(12, 18)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from workers.pipeline.swap.augment import (
+from deepreview_workers.pipeline.swap.augment import (
     NO_AUGMENTATION,
     AugmentOptions,
     augment_batch,
@@ -15,9 +15,9 @@ from workers.pipeline.swap.augment import (
     rgb_to_lab,
     sample_params,
 )
-from workers.pipeline.swap.blend import color_transfers, scale_matrix
-from workers.pipeline.swap.errors import SwapInputError
-from workers.pipeline.swap.losses import (
+from deepreview_workers.pipeline.swap.blend import color_transfers, scale_matrix
+from deepreview_workers.pipeline.swap.errors import SwapInputError
+from deepreview_workers.pipeline.swap.losses import (
     LossOptions,
     eye_mouth_mask,
     mae,
@@ -25,7 +25,7 @@ from workers.pipeline.swap.losses import (
     reconstruction_loss,
     ssim,
 )
-from workers.pipeline.swap.models import (
+from deepreview_workers.pipeline.swap.models import (
     architectures,
     build_model,
     load_checkpoint,
@@ -133,8 +133,8 @@ def test_face_and_feature_weights():
 
 
 def _face_landmarks(size: int) -> np.ndarray:
-    from workers.pipeline.align import alignment_matrix, transform_points
-    from workers.pipeline.mean_face import MEAN_FACE_2D
+    from deepreview_workers.pipeline.align import alignment_matrix, transform_points
+    from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D
 
     # The mean face with a plausible jaw, aligned into a size px crop.
     points = np.zeros((68, 2))

@@ -10,11 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from tests.media_paths import PD_CLIP
-from tests.pipeline.clips import demuxed_pts_seconds
-from tests.pipeline.swap.conftest import BLANK, TARGET_FRAMES, TRAIN
-from workers.pipeline.alignments import read_alignments
-from workers.pipeline.swap.convert import (
+from deepreview_workers.pipeline.alignments import read_alignments
+from deepreview_workers.pipeline.swap.convert import (
     Converter,
     ConvertOptions,
     convert_frame,
@@ -23,10 +20,13 @@ from workers.pipeline.swap.convert import (
     select_target_faces,
     smooth_landmarks,
 )
-from workers.pipeline.swap.errors import SwapInputError
-from workers.pipeline.swap.groundtruth import read_ground_truth
-from workers.pipeline.swap.train import Trainer
-from workers.pipeline.swap.writer import SYNTHETIC_COMMENT, read_synthetic_tag
+from deepreview_workers.pipeline.swap.errors import SwapInputError
+from deepreview_workers.pipeline.swap.groundtruth import read_ground_truth
+from deepreview_workers.pipeline.swap.train import Trainer
+from deepreview_workers.pipeline.swap.writer import SYNTHETIC_COMMENT, read_synthetic_tag
+from tests.media_paths import PD_CLIP
+from tests.pipeline.clips import demuxed_pts_seconds
+from tests.pipeline.swap.conftest import BLANK, TARGET_FRAMES, TRAIN
 
 OPTIONS = ConvertOptions(device="cpu", smoothing_window=3, feather_px=6)
 
@@ -215,8 +215,8 @@ def test_unknown_track_and_mismatched_alignments_are_refused(converter, swap_med
 
 
 def test_writer_keeps_odd_sizes_and_copies_pcm_audio(tmp_path):
+    from deepreview_workers.pipeline.swap.writer import SwapVideoWriter
     from tests.pipeline.clips import reencode_pd_clip
-    from workers.pipeline.swap.writer import SwapVideoWriter
 
     source = reencode_pd_clip(
         tmp_path / "odd.mkv", codec="libx264", frames=4, size=(201, 151), pix_fmt="yuv444p",

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
+from deepreview_workers.pipeline.progress import Cancelled
+from deepreview_workers.pipeline.swap.augment import AugmentOptions
+from deepreview_workers.pipeline.swap.errors import SwapInputError
+from deepreview_workers.pipeline.swap.faceset import Faceset, load_faceset_folder
+from deepreview_workers.pipeline.swap.models import load_checkpoint, load_model
+from deepreview_workers.pipeline.swap.train import Trainer, TrainOptions, load_train_options
 from tests.pipeline.swap.conftest import TRAIN
-from workers.pipeline.progress import Cancelled
-from workers.pipeline.swap.augment import AugmentOptions
-from workers.pipeline.swap.errors import SwapInputError
-from workers.pipeline.swap.faceset import Faceset, load_faceset_folder
-from workers.pipeline.swap.models import load_checkpoint, load_model
-from workers.pipeline.swap.train import Trainer, TrainOptions, load_train_options
 
 SHORT = replace(
     TRAIN,

@@ -1,0 +1,86 @@
+"""``deepreview detect`` and ``deepreview train-detector``: detection from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from deepreview_workers.cli_faces import TerminalProgress
+from deepreview_workers.cli_registry import arg, command
+
+
+@command(
+    "detect",
+    help="Score videos and measure forensic signals per frame (signals alone without "
+    "--detector).",
+    arguments=[
+        arg("videos", nargs="+", type=Path, metavar="VIDEO"),
+        arg("--detector", type=Path, default=None, help="a checkpoint from train-detector"),
+        arg("--frames", type=int, default=32, help="analysed frames, evenly spread"),
+        arg("--device", default="auto"),
+        arg("--json", action="store_true",
+            help="print the whole result per video (per-frame scores and signals)"),
+    ],
+)  # fmt: skip
+def detect(args: argparse.Namespace) -> int:
+    from deepreview_workers.pipeline.detection.checkpoint import CheckpointError, load_detector
+    from deepreview_workers.pipeline.detection.video import DetectOptions, VideoDetector
+    from deepreview_workers.pipeline.video_io import MediaRejected
+
+    try:
+        loaded = load_detector(args.detector, args.device) if args.detector else None
+    except (CheckpointError, FileNotFoundError) as exc:
+        print(f"deepreview detect: {args.detector}: {exc}", file=sys.stderr)
+        return 1
+    runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
+    status = 0
+    for video in args.videos:
+        try:
+            result = runner.run(video, loaded, progress=TerminalProgress(video.name))
+        except (MediaRejected, FileNotFoundError) as exc:
+            print(f"deepreview detect: {video}: {getattr(exc, 'message', None) or exc}",
+                  file=sys.stderr)  # fmt: skip
+            status = 1
+            continue
+        data = result.as_dict()
+        if not args.json:
+            data.pop("frames")
+        print(json.dumps({"video": str(video), **data}), flush=True)
+    return status
+
+
+@command(
+    "train-detector",
+    help="Train a fake detector from labeled face folders (DATA/real, DATA/fake or a "
+    "labels.csv) or a dataset export (its zip or folder; its own train/validation splits).",
+    arguments=[
+        arg("data", type=Path, metavar="DATA"),
+        arg("-o", "--output", required=True, type=Path, metavar="PATH", help="checkpoint"),
+        arg("--arch", default="meso4", help="meso4 (CPU) or efficientnet_b0"),
+        arg("--epochs", type=int, default=10),
+        arg("--batch-size", type=int, default=32),
+        arg("--learning-rate", type=float, default=1e-3),
+        arg("--pretrained-weights", default=None, help="local ImageNet weights (efficientnet)"),
+        arg("--seed", type=int, default=0),
+        arg("--device", default="auto"),
+    ],
+)  # fmt: skip
+def train_detector(args: argparse.Namespace) -> int:
+    from deepreview_workers.pipeline.detection.dataset import TrainingDataError
+    from deepreview_workers.pipeline.detection.train import TrainOptions
+    from deepreview_workers.pipeline.detection.train import train_detector as train
+
+    try:
+        options = TrainOptions(
+            arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
+            learning_rate=args.learning_rate, pretrained_weights=args.pretrained_weights,
+            seed=args.seed, device=args.device,
+        )  # fmt: skip
+        result = train(args.data, args.output, options, progress=TerminalProgress("training"))
+    except (TrainingDataError, ValueError, FileNotFoundError) as exc:
+        print(f"deepreview train-detector: {args.data}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_dict()), flush=True)
+    return 0

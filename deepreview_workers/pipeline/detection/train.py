@@ -1,0 +1,454 @@
+"""Train a fake detector on a labeled face set: a pure function, wrapped by a job later.
+
+    result = train_detector("DATA/", "detector.pt", TrainOptions(arch="meso4", epochs=10),
+                            progress=report)
+    detector = LoadedDetector.load(result.checkpoint)
+
+What it does, in order:
+
+1. Reads the set (:func:`~deepreview_workers.pipeline.detection.dataset.load_face_set`) and splits
+   it by identity, seeded
+   (:func:`~deepreview_workers.pipeline.detection.dataset.split_by_identity`);
+   a dataset export keeps its own train and validation splits instead
+   (:func:`~deepreview_workers.pipeline.detection.dataset.export_split`).
+   A set with no faces, one class, or too few identities is refused with
+   :class:`~deepreview_workers.pipeline.detection.dataset.TrainingDataError` (a ``ValueError``).
+2. Finds 68 landmarks on each crop (dlib, from the face box the crop's margin implies)
+   unless the set lists them, for the part-dropping augmentation.
+3. Trains with balanced classes (a weighted sampler that draws real and fake equally
+   often, or class weights in the loss), AdamW and a cosine (or constant) learning rate,
+   augmenting every training crop (:mod:`~deepreview_workers.pipeline.detection.augment`).
+4. After each epoch scores the validation faces and records AUC, log loss, accuracy at
+   0.5, equal error rate and its threshold; the epoch with the lowest validation log
+   loss is the best. The checkpoint (best weights, the full history, options, the
+   threshold) is rewritten atomically after every epoch, so a cancelled run leaves the
+   best model so far on disk.
+
+Progress goes to ``progress(fraction, message)`` after every batch; raising
+:class:`~deepreview_workers.pipeline.progress.Cancelled` from it stops training at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+
+from deepreview_workers.pipeline.detection.augment import AugmentOptions, augment
+from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
+from deepreview_workers.pipeline.detection.dataset import (
+    FaceSet,
+    LabeledFace,
+    Split,
+    TrainingDataError,
+    export_split,
+    load_face_set,
+    split_by_identity,
+)
+from deepreview_workers.pipeline.detection.metrics import binary_metrics
+from deepreview_workers.pipeline.detection.models import (
+    CROP_MARGIN,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    default_input_size,
+    detector_models,
+    to_tensor,
+)
+from deepreview_workers.pipeline.device import device_label, resolve_device
+from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+
+BALANCE_MODES = ("sampler", "loss")
+LR_SCHEDULES = ("cosine", "constant")
+LANDMARK_MODES = ("auto", "none")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything a training run can be told; the job, the CLI and the tests share it."""
+
+    arch: str = "meso4"
+    input_size: int | None = None  # None: the architecture's own (meso4 256, effnet 224)
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    # cosine: decay to 5% of the rate over the run (long runs); constant: keep it (short
+    # runs of a few hundred steps, where decaying early stops learning too soon).
+    lr_schedule: str = "cosine"
+    val_fraction: float = 0.2
+    seed: int = 0
+    device: str = "auto"
+    balance: str = "sampler"  # sampler: equal draws per class; loss: class-weighted loss
+    augment: AugmentOptions = field(default_factory=AugmentOptions)
+    pretrained_weights: str | None = None  # local ImageNet state dict (efficientnet_b0)
+    crop_margin: float = CROP_MARGIN  # the margin the crops were cut with (recorded)
+    landmarks: str = "auto"  # auto: the set's, else dlib on each crop; none: random erase
+    early_stop_patience: int | None = None  # stop after this many epochs without a best
+    cache_mb: int = 1024  # keep decoded, resized crops in memory up to this size
+
+    def __post_init__(self) -> None:
+        detector_models.get(self.arch)  # ValueError naming the choices
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate must be positive")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {self.lr_schedule!r}")
+        if self.balance not in BALANCE_MODES:
+            raise ValueError(f"balance must be one of {BALANCE_MODES}, not {self.balance!r}")
+        if self.landmarks not in LANDMARK_MODES:
+            raise ValueError(f"landmarks must be one of {LANDMARK_MODES}, not {self.landmarks!r}")
+        if self.input_size is not None and not 32 <= self.input_size <= 1024:
+            raise ValueError("input_size must be between 32 and 1024 pixels")
+        if self.pretrained_weights is not None and self.arch != "efficientnet_b0":
+            raise ValueError("pretrained_weights is only used by efficientnet_b0")
+
+    @property
+    def size(self) -> int:
+        return self.input_size or default_input_size(self.arch)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainOptions:
+        """Options from job params; unknown keys raise ``ValueError`` (a typo is an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Unknown training options: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        if isinstance(values.get("augment"), dict):
+            augment_options = dict(values["augment"])
+            for key in ("jpeg_quality", "blur_sigma"):
+                if key in augment_options:
+                    augment_options[key] = tuple(augment_options[key])
+            values["augment"] = AugmentOptions(**augment_options)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    checkpoint: Path
+    history: tuple[dict, ...]
+    best_epoch: int
+    threshold: float
+    dataset: dict
+    split: dict
+    seconds: float
+    device: str
+    stopped_early: bool
+    #: Per validation face, in split order: (path, label, score at the best epoch).
+    validation: tuple[tuple[str, int, float], ...] = ()
+
+    @property
+    def best(self) -> dict:
+        return next(h for h in self.history if h["epoch"] == self.best_epoch)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (without the per-face validation scores)."""
+        return {
+            "checkpoint": str(self.checkpoint),
+            "history": list(self.history),
+            "best_epoch": self.best_epoch,
+            "threshold": self.threshold,
+            "dataset": self.dataset,
+            "split": self.split,
+            "seconds": self.seconds,
+            "device": self.device,
+            "stopped_early": self.stopped_early,
+        }
+
+
+def read_crop(path: Path, size: int) -> np.ndarray:
+    """A face crop file as (size, size, 3) uint8 RGB."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise TrainingDataError(f"{path} is not a readable image")
+    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    if image.shape[:2] != (size, size):
+        shrink = max(image.shape[:2]) > size
+        image = cv2.resize(
+            image, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+        )
+    return image
+
+
+class _Crops:
+    """Decoded, resized crops with a memory budget (a big set is re-read from disk)."""
+
+    def __init__(self, faces: Sequence[LabeledFace], size: int, budget_mb: int) -> None:
+        self.faces = faces
+        self.size = size
+        self.budget = budget_mb * 1024 * 1024
+        self.used = 0
+        self.cache: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        crop = self.cache.get(index)
+        if crop is None:
+            crop = read_crop(self.faces[index].path, self.size)
+            if self.used + crop.nbytes <= self.budget:
+                self.cache[index] = crop
+                self.used += crop.nbytes
+        return crop
+
+
+def crop_landmarks(
+    faces: Sequence[LabeledFace],
+    crops: _Crops,
+    size: int,
+    margin: float,
+    mode: str,
+    progress: ProgressCallback = no_progress,
+) -> list[np.ndarray | None]:
+    """(68, 2) landmarks per face in ``size``-pixel crop coordinates, or None.
+
+    Landmarks listed in the set are scaled to ``size``; otherwise (mode ``auto``) dlib
+    places them inside the face box the crop's margin implies (the crop is the box grown
+    by ``margin`` a side, squared, so the box is its central 1 / (1 + 2 margin))."""
+    out: list[np.ndarray | None] = [None] * len(faces)
+    landmarker = None
+    if mode == "auto" and any(face.landmarks is None for face in faces):
+        try:
+            from deepreview_workers.pipeline.landmarks import landmarkers
+
+            landmarker = landmarkers.create("dlib68")
+        except (ImportError, FileNotFoundError):
+            landmarker = None  # without dlib the augmentation falls back to random erase
+    inner = size / (1.0 + 2.0 * margin)
+    box = ((size - inner) / 2, (size - inner) / 2, (size + inner) / 2, (size + inner) / 2)
+    for i, face in enumerate(faces):
+        if i % 256 == 0:  # a big set takes a while; let a cancel through
+            progress(0.0, f"Landmarks of face {i + 1} of {len(faces)}")
+        if face.landmarks is not None:
+            original = cv2.imread(str(face.path), cv2.IMREAD_UNCHANGED)
+            scale = size / max(original.shape[:2]) if original is not None else 1.0
+            out[i] = face.landmarks.astype(np.float32) * scale
+        elif landmarker is not None:
+            out[i] = landmarker.predict(crops[i], [box])[0]
+    return out
+
+
+class _FaceDataset(Dataset):
+    def __init__(
+        self,
+        indices: Sequence[int],
+        faces: Sequence[LabeledFace],
+        crops: _Crops,
+        landmarks: list[np.ndarray | None],
+        options: AugmentOptions | None,
+        seed: int,
+    ) -> None:
+        self.indices = list(indices)
+        self.faces = faces
+        self.crops = crops
+        self.landmarks = landmarks
+        self.options = options
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+        index = self.indices[position]
+        crop = self.crops[index]
+        if self.options is not None:
+            crop = augment(crop, self.rng, self.options, self.landmarks[index])
+        tensor = to_tensor([crop], self.crops.size)[0]
+        return tensor, torch.tensor(float(self.faces[index].label))
+
+
+@torch.inference_mode()
+def _predict(model: nn.Module, loader: DataLoader, device: torch.device) -> np.ndarray:
+    model.eval()
+    scores = [torch.sigmoid(model(x.to(device)).float()).cpu().numpy() for x, _y in loader]
+    return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
+
+
+def _face_set(data: str | Path | FaceSet | Sequence[LabeledFace]) -> FaceSet:
+    if isinstance(data, FaceSet):
+        return data
+    if isinstance(data, (str, Path)):
+        return load_face_set(data)
+    return FaceSet(tuple(data), "list")
+
+
+def train_detector(
+    data: str | Path | FaceSet | Sequence[LabeledFace],
+    checkpoint_path: str | Path,
+    options: TrainOptions | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+) -> TrainResult:
+    """Train a detector on ``data`` (a folder, a loaded set, or a list of faces) and write
+    its checkpoint to ``checkpoint_path`` (see the module docstring)."""
+    options = options or TrainOptions()
+    started = time.perf_counter()
+    face_set = _face_set(data)
+    faces = face_set.faces
+    if not faces:
+        raise TrainingDataError("No faces to train on: a detector trained on nothing is refused")
+    if face_set.source == "export":
+        # An export brings its own identity-disjoint splits; its test split stays unseen
+        # (not even its landmarks are computed), and its crops' margin is the one to use.
+        faces = tuple(face for face in faces if face.split in ("train", "validation"))
+        split = export_split(faces)
+        if face_set.crop_margin is not None:
+            options = replace(options, crop_margin=face_set.crop_margin)
+    else:
+        split = split_by_identity(faces, val_fraction=options.val_fraction, seed=options.seed)
+    device = resolve_device(options.device)
+    size = options.size
+    torch.manual_seed(options.seed)
+    progress(0.0, f"Preparing {len(faces)} faces")
+
+    crops = _Crops(faces, size, options.cache_mb)
+    landmarks = crop_landmarks(faces, crops, size, options.crop_margin, options.landmarks, progress)
+    train_set = _FaceDataset(split.train, faces, crops, landmarks, options.augment, options.seed)
+    val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed)
+    train_labels = np.array([faces[i].label for i in split.train])
+    counts = np.bincount(train_labels, minlength=2).astype(np.float64)
+    generator = torch.Generator().manual_seed(options.seed)
+    if options.balance == "sampler":
+        weights = (1.0 / counts)[train_labels]
+        sampler = WeightedRandomSampler(
+            weights.tolist(), num_samples=len(train_labels), replacement=True, generator=generator
+        )
+        train_loader = DataLoader(train_set, batch_size=options.batch_size, sampler=sampler)
+        pos_weight = None
+    else:
+        train_loader = DataLoader(
+            train_set, batch_size=options.batch_size, shuffle=True, generator=generator
+        )
+        pos_weight = torch.tensor(counts[0] / counts[1], device=device)
+    val_loader = DataLoader(val_set, batch_size=max(options.batch_size, 64))
+
+    model_params: dict[str, Any] = {}
+    if options.pretrained_weights:
+        model_params["weights"] = options.pretrained_weights
+    model = detector_models.create(options.arch, **model_params).to(device)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
+    )
+    steps = options.epochs * len(train_loader)
+    if options.lr_schedule == "cosine":
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimiser, T_max=max(steps, 1), eta_min=0.05 * options.learning_rate
+        )
+    else:
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    val_labels = np.array([faces[i].label for i in split.val])
+
+    history: list[dict] = []
+    best: dict[str, Any] = {}
+    stopped_early = False
+    summary = {**face_set.summary(), "landmarks": sum(lm is not None for lm in landmarks)}
+    for epoch in range(1, options.epochs + 1):
+        epoch_started = time.perf_counter()
+        model.train()
+        losses = []
+        for batch, (x, y) in enumerate(train_loader, start=1):
+            optimiser.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x.to(device)), y.to(device))
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            losses.append(loss.item())
+            done = (epoch - 1 + batch / len(train_loader)) / options.epochs
+            progress(
+                min(done, 0.999),
+                f"Epoch {epoch}/{options.epochs}, batch {batch}/{len(train_loader)}, "
+                f"loss {np.mean(losses):.3f}",
+            )
+        scores = _predict(model, val_loader, device)
+        val = binary_metrics(val_labels, scores, threshold=0.5)
+        entry = {
+            "epoch": epoch,
+            "train_loss": float(np.mean(losses)),
+            "val": val.as_dict(),
+            "learning_rate": float(schedule.get_last_lr()[0]),
+            "seconds": round(time.perf_counter() - epoch_started, 3),
+        }
+        history.append(entry)
+        if not best or val.log_loss < best["log_loss"]:
+            best = {
+                "epoch": epoch,
+                "log_loss": val.log_loss,
+                "state": copy.deepcopy(model.state_dict()),
+                "threshold": val.eer_threshold if val.eer_threshold is not None else 0.5,
+                "scores": scores,
+            }
+        _write(checkpoint_path, options, size, best, history, summary, split, faces)
+        progress(
+            epoch / options.epochs,
+            f"Epoch {epoch}/{options.epochs}: validation AUC {val.auc:.3f}, "
+            f"log loss {val.log_loss:.3f}, accuracy {val.accuracy:.3f}",
+        )
+        patience = options.early_stop_patience
+        if patience is not None and epoch - best["epoch"] >= patience:
+            stopped_early = epoch < options.epochs
+            break
+
+    validation = tuple(
+        (str(faces[i].path), int(faces[i].label), float(s))
+        for i, s in zip(split.val, best["scores"], strict=True)
+    )
+    return TrainResult(
+        checkpoint=Path(checkpoint_path),
+        history=tuple(history),
+        best_epoch=int(best["epoch"]),
+        threshold=float(best["threshold"]),
+        dataset=summary,
+        split=split.summary(faces),
+        seconds=round(time.perf_counter() - started, 3),
+        device=device_label(device),
+        stopped_early=stopped_early,
+        validation=validation,
+    )
+
+
+def _write(
+    path: str | Path,
+    options: TrainOptions,
+    size: int,
+    best: dict[str, Any],
+    history: list[dict],
+    summary: dict,
+    split: Split,
+    faces: Sequence[LabeledFace],
+) -> None:
+    state = {key: value.detach().cpu() for key, value in best["state"].items()}
+    save_checkpoint(
+        path,
+        {
+            "arch": options.arch,
+            "input_size": size,
+            "crop_margin": options.crop_margin,
+            "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD),
+            "state_dict": state,
+            "threshold": float(best["threshold"]),
+            "best_epoch": int(best["epoch"]),
+            "epochs_done": len(history),
+            "history": history,
+            "train_options": options.as_dict(),
+            "dataset": summary,
+            "split": {
+                **split.summary(faces),
+                "val_identities": list(split.val_identities),
+            },
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )

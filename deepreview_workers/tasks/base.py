@@ -1,0 +1,131 @@
+"""The one Celery task that runs every job kind, and the progress adapter.
+
+A job kind registers a handler with ``@job_handler("kind")``; the handler gets
+the claimed Job and a progress callback and returns the result dict. The task
+owns the lifecycle: claim, heartbeat, cancel, success or failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+from collections.abc import Callable
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+
+from deepreview.core.errors import ApplicationError
+from deepreview.jobs import services as job_services
+from deepreview.jobs.models import Job
+from deepreview_workers.pipeline.progress import Cancelled, ProgressCallback
+
+logger = logging.getLogger(__name__)
+
+JobHandler = Callable[[Job, ProgressCallback], dict]
+_HANDLERS: dict[str, JobHandler] = {}
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    def register(func: JobHandler) -> JobHandler:
+        if kind in _HANDLERS:
+            raise ValueError(f"Job kind '{kind}' is registered twice.")
+        _HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def registered_job_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+class JobProgress:
+    """Progress callback bound to one job: throttled writes, cancel checks.
+
+    Writes at most every JOB_PROGRESS_MIN_INTERVAL seconds (they double as the
+    heartbeat); raises Cancelled when the user asked to cancel.
+    """
+
+    def __init__(self, job_id: int, min_interval: float | None = None) -> None:
+        self.job_id = job_id
+        self.min_interval = (
+            settings.JOB_PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
+        )
+        self._last_write = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last_write < self.min_interval and fraction < 1.0:
+            return
+        self._last_write = now
+        if job_services.job_report_progress(job_id=self.job_id, fraction=fraction, message=message):
+            raise Cancelled(f"Job {self.job_id} was cancelled")
+
+
+def _worker_identity(task: object) -> str:
+    hostname = getattr(getattr(task, "request", None), "hostname", None)
+    return hostname or socket.gethostname()
+
+
+@shared_task(
+    name="deepreview.run_job",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def run_job(self, job_id: int) -> None:  # noqa: ANN001
+    job = job_services.job_claim(
+        job_id=job_id,
+        worker_host=_worker_identity(self),
+        worker_pid=os.getpid(),
+        device=os.environ.get("DEEPREVIEW_DEVICE", "cpu"),
+    )
+    if job is None:
+        logger.info("Job %s is not runnable (finished, cancelled or gone); skipped", job_id)
+        return
+    handler = _HANDLERS.get(job.kind)
+    if handler is None:
+        job_services.job_fail(
+            job_id=job_id,
+            error=f"This worker has no handler for job kind '{job.kind}'. "
+            f"It knows: {', '.join(registered_job_kinds())}. Update the worker and retry.",
+            retry_safe=True,
+        )
+        return
+    try:
+        result = handler(job, JobProgress(job_id))
+    except Cancelled:
+        job_services.job_mark_cancelled(job_id=job_id)
+    except ApplicationError as exc:
+        job_services.job_fail(job_id=job_id, error=exc.message, message=exc.message[:200])
+    except Exception as exc:  # the job records every failure; the worker lives on
+        logger.exception("Job %s (%s) failed", job_id, job.kind)
+        job_services.job_fail(
+            job_id=job_id,
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}",
+            message=f"{type(exc).__name__}: {exc}"[:200],
+        )
+    else:
+        result = result or {}
+        # A handler may sum up its work for the jobs table ("No faces found").
+        message = str(result.pop("summary_message", "Done"))
+        job_services.job_succeed(job_id=job_id, result=result, message=message)
+
+
+@shared_task(name="deepreview.sweep_stale_jobs", ignore_result=True)
+def sweep_stale_jobs() -> int:
+    return job_services.job_sweep_stale()
+
+
+@worker_ready.connect
+def _fail_orphaned_jobs(sender: object = None, **kwargs: object) -> None:
+    hostname = getattr(sender, "hostname", None)
+    if hostname:
+        failed = job_services.job_fail_orphans(worker_host=hostname)
+        if failed:
+            logger.warning("Failed %s job(s) left running by a previous %s", failed, hostname)

@@ -1,1 +1,0 @@
-"""deepreview workers: Celery tasks (``workers.tasks``) and the ML pipeline library."""
