@@ -2,9 +2,10 @@
 # deepreview: one image for web, migrate, Celery workers and beat.
 #   docker build -t deepreview .
 # Stage 1 builds the TypeScript/CSS bundle; stage 2 is the Python app.
+# Base images are pinned to exact versions.
 
 # ---- frontend ------------------------------------------------------------------
-FROM node:20-bookworm-slim AS frontend
+FROM node:20.20.2-bookworm-slim AS frontend
 WORKDIR /build/frontend
 COPY frontend/package.json frontend/package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +13,7 @@ COPY frontend/ ./
 RUN npm run build
 
 # ---- app -----------------------------------------------------------------------
-FROM python:3.11-slim AS app
+FROM python:3.11.15-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -30,23 +31,25 @@ RUN groupadd --system --gid 1000 deepreview \
 
 WORKDIR /app
 
-# Dependencies first, read from pyproject.toml, so code edits do not reinstall them.
-COPY pyproject.toml ./
-# The "ml" extra (torch, facenet-pytorch, dlib) is what workers run; web shares the image.
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['ml']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
-
-# GPU worker: torch arrives in a later issue. Its CUDA wheels will come from a
-# build arg such as TORCH_INDEX_URL (https://download.pytorch.org/whl/cu124),
-# installed here before the app; CPU images keep the PyPI default.
+# Dependencies first, from the lock (scripts/lock.sh: every package pinned with its
+# hashes, for CPython 3.11 on x86_64 Linux), so code edits do not reinstall them. The
+# worker lock holds runtime + the "ml" extra (torch, facenet-pytorch, dlib: what workers
+# run), no test tools; web shares the image. --no-deps: nothing outside the lock gets in.
+# torch comes from PyPI as locked: its Linux wheels are CUDA builds with NVIDIA's runtime
+# libraries as wheels (nvidia-*), so this one image serves CPU workers and GPU workers.
+COPY requirements/lock-worker.txt requirements/lock-worker.txt
+RUN pip install --require-hashes --no-deps -r requirements/lock-worker.txt
 
 COPY . .
-COPY --from=frontend /build/frontend/dist ./frontend/dist
+# frontend/build.mjs writes the bundle into deepreview/web/static/ (app static).
+COPY --from=frontend /build/deepreview/web/static ./deepreview/web/static
 
 # Editable install: the package is importable from /app itself, so settings'
-# BASE_DIR is /app and frontend/dist and var/ resolve there, as in development.
-RUN pip install --no-deps -e . \
+# BASE_DIR is /app and var/ resolves there, as in development.
+# --no-build-isolation builds it with the locked setuptools instead of fetching one;
+# pip check then fails the build if the lock misses a dependency.
+RUN pip install --no-deps --no-build-isolation -e . \
+    && pip check \
     && mkdir -p "$DEEPREVIEW_DATA_DIR/tmp" "$DEEPREVIEW_DATA_DIR/media" \
     && DEEPREVIEW_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput \
     && chown -R deepreview:deepreview "$DEEPREVIEW_DATA_DIR"

@@ -25,7 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-DEFAULT_VIDEO = REPO / "fixtures/media/clips/pd_obama_2011_whitehouse_address.mp4"
+from tests.media_paths import PD_CLIP as DEFAULT_VIDEO  # noqa: E402  (shared media)
+
 DFDC_BUDGET_SECONDS = 9 * 3600 / 4000  # 8.1 s per 10-second video
 
 

@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/media_pipeline.py [FILE...]
 
-Without arguments it uses the fixture clip and the real videos in
-../shared/media. Figures: probe milliseconds (demux only), frames per second
-of the one-pass preview render (poster + sprite + timestamps), and with a
-forced browser proxy (H.264 encode) as well.
+Without arguments it uses the public-domain clip and four other real videos from the
+shared media (``DEEPREVIEW_SHARED_MEDIA``, default ../shared/media). Figures: probe
+milliseconds (demux only), frames per second of the one-pass preview render (poster +
+sprite + timestamps), and with a forced browser proxy (H.264 encode) as well.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from deepreview_workers.pipeline.video_io import probe_media, render_previews  # noqa: E402
+from tests.media_paths import PD_CLIP, REAL_VIDEOS  # noqa: E402
 
 
 def default_files() -> list[Path]:
-    files = [REPO / "fixtures/media/clips/pd_obama_2011_whitehouse_address.mp4"]
-    shared = REPO.parent / "shared" / "media" / "real_videos"
-    if shared.is_dir():
-        files += sorted(shared.glob("*.mp4"))[:4]
-    return files
+    others = sorted(p for p in REAL_VIDEOS.glob("*.mp4") if p != PD_CLIP)
+    return [PD_CLIP, *others[:4]]
 
 
 def time_call(func, repeat: int) -> float:  # noqa: ANN001

@@ -1,5 +1,5 @@
 """Swap speed: training iterations per second (pipeline vs a bare PyTorch loop) and
-conversion frames per second, on the fixture media.
+conversion frames per second, on the public-domain shared media.
 
     .venv/bin/python bench/swap.py [--device cpu|cuda|auto] [--arch original] [--width W]
                                    [--batch-size 16] [--iterations 20] [--warmup 3]
@@ -10,12 +10,13 @@ AMP on CUDA; checkpoint and preview writes left out) against a bare loop of the 
 model and batch on random tensors already on the device (no data at all); their ratio
 is what the data pipeline costs. Batch building (gather + augmentation of one identity's
 batch) is timed on its own too.
-Conversion: the fixture clip's first ``--frames`` frames (decode, align, model, blend,
+Conversion: the public-domain clip's first ``--frames`` frames (decode, align, model, blend,
 H.264 encode, ground truth), with landmarks from a prior extraction (not timed).
 
-Facesets: identity A from the fixture clip (one frame in 4), identity B from the fixture
-portraits; for throughput the identities do not matter. ``--width`` defaults to 1.0 (the
-real model) on CUDA and 0.25 on the CPU so a CPU run finishes in minutes.
+Facesets: identity A from the public-domain clip (one frame in 4), identity B from the five
+public-domain portraits, both read from the shared media (``DEEPREVIEW_SHARED_MEDIA``); for
+throughput the identities do not matter. ``--width`` defaults to 1.0 (the real model) on
+CUDA and 0.25 on the CPU so a CPU run finishes in minutes.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-CLIP = REPO / "fixtures/media/clips/pd_obama_2011_whitehouse_address.mp4"
-PORTRAITS = REPO / "fixtures/media/faces"
+from tests.media_paths import FACES as PORTRAITS  # noqa: E402  (shared media)
+from tests.media_paths import PD_CLIP as CLIP  # noqa: E402
 
 
 def show(label: str, figures: dict) -> None:
@@ -49,7 +50,7 @@ def extract(work: Path, device: str, frames: int) -> tuple[Path, list[Path], Pat
     sparse.options = replace(every.options, sampling="every_n", every_n=4, end_frame=None)
     sparse.run(CLIP, work / "faces_a")
     faces_b = []
-    for photo in sorted(PORTRAITS.iterdir()):
+    for photo in PORTRAITS:
         sparse.for_segment(0, None).run(photo, work / "faces_b" / photo.stem)
         faces_b.append(work / "faces_b" / photo.stem)
     every.run(CLIP, work / "target")

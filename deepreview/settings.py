@@ -11,7 +11,10 @@ import dj_database_url
 from deepreview.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("DEEPREVIEW_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# A source checkout keeps its data in <repo>/var; an installed package (BASE_DIR is then
+# site-packages) keeps it in ./var under the directory the app is started from.
+_DEFAULT_DATA_DIR = BASE_DIR / "var" if (BASE_DIR / "manage.py").is_file() else Path("var")
+DATA_DIR = Path(env_str("DEEPREVIEW_DATA_DIR", str(_DEFAULT_DATA_DIR))).resolve()
 
 DEBUG = env_bool("DEEPREVIEW_DEBUG", False)
 # A secret is mandatory outside debug; the development key is never used in production.
@@ -111,10 +114,11 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- static files: the built frontend plus app static -----------------------
+# --- static files: app static, including the built frontend ----------------
+# frontend/build.mjs writes the bundle into deepreview/web/static/, so it travels as
+# package data and the app-directories finder serves it.
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "frontend" / "dist"]
 
 # --- media storage -----------------------------------------------------------
 MEDIA_ROOT = DATA_DIR / "media"
@@ -171,6 +175,11 @@ FILE_UPLOAD_HANDLERS = [
 ]
 ALLOWED_VIDEO_CODECS = env_list("DEEPREVIEW_ALLOWED_VIDEO_CODECS", [])  # empty: pipeline default
 SPRITE_MAX_TILES = env_int("DEEPREVIEW_SPRITE_MAX_TILES", 240)
+# Real media kept outside the repository (nothing borrowed is committed): `load_demo`
+# fills the demo project from it when it is there; the tests and benches read it too.
+SHARED_MEDIA_DIR = Path(
+    env_str("DEEPREVIEW_SHARED_MEDIA", "") or BASE_DIR.parent / "shared" / "media"
+).resolve()
 
 # --- celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -1,6 +1,7 @@
-// Bundles the page scripts and the stylesheet into frontend/dist, which Django
-// serves as a static root: dist/js/<page>.js, dist/css/app.css and
-// dist/vendor/ (prebuilt libraries copied from node_modules).
+// Bundles the page scripts and the stylesheet into deepreview/web/static/ (the web
+// app's static folder, so a non-editable `pip install .` ships it as package data):
+// js/<page>.js, css/app.css and vendor/ (prebuilt libraries copied from node_modules).
+// The folder is generated and ignored by git.
 //   node build.mjs          one minified build with source maps
 //   node build.mjs --watch  rebuild on change (type errors: run `npm run typecheck`)
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -9,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const root = dirname(fileURLToPath(import.meta.url));
-const dist = join(root, "dist");
+const dist = join(root, "..", "deepreview", "web", "static");
 const watch = process.argv.includes("--watch");
 
 /** @type {esbuild.BuildOptions} */

@@ -15,7 +15,10 @@ common=(--python-version 3.11 --python-platform x86_64-manylinux_2_28 --generate
 # Everything the test command and the workers install: runtime + ml + dev.
 "$UV" pip compile pyproject.toml --extra ml --extra dev "${common[@]}" \
   --custom-compile-command scripts/lock.sh -o requirements/lock.txt
+# What a deployed web + worker image runs: runtime + ml, no test tools (the Dockerfile).
+"$UV" pip compile pyproject.toml --extra ml "${common[@]}" \
+  --custom-compile-command scripts/lock.sh -o requirements/lock-worker.txt
 # The web app and API alone (`pip install deepreview` without extras).
 "$UV" pip compile pyproject.toml "${common[@]}" \
   --custom-compile-command scripts/lock.sh -o requirements/lock-web.txt
-echo "locks written: requirements/lock.txt, requirements/lock-web.txt"
+echo "locks written: requirements/lock.txt, lock-worker.txt, lock-web.txt"

@@ -51,6 +51,21 @@ def api_as(team: ProjectTeam):
     return lambda role: client_for(None if role == "anon" else team.users[role])
 
 
+@pytest.fixture(scope="session")
+def bad_media(tmp_path_factory) -> Path:
+    """The deliberately broken media, generated once per session from the shared clip.
+
+    fixtures/media/bad/make_bad_media.py writes them (fixtures/README.md lists each file
+    and its rejection code); nothing broken is committed. Skips without shared media.
+    """
+    from tests.media_paths import PD_CLIP, bad_media_script, require_shared_media
+
+    require_shared_media()
+    out = tmp_path_factory.mktemp("bad_media")
+    bad_media_script().make_bad_media(PD_CLIP, out)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path) -> None:
     settings.STORAGES = {
@@ -111,10 +126,14 @@ class WorkerProcess:
         self.process.wait(timeout=10)
 
 
-def start_worker(tmp_path: Path, media_root: str, *, concurrency: int = 1) -> WorkerProcess:
+def start_worker(
+    tmp_path: Path, media_root: str, *, concurrency: int = 1, env: dict[str, str] | None = None
+) -> WorkerProcess:
+    """A real Celery worker on the test database; ``env`` adds to its environment."""
     purge_broker()
     env = {
         **os.environ,
+        **(env or {}),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": _database_url_for_worker(),
         "DEEPREVIEW_TEST_MEDIA_ROOT": media_root,

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.media_paths import BAD, FACES, PD_CLIP, REPO_ROOT
+from tests.media_paths import HOPPER, PD_CLIP, REPO_ROOT, needs_shared_media
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -31,8 +31,9 @@ def test_version():
     assert result.stdout.strip() == "deepreview 0.1.0"
 
 
+@needs_shared_media
 def test_probe_prints_one_json_object_per_file():
-    photo = FACES / "pd_usnavy_grace_hopper.jpg"
+    photo = HOPPER
     result = run_cli("probe", str(PD_CLIP), str(photo))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
@@ -44,8 +45,8 @@ def test_probe_prints_one_json_object_per_file():
     assert image["kind"] == "image" and image["width"] == 517
 
 
-def test_probe_bad_file_reports_one_line_and_exits_1_after_all_files():
-    bad = BAD / "truncated.mp4"
+def test_probe_bad_file_reports_one_line_and_exits_1_after_all_files(bad_media):
+    bad = bad_media / "truncated.mp4"
     result = run_cli("probe", str(bad), str(PD_CLIP))
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 1  # the good file was still probed
@@ -66,6 +67,7 @@ def test_probe_without_files_is_a_usage_error():
     assert "usage:" in result.stderr
 
 
+@needs_shared_media
 def test_cli_does_not_import_django():
     code = (
         "import sys; from deepreview_workers.cli import main; main(['probe', sys.argv[1]]); "
@@ -82,9 +84,10 @@ def test_cli_does_not_import_django():
     assert result.returncode == 0, result.stderr
 
 
-def test_extract_then_sort(tmp_path):
-    photo = FACES / "pd_usnavy_grace_hopper.jpg"
-    bad = BAD / "not_media.mp4"
+@needs_shared_media
+def test_extract_then_sort(tmp_path, bad_media):
+    photo = HOPPER
+    bad = bad_media / "not_media.mp4"
     result = run_cli("extract", str(PD_CLIP), str(photo), str(bad), "-o", str(tmp_path),
                      "--sampling", "every_n", "--every-n", "60", "--device", "cpu")  # fmt: skip
     assert result.returncode == 1  # the bad file failed, the others were done
@@ -105,6 +108,7 @@ def test_extract_then_sort(tmp_path):
     assert run_cli("sort", str(clip_dir), "--by", "wrong").returncode == 2
 
 
+@needs_shared_media
 def test_train_resume_and_convert(tmp_path):
     from deepreview_workers.pipeline.swap.writer import read_synthetic_tag
     from tests.media_paths import SHARED_MEDIA
@@ -148,6 +152,7 @@ def test_train_resume_and_convert(tmp_path):
     assert untrained.returncode == 1 and "deepreview convert:" in untrained.stderr
 
 
+@needs_shared_media
 def test_detect_signals_only_and_a_no_face_video(tmp_path):
     from tests.facesets.test_extract_job import no_face_clip
 

@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.media_paths import SHARED_MEDIA, needs_shared_media
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -86,13 +88,44 @@ def test_ci_services_are_the_real_ones_when_asked_for():
     assert redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()
 
 
-def test_demo_command_is_idempotent(db, django_user_model):
+def test_demo_without_shared_media_is_empty_and_says_how_to_add_media(
+    db, django_user_model, settings, tmp_path
+):
     from deepreview.media.models import MediaItem
     from deepreview.projects.models import Project
 
+    settings.SHARED_MEDIA_DIR = tmp_path / "no-shared-media"
+    call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+    call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+    project = Project.objects.get(name__startswith="Demo")
+    assert project.memberships.count() == 2
+    assert not MediaItem.objects.filter(project=project).exists()
+    assert "DEEPREVIEW_SHARED_MEDIA" in project.description
+    assert "upload" in project.description
+    assert django_user_model.objects.get(username="demo-owner").check_password("deepreview-demo")
+
+
+@needs_shared_media
+def test_demo_command_loads_the_shared_media_once_and_names_sources(db, settings, tmp_path):
+    from deepreview.media.models import MediaItem
+    from deepreview.projects.models import Project
+    from deepreview.review.models import Assignment
+
+    settings.SHARED_MEDIA_DIR = tmp_path / "no-shared-media"  # first an empty demo
+    call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+    settings.SHARED_MEDIA_DIR = SHARED_MEDIA
     call_command("load_demo", stdout=StringIO())
     call_command("load_demo", stdout=StringIO())
     project = Project.objects.get(name__startswith="Demo")
     assert project.memberships.count() == 2
-    assert MediaItem.objects.filter(project=project).count() == 5
-    assert django_user_model.objects.get(username="demo-owner").check_password("deepreview-demo")
+    media = MediaItem.objects.filter(project=project)
+    assert media.count() == 5 and project.identities.count() == 5
+    assert Assignment.objects.filter(media__project=project).count() == 1  # the clip, once
+    # The description names every file's source and licence, as SOURCES.md gives them.
+    description = project.description
+    assert "DEEPREVIEW_SHARED_MEDIA" not in description
+    for item in media:
+        assert item.name in description
+    for source in ("iperov/DeepFaceLive", "Reform-to/congress-photos", "IvanSafonov"):
+        assert source in description
+    assert "17 U.S.C. 105" in description and "public domain" in description

@@ -14,7 +14,6 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -44,7 +43,6 @@ from deepreview_workers.pipeline.dataset.read import (
     verify_manifest,
 )
 from deepreview_workers.pipeline.progress import ProgressCallback, scaled
-from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
 
 IMPORT_JOB = "dataset_import"
 
@@ -114,6 +112,11 @@ def _pseudonym_user(record: DatasetImport, pseudonym: str) -> AbstractBaseUser:
 
 def _ground_truth_zip(contents: ExportContents, video: ExportedVideo, out: Path) -> None:
     """The swap ground-truth zip rebuilt from the export's full-frame masks."""
+    # Worker-only imports (the "ml" extra): the web host imports this module too.
+    import cv2
+
+    from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
+
     writer = GroundTruthWriter(out, (video.height, video.width))
     masks = dict(video.mask_members)  # frame index -> zip member
     for index in range(video.frame_count):

@@ -85,7 +85,7 @@ def _etag(response: Response, version: int) -> Response:
 
 
 class ArtifactKindViewSet(ReviewScopedViewSet):
-    """The project's taxonomy: built-in kinds (fixtures/taxonomy.json) plus its own."""
+    """The project's taxonomy: built-in kinds (deepreview/review/taxonomy.json) plus its own."""
 
     model = ArtifactKind
     serializer_class = KindSerializer

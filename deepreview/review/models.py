@@ -13,7 +13,7 @@ from django.db.models import F, Q
 
 class ArtifactKind(models.Model):
     """A project's own kind of artifact, added to the built-in taxonomy
-    (fixtures/taxonomy.json, read by ``deepreview.review.taxonomy``)."""
+    (deepreview/review/taxonomy.json, read by ``deepreview.review.taxonomy``)."""
 
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="artifact_kinds"

@@ -1,4 +1,4 @@
-"""The built-in artifact taxonomy, read from fixtures/taxonomy.json.
+"""The built-in artifact taxonomy, read from taxonomy.json beside this module (package data).
 
 It is data, not code: a project extends it with its own kinds (``ArtifactKind`` rows),
 and a test keeps its slugs in step with the detection library's signal kinds.
@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
-
-TAXONOMY_FILE = Path(settings.BASE_DIR) / "fixtures" / "taxonomy.json"
+TAXONOMY_FILE = Path(__file__).with_name("taxonomy.json")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,26 @@
-"""Thin Celery tasks: claim a job, call the pipeline with a progress adapter, save."""
+"""Thin Celery tasks: claim a job, call the pipeline with a progress adapter, save.
 
-# Importing the modules registers their job handlers.
-from deepreview_workers.tasks import (  # noqa: F401
-    dataset,
-    detection,
-    extract,
-    faceset_export,
-    probe,
-    selftest,
-    swap,
-)
-from deepreview_workers.tasks.base import run_job, sweep_stale_jobs  # noqa: F401
+Importing the job modules registers their handlers. A host installed without the
+``ml`` extra still starts: the modules that need it are skipped and recorded in
+``UNAVAILABLE``, and their jobs fail with a message naming the extra to install.
+"""
+
+import importlib
+import logging
+
+from deepreview_workers.extras import missing_ml_module
+from deepreview_workers.tasks.base import UNAVAILABLE, run_job, sweep_stale_jobs  # noqa: F401
+
+logger = logging.getLogger(__name__)
+
+JOB_MODULES = ("dataset", "detection", "extract", "faceset_export", "probe", "selftest", "swap")
+
+for _name in JOB_MODULES:
+    try:
+        importlib.import_module(f"deepreview_workers.tasks.{_name}")
+    except ModuleNotFoundError as exc:
+        module = missing_ml_module(exc)
+        if module is None:
+            raise
+        UNAVAILABLE[_name] = module
+        logger.warning("Jobs in deepreview_workers.tasks.%s are unavailable: no %s", _name, module)

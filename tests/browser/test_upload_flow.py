@@ -9,11 +9,9 @@ import pytest
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from tests.factories import PASSWORD, MembershipFactory
-from tests.media_paths import FIXTURES
+from tests.media_paths import PD_CLIP, needs_shared_media
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-
-CLIP = FIXTURES / "clips" / "pd_obama_2011_whitehouse_address.mp4"
 
 
 def sign_in(page, live_server, username: str) -> None:  # noqa: ANN001
@@ -24,6 +22,7 @@ def sign_in(page, live_server, username: str) -> None:  # noqa: ANN001
     page.wait_for_url(f"{live_server.url}/")
 
 
+@needs_shared_media
 def test_sign_in_upload_and_watch_the_probe_job(
     page, live_server, celery_worker_process, artifacts
 ):
@@ -34,7 +33,7 @@ def test_sign_in_upload_and_watch_the_probe_job(
     page.click(f"[data-project-id='{project.pk}']")
     page.wait_for_selector("#upload-form")
 
-    page.set_input_files("#upload-form input[type=file]", str(CLIP))
+    page.set_input_files("#upload-form input[type=file]", str(PD_CLIP))
     page.select_option("#upload-form select[name=origin]", "real")
     page.click("#upload-form button[type=submit]")
 

@@ -16,7 +16,7 @@ from deepreview.jobs.models import Job
 from deepreview.media.services import media_upload
 from tests.conftest import wait_for
 from tests.factories import FacesetFactory
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, needs_shared_media
 
 pytestmark = pytest.mark.worker
 
@@ -57,6 +57,7 @@ def no_face_clip(path: Path) -> Path:
     return path
 
 
+@needs_shared_media
 def test_extracts_faces_from_the_clip(team, celery_worker_process):
     curator = team.users["curator"]
     item = upload(team.project, curator, PD_CLIP)
@@ -89,6 +90,7 @@ def test_video_without_faces_succeeds_with_zero(team, celery_worker_process, tmp
     assert job.message.startswith("No faces found in")
 
 
+@needs_shared_media
 def test_corrupt_stored_video_fails_with_a_reason(team, celery_worker_process):
     item = upload(team.project, team.users["curator"], PD_CLIP)
     Path(item.file.path).write_bytes(Path(item.file.path).read_bytes()[:50_000])
@@ -102,6 +104,7 @@ def test_corrupt_stored_video_fails_with_a_reason(team, celery_worker_process):
     assert not Face.objects.filter(faceset=faceset).exists()
 
 
+@needs_shared_media
 def test_cancel_leaves_no_faces(team, celery_worker_process):
     item = upload(team.project, team.users["curator"], PD_CLIP)
     faceset = FacesetFactory(project=team.project)

@@ -13,7 +13,7 @@ from deepreview.jobs import services
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from tests.conftest import wait_for
-from tests.media_paths import FIXTURES
+from tests.media_paths import PD_CLIP, needs_shared_media
 
 pytestmark = pytest.mark.worker
 
@@ -26,9 +26,9 @@ def selftest(project, **params) -> Job:  # noqa: ANN001, ANN003
     return services.job_create(project_id=project.pk, kind="selftest", queue="cpu", params=params)
 
 
+@needs_shared_media
 def test_upload_probe_job_succeeds(team, api_as, celery_worker_process):
-    clip = FIXTURES / "clips" / "pd_obama_2011_whitehouse_address.mp4"
-    with clip.open("rb") as handle:
+    with PD_CLIP.open("rb") as handle:
         body = (
             api_as("curator")
             .post(

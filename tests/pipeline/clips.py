@@ -1,4 +1,4 @@
-"""Build small real test clips from the public-domain fixture clip, with PyAV.
+"""Build small real test clips from the public-domain clip (shared media), with PyAV.
 
 Used by the pipeline tests to get inputs the browser cannot play (MPEG-4 Part 2 in AVI,
 H.264 4:4:4 with odd dimensions and PCM audio) without committing more media.
@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, require_shared_media
 
 RATE = 30
 AUDIO_RATE = 16_000
@@ -25,11 +25,12 @@ def reencode_pd_clip(
     pix_fmt: str = "yuv420p",
     audio_codec: str | None = None,
 ) -> Path:
-    """Re-encode the first ``frames`` frames (2 s at 30 fps) of the fixture clip.
+    """Re-encode the first ``frames`` frames (2 s at 30 fps) of the public-domain clip.
 
     ``size`` (width, height) defaults to the clip's 512x388. With ``audio_codec`` a mono
     440 Hz tone covers the clip.
     """
+    require_shared_media()
     width, height = size or (512, 388)
     with av.open(str(PD_CLIP)) as src, av.open(str(out), "w") as dst:
         video = dst.add_stream(codec, rate=RATE)

@@ -18,7 +18,7 @@ from deepreview_workers.pipeline.align import (
     warp_back,
 )
 from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
-from tests.media_paths import FACES
+from tests.media_paths import FACES, needs_shared_media
 
 SIZE = 256
 COVERAGE = 0.75
@@ -166,7 +166,7 @@ def _models():
 def _real_faces() -> list[tuple[np.ndarray, np.ndarray]]:
     detector, landmarker = _models()
     found = []
-    for path in sorted(FACES.glob("*.jpg")):
+    for path in FACES:
         frame = np.asarray(Image.open(path).convert("RGB"))
         hits = detector.detect_batch([frame])[0]
         assert hits, f"no face found in {path.name}"
@@ -175,6 +175,7 @@ def _real_faces() -> list[tuple[np.ndarray, np.ndarray]]:
     return found
 
 
+@needs_shared_media
 def test_real_faces_align_level_and_onto_the_mean_face():
     canonical = _canonical_landmarks68()[MEAN_FACE_FIRST:]
     for frame, landmarks in _real_faces():

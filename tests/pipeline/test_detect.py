@@ -10,19 +10,28 @@ from PIL import Image
 
 from deepreview_workers.pipeline.detect import DROP_REASONS, detectors
 from deepreview_workers.pipeline.device import DeviceUnavailable, device_label, resolve_device
-from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
+from tests.media_paths import (
+    FACES,
+    HOPPER,
+    PD_CLIP,
+    REAL_IMAGES,
+    SHARED_MEDIA,
+    require_shared_media,
+)
 
-PORTRAITS = sorted(FACES.glob("*.jpg"))
+PORTRAITS = FACES
 TWO_PEOPLE = SHARED_MEDIA / "real_images" / "obama_biden_two_people.jpg"
 needs_shared = pytest.mark.skipif(not SHARED_MEDIA.is_dir(), reason="shared media absent")
 
 
 def load_rgb(path: Path) -> np.ndarray:
     # The congress portraits are greyscale JPEGs; the pipeline contract is RGB.
+    require_shared_media()
     return np.asarray(Image.open(path).convert("RGB"))
 
 
 def clip_frames(count: int, step: int = 1) -> list[np.ndarray]:
+    require_shared_media()
     frames = []
     with av.open(str(PD_CLIP)) as container:
         for index, frame in enumerate(container.decode(video=0)):
@@ -89,7 +98,7 @@ def test_small_max_batch_gives_same_faces(detector):
 
 
 def test_margin_expands_and_clips(detector):
-    frame = load_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    frame = load_rgb(HOPPER)
     (tight,) = detector.detect(frame)
     (wide,) = detectors.create("mtcnn", margin=0.2).detect(frame)
     width, height = tight.box[2] - tight.box[0], tight.box[3] - tight.box[1]
@@ -108,11 +117,11 @@ def test_margin_expands_and_clips(detector):
 
 
 def test_dropped_hits_are_counted(detector):
-    schumer = load_rgb(FACES / "pd_congress_S000148_chuck_schumer.jpg")  # scores 0.996
+    schumer = load_rgb(REAL_IMAGES / "pd_congress_S000148_chuck_schumer.jpg")  # scores 0.996
     strict = detectors.create("mtcnn", min_confidence=1.0)
     assert strict.detect(schumer) == []
     assert strict.last_dropped == {"low_confidence": 1, "too_small": 0}
-    hopper = load_rgb(FACES / "pd_usnavy_grace_hopper.jpg")  # face about 200 px
+    hopper = load_rgb(HOPPER)  # face about 200 px
     big_only = detectors.create("mtcnn", min_face_size=250)
     assert big_only.detect(hopper) == []
     assert big_only.last_dropped == {"low_confidence": 0, "too_small": 1}

@@ -17,17 +17,19 @@ from deepreview_workers.pipeline.weights import (
     dlib_face_descriptor_path,
     facenet_weights_path,
 )
-from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
+from tests.media_paths import FACES, HOPPER, PD_CLIP, SHARED_MEDIA, require_shared_media
 
 REAL_IMAGES = SHARED_MEDIA / "real_images"
 needs_shared = pytest.mark.skipif(not SHARED_MEDIA.is_dir(), reason="shared media absent")
 
 
 def load_rgb(path: Path) -> np.ndarray:
+    require_shared_media()
     return np.asarray(Image.open(path).convert("RGB"))
 
 
 def clip_frames(indices: set[int]) -> list[np.ndarray]:
+    require_shared_media()
     frames = []
     with av.open(str(PD_CLIP)) as container:
         for index, frame in enumerate(container.decode(video=0)):
@@ -64,7 +66,7 @@ def embed_one(faces, dlib_embedder):
 
 
 def test_dlib_vectors_are_unit_128(faces, dlib_embedder):
-    frame = load_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    frame = load_rgb(HOPPER)
     vectors = dlib_embedder.embed(frame, faces(frame))
     assert vectors.shape == (1, 128) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
@@ -73,10 +75,10 @@ def test_dlib_vectors_are_unit_128(faces, dlib_embedder):
 
 
 def test_same_person_in_the_clip_is_closer_than_other_people(embed_one):
-    # Fixtures only: Obama 8 s apart in the clip vs five other people's portraits.
+    # The public-domain set only: Obama 8 s apart in the clip vs five other people's portraits.
     start, end = (embed_one(frame) for frame in clip_frames({0, 240}))
     same = cosine_distance(start, end)
-    others = [cosine_distance(start, embed_one(load_rgb(p))) for p in sorted(FACES.glob("*"))]
+    others = [cosine_distance(start, embed_one(load_rgb(p))) for p in FACES]
     assert same < min(others)
 
 
@@ -168,7 +170,7 @@ def test_facenet_loads_a_local_state_dict(monkeypatch, tmp_path, faces):
     torch.save(model.state_dict(), weights)
     monkeypatch.setenv(FACENET_ENV, str(weights))
     embedder = embedders.create("facenet", device="cpu")
-    frame = load_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    frame = load_rgb(HOPPER)
     vectors = embedder.embed(frame, faces(frame))
     assert vectors.shape == (1, 512) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)

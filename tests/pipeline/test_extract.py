@@ -10,7 +10,9 @@ import pytest
 from deepreview_workers.pipeline.alignments import read_alignments
 from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
 from deepreview_workers.pipeline.progress import Cancelled
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import HOPPER, PD_CLIP, needs_shared_media
+
+pytestmark = needs_shared_media
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def test_segments_give_the_same_faces_as_one_piece(extractor, tmp_path):
 
 
 def test_photo_gives_one_face(extractor, tmp_path):
-    result = extractor.run(FACES / "pd_usnavy_grace_hopper.jpg", tmp_path)
+    result = extractor.run(HOPPER, tmp_path)
     assert result.summary.faces_kept == 1
     data = json.loads(result.alignments_path.read_text())
     assert data["schema"] == "deepreview.alignments"

@@ -7,7 +7,9 @@ import pytest
 
 from deepreview_workers.pipeline.frames import iter_frames, read_frame
 from deepreview_workers.pipeline.video_io import probe_media
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import FACES, PD_CLIP, needs_shared_media
+
+pytestmark = needs_shared_media
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def test_random_access_matches_iteration(all_frames, index):
 
 
 def test_images_are_one_frame():
-    photo = next(FACES.glob("*.jpg"))
+    photo = FACES[0]
     frames = list(iter_frames(photo))
     assert len(frames) == 1 and frames[0].rgb.ndim == 3
     assert np.array_equal(read_frame(photo, 0), frames[0].rgb)

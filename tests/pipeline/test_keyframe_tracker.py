@@ -7,7 +7,7 @@ import pytest
 
 from deepreview_workers.pipeline.detect import KeyframeTracker, detectors
 from deepreview_workers.pipeline.frames import Frame, iter_frames
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, require_shared_media
 
 
 @pytest.fixture(scope="module")
@@ -17,6 +17,7 @@ def detector():
 
 @pytest.fixture(scope="module")
 def frames() -> list[Frame]:
+    require_shared_media()
     return list(iter_frames(PD_CLIP, end_frame=45))
 
 

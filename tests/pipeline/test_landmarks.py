@@ -1,4 +1,4 @@
-"""dlib 68-point landmarks on MTCNN boxes of the real fixture faces, with the real model."""
+"""dlib 68-point landmarks on MTCNN boxes of real faces (shared media), with the real model."""
 
 from pathlib import Path
 
@@ -9,9 +9,9 @@ from PIL import Image
 from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.landmarks import dlib_box_from_detector_box, landmarkers
 from deepreview_workers.pipeline.weights import dlib_shape_predictor_path
-from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
+from tests.media_paths import FACES, HOPPER, PD_CLIP, SHARED_MEDIA, needs_shared_media
 
-PORTRAITS = sorted(FACES.glob("*.jpg"))
+PORTRAITS = FACES
 SHARED_IMAGES = [
     SHARED_MEDIA / "real_images" / name
     for name in ("obama_biden_two_people.jpg", "simswap_multi_people_real.jpg")
@@ -59,6 +59,7 @@ def assert_plausible(points: np.ndarray, box: tuple, points5: np.ndarray) -> Non
     assert np.linalg.norm(eyes - points5[:2], axis=1).max() < 0.15 * eye_distance
 
 
+@needs_shared_media
 @pytest.mark.parametrize("path", PORTRAITS, ids=lambda p: p.stem)
 def test_landmarks_plausible_on_portraits(detector, landmarker, path):
     frame = load_rgb(path)
@@ -81,6 +82,7 @@ def test_landmarks_plausible_on_several_people(detector, landmarker, path):
         assert_plausible(face, hit.box, hit.points5)
 
 
+@needs_shared_media
 def test_clip_frame_and_empty_box_list(detector, landmarker):
     frame = first_clip_frame()
     (hit,) = detector.detect(frame)
@@ -88,8 +90,9 @@ def test_clip_frame_and_empty_box_list(detector, landmarker):
     assert landmarker.predict(frame, []).shape == (0, 68, 2)
 
 
+@needs_shared_media
 def test_non_contiguous_frame_gives_same_points(detector, landmarker):
-    frame = load_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    frame = load_rgb(HOPPER)
     (hit,) = detector.detect(frame)
     padded = np.zeros((frame.shape[0], frame.shape[1] * 2, 3), np.uint8)
     padded[:, ::2] = frame

@@ -8,8 +8,10 @@ from PIL import Image
 from deepreview_workers.pipeline.progress import Cancelled
 from deepreview_workers.pipeline.proxy import needs_proxy
 from deepreview_workers.pipeline.video_io import probe_media, render_previews
-from tests.media_paths import FACES, PD_CLIP, SHARED_MEDIA
+from tests.media_paths import HOPPER, PD_CLIP, SHARED_MEDIA, needs_shared_media
 from tests.pipeline.clips import demuxed_pts_seconds, reencode_pd_clip
+
+pytestmark = needs_shared_media
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +84,7 @@ def test_cancel_stops_the_work_and_removes_partial_outputs(tmp_path):
 
 
 def test_image_gets_poster_only(tmp_path):
-    result = render_previews(FACES / "pd_usnavy_grace_hopper.jpg", tmp_path, poster_width=300)
+    result = render_previews(HOPPER, tmp_path, poster_width=300)
     assert result.sprite is None and result.proxy_path is None
     assert result.frame_pts_seconds == (0.0,) and result.frames_decoded == 1
     with Image.open(result.poster_path) as poster:

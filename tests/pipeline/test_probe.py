@@ -1,6 +1,7 @@
-"""probe_media on real media: the public-domain fixtures, broken files, research media."""
+"""probe_media on real media: the public-domain set, generated broken files, research media."""
 
 import hashlib
+import re
 
 import pytest
 
@@ -10,12 +11,16 @@ from deepreview_workers.pipeline.video_io import (
     file_sha256,
     probe_media,
 )
-from tests.media_paths import BAD, FACES, PD_CLIP, SHARED_MEDIA
-from tests.pipeline.clips import decoded_frame_count
-
-needs_shared_media = pytest.mark.skipif(
-    not SHARED_MEDIA.is_dir(), reason=f"research media not found at {SHARED_MEDIA}"
+from tests.media_paths import (
+    FACES,
+    PD_CLIP,
+    REAL_IMAGES,
+    REPO_ROOT,
+    SHARED_MEDIA,
+    bad_media_script,
+    needs_shared_media,
 )
+from tests.pipeline.clips import decoded_frame_count
 
 
 def _shared(*folders: str) -> list:
@@ -24,6 +29,7 @@ def _shared(*folders: str) -> list:
     return sorted(p for folder in folders for p in (SHARED_MEDIA / folder).iterdir())
 
 
+@needs_shared_media
 def test_pd_clip_metadata_is_exact():
     result = probe_media(PD_CLIP)
     assert result.kind == "video"
@@ -39,7 +45,8 @@ def test_pd_clip_metadata_is_exact():
     assert result.as_dict()["frame_count"] == 259
 
 
-@pytest.mark.parametrize("photo", sorted(FACES.glob("pd_*")), ids=lambda p: p.name)
+@needs_shared_media
+@pytest.mark.parametrize("photo", FACES, ids=lambda p: p.name)
 def test_pd_photos_are_images(photo):
     result = probe_media(photo)
     assert result.kind == "image"
@@ -49,8 +56,9 @@ def test_pd_photos_are_images(photo):
     assert result.width > 0 and result.height > 0
 
 
+@needs_shared_media
 def test_congress_photo_size():
-    result = probe_media(FACES / "pd_congress_B000944_sherrod_brown.jpg")
+    result = probe_media(REAL_IMAGES / "pd_congress_B000944_sherrod_brown.jpg")
     assert (result.width, result.height) == (200, 250)
 
 
@@ -66,22 +74,36 @@ def test_congress_photo_size():
         ("unsupported_codec.flv", "unsupported_codec", "'flv1'"),
     ],
 )
-def test_bad_files_are_rejected_with_their_code(name, code, phrase):
+def test_bad_files_are_rejected_with_their_code(name, code, phrase, bad_media):
     with pytest.raises(MediaRejected) as caught:
-        probe_media(BAD / name)
+        probe_media(bad_media / name)
     assert caught.value.code == code
     assert phrase in caught.value.message
     assert str(caught.value) == caught.value.message
     assert "\n" not in caught.value.message
 
 
-def test_unsupported_codec_message_lists_supported_codecs():
+def test_every_generated_bad_file_gets_the_code_the_readme_promises(bad_media):
+    """The script, the files it writes and fixtures/README.md's table agree."""
+    expected = bad_media_script().EXPECTED_CODES
+    assert sorted(p.name for p in bad_media.iterdir()) == sorted(expected)
+    readme = (REPO_ROOT / "fixtures" / "README.md").read_text()
+    table = dict(re.findall(r"^\| `([\w.]+)` \|.*\| `(\w+)` \|$", readme, re.MULTILINE))
+    assert table == expected
+    for name, code in expected.items():
+        with pytest.raises(MediaRejected) as caught:
+            probe_media(bad_media / name)
+        assert caught.value.code == code, name
+
+
+def test_unsupported_codec_message_lists_supported_codecs(bad_media):
     with pytest.raises(MediaRejected) as caught:
-        probe_media(BAD / "unsupported_codec.flv")
+        probe_media(bad_media / "unsupported_codec.flv")
     assert "supported: " in caught.value.message
     assert "h264" in caught.value.message
 
 
+@needs_shared_media
 def test_allowed_codecs_are_configurable():
     with pytest.raises(MediaRejected) as caught:
         probe_media(PD_CLIP, allowed_video_codecs=DEFAULT_VIDEO_CODECS - {"h264"})
@@ -101,6 +123,7 @@ def test_missing_file_is_a_caller_error(tmp_path):
         probe_media(tmp_path / "nope.mp4")
 
 
+@needs_shared_media
 def test_file_sha256_matches_hashlib():
     expected = hashlib.sha256(PD_CLIP.read_bytes()).hexdigest()
     assert file_sha256(PD_CLIP, chunk_size=4096) == expected

@@ -15,13 +15,14 @@ from deepreview_workers.pipeline.pose import (
     project_mean_face,
     rotation_from_angles,
 )
-from tests.media_paths import FACES
+from tests.media_paths import HOPPER, require_shared_media
 
 FRAME = (720, 1280)
 
 
 def _portrait() -> np.ndarray:
-    image = Image.open(FACES / "pd_usnavy_grace_hopper.jpg").convert("RGB")
+    require_shared_media()
+    image = Image.open(HOPPER).convert("RGB")
     return np.asarray(image.resize((256, 256)))
 
 

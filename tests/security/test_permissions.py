@@ -80,11 +80,11 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     if name == "media-frame":
         from django.core.files.base import ContentFile
 
-        from tests.media_paths import FIXTURES
+        from tests.media_paths import PD_CLIP, require_shared_media
 
-        clip = FIXTURES / "clips" / "pd_obama_2011_whitehouse_address.mp4"
-        video = MediaItemFactory(project=project, frame_count=259,
-                                 file=ContentFile(clip.read_bytes(), name="clip.mp4"))  # fmt: skip
+        require_shared_media()
+        clip = ContentFile(PD_CLIP.read_bytes(), name="clip.mp4")
+        video = MediaItemFactory(project=project, frame_count=259, file=clip)
         return reverse(name, kwargs={"media_id": video.pk, "frame": 3}), {}
     if name.startswith(("consent", "swap", "conversion")):
         return _swap_target(project, media, name)
@@ -297,9 +297,10 @@ def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  
     if name == "import-list" and method == "POST":
         return client.post(url, body, format="multipart")
     if name == "media-list" and method == "POST":
-        from tests.media_paths import FIXTURES
+        from tests.media_paths import HOPPER, require_shared_media
 
-        with (FIXTURES / "faces" / "pd_usnavy_grace_hopper.jpg").open("rb") as handle:
+        require_shared_media()
+        with HOPPER.open("rb") as handle:
             return client.post(url, {"file": handle}, format="multipart")
     if method == "GET":
         return client.get(url)

@@ -14,13 +14,14 @@ from deepreview_workers.pipeline.swap.writer import read_synthetic_tag
 from tests.conftest import wait_for
 from tests.facesets.test_extract_job import finished, upload
 from tests.factories import FacesetFactory
-from tests.media_paths import PD_CLIP, SHARED_MEDIA
+from tests.media_paths import PD_CLIP, SHARED_MEDIA, needs_shared_media
 
 TARGET_CLIP = SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4"  # 8 s, with audio
 
 pytestmark = [
     pytest.mark.worker,
     pytest.mark.skipif(not TARGET_CLIP.exists(), reason="shared media absent"),
+    needs_shared_media,
 ]
 SMALL = {"width": 0.25, "batch_size": 4, "checkpoint_every": 10, "preview_every": 10}
 

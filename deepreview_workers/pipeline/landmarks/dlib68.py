@@ -17,7 +17,7 @@ from deepreview_workers.pipeline.weights import dlib_shape_predictor_path
 
 # Where dlib's HOG detector box lies inside an MTCNN box, as fractions of the MTCNN box
 # width and height (left, top, right, bottom). Measured on the 28 faces both detectors
-# found in fixtures/media/faces and the shared real_images (std about 0.05 each): dlib's
+# found in the shared real_images (std about 0.05 each): dlib's
 # box starts 15% lower, ends about at the MTCNN bottom and is 10% wider, i.e. square.
 # On those faces the mapped box cuts the mean landmark error against landmarks from
 # dlib's own box from 3.1% to 1.9% of the eye distance.

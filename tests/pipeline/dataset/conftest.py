@@ -82,7 +82,7 @@ def pasted(media_dir: Path) -> Pasted:
 
 @pytest.fixture(scope="session")
 def short(media_dir: Path) -> Path:
-    """The fixture clip's first 30 frames (H.264, 512x388)."""
+    """The public-domain clip's first 30 frames (H.264, 512x388)."""
     return short_clip(media_dir / "short.mp4")
 
 

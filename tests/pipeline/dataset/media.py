@@ -1,4 +1,4 @@
-"""Real inputs for the dataset export tests: short clips of the public-domain fixture, a
+"""Real inputs for the dataset export tests: short clips of the public-domain clip, a
 fake with ground truth made by pasting a face into it, and ExportVideo records."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from deepreview_workers.pipeline.dataset.types import ExportMark, ExportVerdict, ExportVideo
 from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
 from deepreview_workers.pipeline.video_io import file_sha256, probe_media
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import HOPPER, PD_CLIP, require_shared_media
 
 RATE = 30
 WIDTH, HEIGHT = 512, 388
@@ -36,7 +36,8 @@ def _encode(frames: list[np.ndarray], out: Path) -> Path:
 
 
 def clip_frames(count: int) -> list[np.ndarray]:
-    """The fixture clip's first ``count`` frames, (388, 512, 3) uint8 RGB."""
+    """The public-domain clip's first ``count`` frames, (388, 512, 3) uint8 RGB."""
+    require_shared_media()
     frames = []
     with av.open(str(PD_CLIP)) as container:
         for frame in container.decode(video=0):
@@ -47,7 +48,7 @@ def clip_frames(count: int) -> list[np.ndarray]:
 
 
 def short_clip(out: Path, count: int = 30) -> Path:
-    """The fixture clip's first ``count`` frames as a new H.264 file."""
+    """The public-domain clip's first ``count`` frames as a new H.264 file."""
     return _encode(clip_frames(count), out)
 
 
@@ -67,9 +68,8 @@ def pasted_fake(out: Path, count: int = 30) -> tuple[Path, Path]:
     """A crude swap: Grace Hopper's portrait blended over the speaker's face on the
     frames in ``PASTED``, written with its ground-truth zip (the swap pipeline's own
     writer). Returns (video, ground truth)."""
-    portrait = cv2.cvtColor(
-        cv2.imread(str(FACES / "pd_usnavy_grace_hopper.jpg"), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB
-    )
+    require_shared_media()
+    portrait = cv2.cvtColor(cv2.imread(str(HOPPER), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     side = min(portrait.shape[:2])
     top = (portrait.shape[0] - side) // 3
     left = (portrait.shape[1] - side) // 2

@@ -15,7 +15,7 @@ from deepreview_workers.pipeline.detection.signals.temporal import (
     eye_aspect_ratio,
 )
 from deepreview_workers.pipeline.detection.taxonomy import artifact_label
-from tests.media_paths import FACES
+from tests.media_paths import HOPPER, require_shared_media
 from tests.pipeline.detection.fakes import blur_interior, largest_face, read_rgb
 
 
@@ -42,7 +42,8 @@ def test_every_signal_is_tied_to_a_taxonomy_kind_and_explained():
 
 @pytest.fixture(scope="module")
 def hopper(face_detector, landmarker):
-    rgb = read_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    require_shared_media()
+    rgb = read_rgb(HOPPER)
     box, landmarks = largest_face(face_detector, landmarker, rgb)
     return rgb, box, landmarks
 

@@ -24,7 +24,7 @@ from deepreview_workers.pipeline.detection.augment import AugmentOptions
 from deepreview_workers.pipeline.detection.checkpoint import read_checkpoint, save_checkpoint
 from deepreview_workers.pipeline.detection.metrics import roc_auc
 from deepreview_workers.pipeline.progress import Cancelled
-from tests.media_paths import FACES
+from tests.media_paths import HOPPER, require_shared_media
 
 # Small and quick: 96 px inputs, a constant learning rate (a decay would end a run of a
 # hundred steps before it learned), flips only (blur, JPEG and part dropping would hide
@@ -121,8 +121,9 @@ def test_efficientnet_trains_through_the_same_path(face_set, tmp_path):
 
 
 def _crop_file(path: Path) -> Path:
+    require_shared_media()
     path.parent.mkdir(parents=True, exist_ok=True)
-    image = cv2.imread(str(FACES / "pd_usnavy_grace_hopper.jpg"))
+    image = cv2.imread(str(HOPPER))
     cv2.imwrite(str(path), cv2.resize(image, (64, 64)))
     return path
 

@@ -1,4 +1,4 @@
-"""Fake detection on real video: a fixture clip against a hard-pasted fake made from it."""
+"""Fake detection on real video: the public-domain clip against a hard-pasted fake made from it."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from deepreview_workers.pipeline.detection import (
 from deepreview_workers.pipeline.detection.signals import signals
 from deepreview_workers.pipeline.detection.video import sample_indices, temporal_indices
 from deepreview_workers.pipeline.progress import Cancelled
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import HOPPER, PD_CLIP, needs_shared_media, require_shared_media
 from tests.pipeline.detection.fakes import (
     decode,
     faces_of,
@@ -31,17 +31,18 @@ from tests.pipeline.detection.fakes import (
     write_video,
 )
 
-FRAMES = 40  # 1.3 s of the fixture clip
+FRAMES = 40  # 1.3 s of the public-domain clip
 
 
 @pytest.fixture(scope="module")
 def clip_pair(tmp_path_factory, face_detector, landmarker) -> tuple[Path, Path]:
-    """The fixture clip's first 40 frames re-encoded, and the same frames with Grace
+    """The public-domain clip's first 40 frames re-encoded, and the same frames with Grace
     Hopper's face (through a 64 px "swap model" crop) pasted on with a hard mask."""
+    require_shared_media()
     out = tmp_path_factory.mktemp("pair")
     frames = decode(PD_CLIP, FRAMES)
     targets = faces_of(face_detector, landmarker, frames)
-    source = read_rgb(FACES / "pd_usnavy_grace_hopper.jpg")
+    source = read_rgb(HOPPER)
     _box, source_landmarks = largest_face(face_detector, landmarker, source)
     crop = swap_source(source, source_landmarks, size=64)
     fakes = [paste_face(f, lm, crop) for f, (_b, lm) in zip(frames, targets, strict=True)]
@@ -138,6 +139,7 @@ def test_detector_scores_and_json(pair_results):
     assert data["signals"]["edge_seam"]["description"]
 
 
+@needs_shared_media
 def test_video_without_faces_says_so_and_has_no_score(tmp_path, video_detector):
     # The clip's right-hand strip: pillars and a candle, nobody in it.
     frames = [frame[:384, 352:512] for frame in decode(PD_CLIP, 30)]

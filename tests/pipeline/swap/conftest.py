@@ -25,7 +25,7 @@ from deepreview_workers.pipeline.swap.train import (
     TrainStatus,
     faceset_size,
 )
-from tests.media_paths import FACES, PD_CLIP
+from tests.media_paths import HOPPER, PD_CLIP, require_shared_media
 from tests.pipeline.swap.media import clip_with_gap, photo_clip
 from tests.pipeline.torch_threads import one_torch_thread
 
@@ -79,6 +79,7 @@ class TrainedRun:
 
 @pytest.fixture(scope="session")
 def swap_media(tmp_path_factory: pytest.TempPathFactory) -> SwapMedia:
+    require_shared_media()
     with one_torch_thread():
         return _extract_media(tmp_path_factory.mktemp("swap_media"))
 
@@ -88,7 +89,7 @@ def _extract_media(root: Path) -> SwapMedia:
     sparse = copy.copy(every)
     sparse.options = replace(every.options, sampling="every_n", every_n=8)
     sparse.run(PD_CLIP, root / "faces_a")
-    hopper = photo_clip(FACES / "pd_usnavy_grace_hopper.jpg", root / "hopper.mp4", 12)
+    hopper = photo_clip(HOPPER, root / "hopper.mp4", 12)
     every.run(hopper, root / "faces_b")
     target = clip_with_gap(root / "target.mp4", frames=TARGET_FRAMES, blank=BLANK)
     every.run(target, root / "target_faces")

@@ -1,4 +1,4 @@
-"""Real test inputs for the swap pipeline, built from the public-domain fixture media."""
+"""Real test inputs for the swap pipeline, built from the public-domain shared media."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import av
 import cv2
 import numpy as np
 
-from tests.media_paths import PD_CLIP
+from tests.media_paths import PD_CLIP, require_shared_media
 from tests.pipeline.clips import AUDIO_RATE, RATE, _tone
 
 
 def clip_with_gap(out: Path, *, frames: int, blank: range, audio: bool = True) -> Path:
-    """The fixture clip's first ``frames`` frames (H.264, 30 fps, 512x388) with the frames
+    """The public-domain clip's first ``frames`` frames (H.264, 30 fps, 512x388) with the frames
     in ``blank`` replaced by flat grey (no face there), plus a 440 Hz AAC tone."""
+    require_shared_media()
     with av.open(str(PD_CLIP)) as src, av.open(str(out), "w") as dst:
         video = dst.add_stream("libx264", rate=RATE, options={"crf": "18"})
         video.width, video.height, video.pix_fmt = 512, 388, "yuv420p"
