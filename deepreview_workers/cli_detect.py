@@ -13,11 +13,13 @@ from deepreview_workers.cli_registry import arg, command
 
 @command(
     "detect",
-    help="Score videos and measure forensic signals per frame (signals alone without "
-    "--detector).",
+    help="Score videos with the built-in detector (or --detector) and measure forensic "
+    "signals per frame.",
     arguments=[
         arg("videos", nargs="+", type=Path, metavar="VIDEO"),
-        arg("--detector", type=Path, default=None, help="a checkpoint from train-detector"),
+        arg("--detector", type=Path, default=None,
+            help="a checkpoint from train-detector (default: the built-in detector)"),
+        arg("--signals-only", action="store_true", help="no detector: forensic signals alone"),
         arg("--frames", type=int, default=32, help="analysed frames, evenly spread"),
         arg("--device", default="auto"),
         arg("--json", action="store_true",
@@ -25,14 +27,25 @@ from deepreview_workers.cli_registry import arg, command
     ],
 )  # fmt: skip
 def detect(args: argparse.Namespace) -> int:
+    from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
     from deepreview_workers.pipeline.detection.checkpoint import CheckpointError, load_detector
     from deepreview_workers.pipeline.detection.video import DetectOptions, VideoDetector
     from deepreview_workers.pipeline.video_io import MediaRejected
 
+    if args.signals_only and args.detector:
+        print("deepreview detect: --detector and --signals-only exclude each other",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
-        loaded = load_detector(args.detector, args.device) if args.detector else None
+        if args.signals_only:
+            loaded = None
+        elif args.detector:
+            loaded = load_detector(args.detector, args.device)
+        else:
+            loaded = load_builtin_detector(args.device)
     except (CheckpointError, FileNotFoundError) as exc:
-        print(f"deepreview detect: {args.detector}: {exc}", file=sys.stderr)
+        print(f"deepreview detect: {args.detector or 'built-in detector'}: {exc}",
+              file=sys.stderr)  # fmt: skip
         return 1
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     status = 0

@@ -157,10 +157,12 @@ def test_detect_signals_only_and_a_no_face_video(tmp_path):
     from tests.facesets.test_extract_job import no_face_clip
 
     empty = no_face_clip(tmp_path / "empty.mp4")
-    result = run_cli("detect", str(PD_CLIP), str(empty), "--frames", "8", "--device", "cpu")
+    result = run_cli("detect", str(PD_CLIP), str(empty), "--frames", "8", "--device", "cpu",
+                     "--signals-only")  # fmt: skip
     assert result.returncode == 0, result.stderr
     clip, nobody = (json.loads(line) for line in result.stdout.splitlines())
-    assert clip["status"] == "ok" and clip["score"] is None  # no detector: signals alone
+    assert clip["status"] == "ok" and clip["detector"] is None  # no detector: signals alone
+    assert clip["score"]["source"] == "signal fusion"  # their fusion is the score
     assert {"edge_seam", "face_blur", "blinking"} <= set(clip["signals"])
     assert "frames" not in clip
     assert nobody["status"] == "no_faces" and nobody["score"] is None
@@ -168,3 +170,23 @@ def test_detect_signals_only_and_a_no_face_video(tmp_path):
     assert untrained.returncode == 1 and "deepreview detect:" in untrained.stderr
     refused = run_cli("train-detector", str(tmp_path), "-o", str(tmp_path / "d.pt"))
     assert refused.returncode == 1 and "deepreview train-detector:" in refused.stderr
+
+
+@needs_shared_media
+def test_detect_without_a_detector_uses_the_built_in_one():
+    result = run_cli("detect", str(PD_CLIP), "--json", "--frames", "6", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    clip = json.loads(result.stdout)
+    score = clip["score"]
+    assert clip["detector"]["name"] == "Built-in detector" and clip["detector"]["has_map"]
+    assert score["calibrated"] and 0.0 <= score["confident"] <= 1.0
+    assert 0.0 <= score["threshold_fpr"] <= 1.0
+    assert clip["map_summary"]["text"]  # the map's finding in words
+    faces = [face for frame in clip["frames"] if frame["analysed"] for face in frame["faces"]]
+    assert faces and all(len(face["map"]) == 16 for face in faces)
+    reference = clip["signal_reference"]
+    assert reference["reference_videos"] >= 20 and 0 <= reference["fusion_probability"] <= 1
+    assert all(0 <= s["percentile"] <= 1 for s in reference["signals"].values()
+               if s["percentile"] is not None)  # fmt: skip
+    both = run_cli("detect", str(PD_CLIP), "--signals-only", "--detector", "x.pt")
+    assert both.returncode == 2 and "exclude each other" in both.stderr

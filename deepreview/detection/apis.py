@@ -128,6 +128,7 @@ class DetectionRunViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Re
             project=self.project,
             media_ids=data.validated_data["media"],
             detector_id=data.validated_data["detector"],
+            signals_only=data.validated_data["signals_only"],
             options=data.validated_data["options"],
             requested_by=request.user,
         )

@@ -35,7 +35,11 @@ class DetectRequestSerializer(serializers.Serializer):
     media = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     detector = serializers.IntegerField(
         required=False, allow_null=True, default=None,
-        help_text="None measures the forensic signals only",
+        help_text="A trained detector of the project; None runs the built-in detector",
+    )  # fmt: skip
+    signals_only = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Measure the forensic signals alone, with no detector",
     )  # fmt: skip
     options = serializers.DictField(required=False, default=dict)
 

@@ -30,7 +30,7 @@ DETECT_JOB = "detect"
 TRAIN_JOB = "detector_train"
 # Kept in step with deepreview_workers.pipeline.detection.models by a test
 # (no torch on the web host).
-DETECTOR_ARCHS = ("efficientnet_b0", "meso4")
+DETECTOR_ARCHS = ("efficientnet_b0", "efficientnet_lite0", "efficientnet_lite2", "meso4")
 DETECT_OPTION_RANGES: dict[str, tuple[float, float]] = {
     "frames": (1, 512),
     "temporal_fps": (0, 60),
@@ -217,10 +217,17 @@ def detect_request(
     detector_id: int | None,
     options: dict,
     requested_by: AbstractBaseUser,
+    signals_only: bool = False,
 ) -> list[Job]:
-    """One job per video; without a detector the run measures the forensic signals only."""
+    """One job per video: with the project's ``detector_id``, else the built-in detector,
+    or the forensic signals alone when ``signals_only``."""
     options = _check_options(options, DETECT_OPTION_RANGES, "detection")
     detector = None
+    if detector_id is not None and signals_only:
+        raise ApplicationError(
+            "Choose a detector or the forensic signals alone, not both.",
+            fields={"signals_only": ["Not with a detector."]},
+        )
     if detector_id is not None:
         detector = Detector.objects.filter(project=project, pk=detector_id).first()
         if detector is None:
@@ -244,7 +251,8 @@ def detect_request(
         return [
             job_services.job_create(
                 project_id=project.pk, kind=DETECT_JOB, queue="gpu", media_id=item.pk,
-                params={"detector_id": detector.pk if detector else None, "options": options},
+                params={"detector_id": detector.pk if detector else None,
+                        "signals_only": signals_only, "options": options},
                 created_by=requested_by,
             )  # fmt: skip
             for item in items
@@ -263,7 +271,8 @@ def detection_record(
         project_id=item.project_id,
         media=item,
         detector=detector,
-        detector_name=detector.name if detector else "",
+        # The built-in detector has no row; its name comes with the result.
+        detector_name=detector.name if detector else (result.get("detector") or {}).get("name", ""),
         job=job,
         status=result["status"],
         message=result.get("message", "")[:300],
@@ -285,18 +294,37 @@ def detection_series(result: dict) -> dict:
     """The per-frame series the review timeline draws, from a detection result
     (``deepreview_workers.pipeline.detection.video.VideoDetection.as_dict()``).
 
-    Per sampled frame: the frame's score and, for each signal, the most suspicious
-    face's normalised value (0..1, 0.5 typical for the video) and its raw value.
+    Per sampled frame: the frame's score, why it is flagged (``flags``: the detector
+    and its map's region, or a signal), and for each signal the most suspicious face's
+    normalised value (0..1, 0.5 typical for the video) and its raw value. ``maps``: per
+    analysed frame with a map-head detector, each face's box (source pixels), its
+    ``MAP_SIZE`` x ``MAP_SIZE`` manipulation map over the detector's crop (the box
+    squared and grown by ``crop_margin`` on each side) and the region it names.
     Its size follows the samples (tens to hundreds), never the video's frame count.
     """
     frames = result.get("frames") or []
     signals = result.get("signals") or {}
+    score = result.get("score") or {}
     series: dict = {
         "frames": [f["index"] for f in frames],
         "score": [f.get("score") for f in frames],
-        "threshold": (result.get("score") or {}).get("threshold"),
+        "threshold": score.get("threshold"),
+        "calibrated": bool(score.get("calibrated")),
+        "threshold_fpr": score.get("threshold_fpr"),
+        "crop_margin": (result.get("detector") or {}).get("crop_margin"),
+        "flags": [f.get("flag") for f in frames],
+        "maps": {
+            str(f["index"]): [
+                {"box": face["box"], "map": face["map"], "score": face.get("score"),
+                 "region": (face.get("map_region") or {}).get("region")}
+                for face in f.get("faces", []) if face.get("map") is not None
+            ]
+            for f in frames if any(face.get("map") is not None for face in f.get("faces", []))
+        },
+        "map_summary": result.get("map_summary"),
+        "signal_reference": result.get("signal_reference"),
         "signals": {},
-    }
+    }  # fmt: skip
     for name, info in signals.items():
         norm, raw = [], []
         for frame in frames:

@@ -19,6 +19,47 @@ from deepreview.review import selectors as review_selectors
 from deepreview.review.selectors import review_scope
 from deepreview.web.views import page_url_template
 
+MAP_EVIDENCE_FRAMES = 3  # the report shows the detector's map on at most this many frames
+
+
+def map_reach(fps: float | None) -> int:
+    """Frames away from an analysed frame its map still stands for the picture: a
+    sixth of a second, at least two (the review workspace uses the same)."""
+    return max(2, round((fps if fps and fps > 0 else 25) / 6))
+
+
+def mark_key_frame(mark: object, map_frames: list[int], reach: int) -> tuple[int, int | None]:
+    """A mark's key frame and the analysed frame whose map is drawn over it (or None).
+
+    The key frame is the middle of the mark's range, unless the detector mapped a frame
+    inside the range: then the mapped frame nearest the middle, so the map shows it."""
+    middle = (mark.start_frame + mark.end_frame) // 2
+    inside = [f for f in map_frames if mark.start_frame <= f <= mark.end_frame]
+    if inside:
+        key = min(inside, key=lambda f: (abs(f - middle), f))
+        return key, key
+    near = [f for f in map_frames if abs(f - middle) <= reach]
+    return middle, min(near, key=lambda f: (abs(f - middle), f)) if near else None
+
+
+def map_evidence_frames(maps: dict, threshold: float | None) -> list[dict]:
+    """Where the detector sees manipulation: its highest-scoring mapped frames at or
+    above the threshold (at most ``MAP_EVIDENCE_FRAMES``, in frame order), or else its
+    single highest-scoring mapped frame, marked as below the threshold."""
+    frames = []
+    for key, faces in maps.items():
+        scored = [f for f in faces if f.get("score") is not None]
+        if not scored:
+            continue
+        top = max(scored, key=lambda f: f["score"])
+        frames.append({"frame": int(key), "score": top["score"], "region": top.get("region")})
+    frames.sort(key=lambda e: (-e["score"], e["frame"]))
+    above = [e for e in frames if threshold is not None and e["score"] >= threshold]
+    chosen = above[:MAP_EVIDENCE_FRAMES] or frames[:1]
+    for entry in chosen:
+        entry["above"] = threshold is not None and entry["score"] >= threshold
+    return sorted(chosen, key=lambda e: e["frame"])
+
 
 @login_required
 def review_workspace(request: HttpRequest, project_id: int, media_id: int) -> HttpResponse:
@@ -106,11 +147,24 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
         raise Http404("Reports are for videos.")
     timeline = review_reports.timeline(scope=scope, media=item)
     detection = timeline["detection"] or {}
+    marks = list(review_selectors.mark_list(scope=scope, media=item))
+    maps = detection.get("maps") or {}
+    map_frames = sorted(int(frame) for frame in maps)
+    reach = map_reach(item.fps)
+    for mark in marks:
+        mark.key_frame, mark.map_frame = mark_key_frame(mark, map_frames, reach)
+    evidence = map_evidence_frames(maps, detection.get("threshold"))
+    shown = {m.map_frame for m in marks if m.map_frame is not None} | {e["frame"] for e in evidence}
     series = {
         "frames": detection.get("frames", []),
         "score": detection.get("score", []),
         "threshold": detection.get("threshold"),
+        "calibrated": detection.get("calibrated"),
+        "threshold_fpr": detection.get("threshold_fpr"),
+        "crop_margin": detection.get("crop_margin"),
         "signals": detection.get("signals", {}),
+        # Only the maps the report draws: the marks' key frames and the evidence frames.
+        "maps": {str(frame): maps[str(frame)] for frame in sorted(shown)},
     }
     context = {
         "project": project,
@@ -118,7 +172,8 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
         "role": project.current_role,
         "scope": scope,
         "summary": review_reports.video_summary(scope=scope, media=item),
-        "marks": list(review_selectors.mark_list(scope=scope, media=item)),
+        "marks": marks,
+        "map_evidence": evidence,
         "kinds": {k.slug: k for k in review_selectors.artifact_kinds(project=project)},
         "timeline": timeline,
         "series": series,

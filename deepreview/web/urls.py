@@ -35,6 +35,11 @@ urlpatterns = [
         views.detection_page,
         name="detection-page",
     ),
+    path(
+        "projects/<int:project_id>/detection/explanations/",
+        views.detection_explanations,
+        name="detection-explanations-page",
+    ),
     path("projects/<int:project_id>/review/", review_views.review_page, name="review-page"),
     path("projects/<int:project_id>/exports/", views.exports_page, name="exports-page"),
     path(

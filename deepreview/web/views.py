@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
 from deepreview.detection import services as detection_services
+from deepreview.detection.models import DetectionRun
 from deepreview.exports import services as export_services
 from deepreview.exports.selection import video_method
 from deepreview.facesets import selectors as faceset_selectors
@@ -26,6 +27,7 @@ from deepreview.projects import selectors, services
 from deepreview.projects.roles import Role, role_at_least
 from deepreview.review.selectors import review_scope
 from deepreview.swaps.models import SwapModel
+from deepreview.web.detection_explain import run_explanation
 from deepreview.web.forms import (
     FacesetForm,
     IdentityForm,
@@ -285,6 +287,7 @@ def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "evaluation": page_url_template("detector-evaluation", pid),
         "caught": reverse("detector-caught", args=[pid]),
         "detections": reverse("detection-list", args=[pid]),
+        "explanations": reverse("detection-explanations-page", args=[pid]),
         "media": reverse("media-list", args=[pid]),
         "jobs": reverse("job-list", args=[pid]),
     }
@@ -308,6 +311,22 @@ def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
         "form_spec": form_spec,
     }
     return render(request, "web/detection.html", context)
+
+
+MAX_EXPLAINED_RUNS = 100
+
+
+@login_required
+def detection_explanations(request: HttpRequest, project_id: int) -> JsonResponse:
+    """What the scores of some runs mean (``?runs=1,2,3``), for the detection card and
+    the runs table: calibration, the threshold's false-positive rate on real videos,
+    the map summary and the signals' percentiles among real videos. Read from each
+    run's stored series; any member of the project may read them, like the runs."""
+    project = selectors.access_project(request.user, project_id)
+    raw = request.GET.get("runs", "")
+    ids = [int(v) for v in raw.split(",") if v.strip().isdigit()][:MAX_EXPLAINED_RUNS]
+    runs = DetectionRun.objects.filter(project=project, pk__in=ids)
+    return JsonResponse({"runs": {str(run.pk): run_explanation(run) for run in runs}})
 
 
 @login_required

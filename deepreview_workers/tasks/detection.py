@@ -25,6 +25,7 @@ from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_local_path
 from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
 from deepreview_workers.pipeline.detection.checkpoint import CheckpointError, load_detector
 from deepreview_workers.pipeline.detection.dataset import TrainingDataError
 from deepreview_workers.pipeline.detection.models import face_crop
@@ -65,12 +66,14 @@ def detect_job(job: Job, progress: ProgressCallback) -> dict:
         tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
     ):
         loaded = None
-        if detector is not None:
-            try:
+        try:
+            if detector is not None:
                 loaded = load_detector(_download(detector.checkpoint, Path(tmp) / "d.pt"),
                                        device=options.device)  # fmt: skip
-            except CheckpointError as exc:
-                raise ApplicationError(str(exc)) from None
+            elif not job.params.get("signals_only"):
+                loaded = load_builtin_detector(options.device)
+        except CheckpointError as exc:
+            raise ApplicationError(str(exc)) from None
         try:
             result = detect_video(source, loaded, options=options,
                                   progress=scaled(progress, 0.0, 0.97))  # fmt: skip

@@ -149,8 +149,8 @@ def test_detection_page_charts_threshold_caught_and_forms(
     page.wait_for_selector("#run-status:has-text('Queued 2 detection jobs')")
     jobs = Job.objects.filter(kind="detect").order_by("media_id")
     assert {j.media_id for j in jobs} == {study.not_run.pk, study.fakes[0].pk}
-    assert all(j.params == {"detector_id": study.detector.pk, "options": {"frames": 16}}
-               for j in jobs)  # fmt: skip
+    assert all(j.params == {"detector_id": study.detector.pk, "signals_only": False,
+                            "options": {"frames": 16}} for j in jobs)  # fmt: skip
     page.wait_for_selector("#detect-jobs tr[data-job-id]")
     assert page.locator("#run-table tbody tr").count() == 13
     page.evaluate("() => window.scrollTo(0, 0)")
@@ -208,6 +208,7 @@ def test_video_page_detection_card(page, live_server, artifacts):
 
     # Curators run detection on this video from the card; the job shows under Jobs.
     page.wait_for_selector(f"#detection-detector option[value='{detector.pk}']", state="attached")
+    page.select_option("#detection-detector", str(detector.pk))  # the built-in is the default
     page.click("#detection-run")
     page.wait_for_selector("#detection-run-status:has-text('queued as job')")
     job = Job.objects.get(kind="detect", media=fake)

@@ -84,3 +84,31 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
     assert finished.status == "succeeded" and "face" in finished.message.lower()
     run = DetectionRun.objects.get(media=empty)
     assert run.status == "no_faces" and run.score_confident is None
+
+
+def test_unlabeled_project_gets_the_built_in_detector(team, api_as, celery_worker_process):
+    item = upload(team.project, team.users["curator"], PD_CLIP)  # origin unknown: no labels
+    assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"
+    client = api_as("curator")
+    pid = team.project.pk
+    [builtin] = client.post(reverse("detection-list", args=[pid]),
+                            {"media": [item.pk], "options": {"frames": 6}}, format="json").json()
+    [signals] = client.post(reverse("detection-list", args=[pid]),
+                            {"media": [item.pk], "signals_only": True, "options": {"frames": 6}},
+                            format="json").json()  # fmt: skip
+    for job in (builtin, signals):
+        finished = done(job["id"])
+        log = celery_worker_process.log()[-2000:]
+        assert finished.status == "succeeded", finished.error + log
+    scored = DetectionRun.objects.get(job_id=builtin["id"])
+    assert scored.detector is None and scored.detector_name == "Built-in detector"
+    assert 0.0 <= scored.score_confident <= 1.0 and scored.label in ("real", "fake")
+    series = scored.series
+    assert series["calibrated"] and series["maps"] and series["map_summary"]["text"]
+    assert series["signal_reference"]["fusion_probability"] is not None
+    plain = DetectionRun.objects.get(job_id=signals["id"])
+    assert plain.detector_name == "" and not plain.series["maps"]
+    assert plain.series["signal_reference"]["fusion_probability"] == plain.score_confident
+    both = client.post(reverse("detection-list", args=[pid]),
+                       {"media": [item.pk], "signals_only": True, "detector": 1}, format="json")
+    assert both.status_code == 400

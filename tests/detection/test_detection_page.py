@@ -54,7 +54,7 @@ def test_page_gives_its_script_every_address_and_the_form_spec(team):
     script = r'<script id="detection-form-spec" type="application/json">(.*?)</script>'
     spec_text = re.search(script, html, re.S).group(1)
     spec = json.loads(spec_text)
-    assert spec["archs"] == ["efficientnet_b0", "meso4"]
+    assert spec["archs"] == ["efficientnet_b0", "efficientnet_lite0", "efficientnet_lite2", "meso4"]
     assert spec["train_ranges"]["epochs"] == [1, 500]
     assert spec["train_defaults"] == TRAIN_OPTION_DEFAULTS
     # Viewers read; the run form is only rendered for curators (the API checks again).

@@ -128,6 +128,7 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("faceset-detail-page", "GET",  "viewer",   200),
     ("swap-model-detail-page", "GET", "viewer", 200),
     ("detection-page",    "GET",    "viewer",   200),
+    ("detection-explanations-page", "GET", "viewer", 200),
     ("exports-page",      "GET",    "viewer",   200),
 ]  # fmt: skip
 

@@ -14,7 +14,8 @@ from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
 PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
          "identity-add-page", "faceset-add-page", "faceset-detail-page",
-         "swap-model-detail-page", "detection-page", "review-workspace-page",
+         "swap-model-detail-page", "detection-page", "detection-explanations-page",
+         "review-workspace-page",
          "review-page", "review-report-page", "exports-page"}  # fmt: skip
 
 
@@ -65,7 +66,7 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
         return reverse(name, args=[pid, FacesetFactory(project=project).pk]), {}
     if name.startswith(("faceset", "face-")):
         return _faceset_target(project, media, name)
-    if name in ("detection-page", "exports-page"):
+    if name in ("detection-page", "detection-explanations-page", "exports-page"):
         return reverse(name, args=[pid]), {}
     if name.startswith(("detector", "detection")):
         return _detection_target(project, media, name)

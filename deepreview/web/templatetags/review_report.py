@@ -92,3 +92,49 @@ def reviewer_activity(verdicts: Iterable, marks: Iterable, consensus: object = N
 def frames_in(mark: object) -> int:
     """How many frames an inclusive mark range covers."""
     return mark.end_frame - mark.start_frame + 1
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """A share 0..1 as a percentage: "3%", "0.4%" under one percent (as the pages say it)."""
+    if value is None:
+        return ""
+    pct = float(value) * 100
+    return f"{pct:.1f}%" if 0 < pct < 1 else f"{round(pct)}%"
+
+
+@register.filter
+def percentile_words(value: float | None) -> str:
+    """A percentile among real videos in words: "higher than 97% of real videos"."""
+    if value is None:
+        return ""
+    if value >= 0.5:
+        return f"higher than {share(value)} of real videos"
+    return f"lower than {share(1 - value)} of real videos"
+
+
+@register.filter
+def signal_label(name: str) -> str:
+    """A signal's identifier as a label: "face_blur" -> "Face blur"."""
+    text = " ".join(str(name).replace("-", "_").split("_")).strip()
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def ranked_percentiles(reference: Mapping | None) -> list[dict]:
+    """The signals of a signal reference with a percentile, the most unusual first."""
+    signals = (reference or {}).get("signals") or {}
+    rows = [
+        {"name": name, "percentile": value["percentile"]}
+        for name, value in signals.items()
+        if isinstance(value, Mapping) and value.get("percentile") is not None
+    ]
+    return sorted(rows, key=lambda r: (-abs(r["percentile"] - 0.5), r["name"]))
+
+
+@register.filter
+def region_words(region: str | None) -> str:
+    """Where a map points, after a score: "at the mouth", "over the whole face"."""
+    if not region:
+        return ""
+    return "over the whole face" if region == "whole face" else f"at the {region}"

@@ -34,6 +34,7 @@ from deepreview_workers.pipeline.detection.models import (
     CROP_MARGIN,
     IMAGENET_MEAN,
     IMAGENET_STD,
+    MAP_SIZE,
     detector_models,
     face_crop,
     to_tensor,
@@ -57,6 +58,7 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     os.close(handle)
     try:
         torch.save({"format": FORMAT, "version": VERSION, **payload}, temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; a checkpoint is shared
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -98,6 +100,7 @@ class LoadedDetector:
         input_size: int,
         crop_margin: float = CROP_MARGIN,
         threshold: float = 0.5,
+        calibration: dict[str, Any] | None = None,
         device: str | torch.device = "cpu",
         info: dict[str, Any] | None = None,
     ) -> None:
@@ -107,21 +110,24 @@ class LoadedDetector:
         self.input_size = int(input_size)
         self.crop_margin = float(crop_margin)
         self.threshold = float(threshold)
+        # Platt scaling fitted on held-out faces: p = sigmoid(a * logit + b).
+        self.calibration = dict(calibration) if calibration else None
+        self.has_map = bool(getattr(model, "has_map", False))
         self.info = dict(info or {})
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "auto") -> LoadedDetector:
         """Load a checkpoint written by the trainer; ``CheckpointError`` when unusable."""
         data = read_checkpoint(path)
-        model = detector_models.create(data["arch"])
+        # "build": constructor arguments, e.g. no ImageNet load when the weights follow.
+        model = detector_models.create(data["arch"], **data.get("build", {}))
         try:
-            model.load_state_dict(data["state_dict"])
+            model.load_state_dict(data["state_dict"])  # float16 tensors widen on copy
         except RuntimeError as exc:
             raise CheckpointError(f"{path}: weights do not fit {data['arch']} ({exc})") from exc
-        if (
-            tuple(data.get("mean", IMAGENET_MEAN)) != IMAGENET_MEAN
-            or tuple(data.get("std", IMAGENET_STD)) != IMAGENET_STD
-        ):
+        if tuple(data.get("mean", IMAGENET_MEAN)) != tuple(model.input_mean) or tuple(
+            data.get("std", IMAGENET_STD)
+        ) != tuple(model.input_std):
             raise CheckpointError(f"{path} uses an input normalisation this version lacks")
         history = data.get("history", [])
         best = next((h for h in history if h.get("epoch") == data.get("best_epoch")), {})
@@ -129,8 +135,9 @@ class LoadedDetector:
             "path": str(path),
             "best_epoch": data.get("best_epoch"),
             "epochs_done": data.get("epochs_done"),
-            "validation": best.get("val"),
+            "validation": data.get("validation") or best.get("val"),
             "created": data.get("created"),
+            "threshold_fpr": data.get("threshold_fpr"),
         }
         return cls(
             model,
@@ -138,22 +145,46 @@ class LoadedDetector:
             input_size=int(data["input_size"]),
             crop_margin=float(data.get("crop_margin", CROP_MARGIN)),
             threshold=float(data.get("threshold", 0.5)),
+            calibration=data.get("calibration"),
             device=device,
             info=info,
         )
 
+    def _probability(self, logits: torch.Tensor) -> np.ndarray:
+        z = logits.float().cpu().numpy().astype(np.float64)
+        if self.calibration:
+            z = self.calibration["a"] * z + self.calibration["b"]
+        return 1.0 / (1.0 + np.exp(-z))
+
     @torch.inference_mode()
+    def score_crops_with_maps(
+        self, crops_rgb: Sequence[np.ndarray] | np.ndarray, batch_size: int = 64
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fake probability per face crop ((H, W, 3) uint8 RGB, made with ``crop_margin``
+        around the detector box; resized here to the input size), (N,) float64, calibrated
+        when the checkpoint carries a calibration; and, for a map-head model, the
+        manipulation map per face, (N, MAP_SIZE, MAP_SIZE) float32 in [0, 1] (else None)."""
+        scores, maps = [], []
+        model = self.model
+        for start in range(0, len(crops_rgb), batch_size):
+            batch = to_tensor(list(crops_rgb[start : start + batch_size]), self.input_size,
+                              model.input_mean, model.input_std).to(self.device)  # fmt: skip
+            if self.has_map:
+                logits, map_logits = model.forward_with_map(batch)
+                maps.append(torch.sigmoid(map_logits.float()).cpu().numpy())
+            else:
+                logits = model(batch)
+            scores.append(self._probability(logits))
+        if not scores:
+            return np.zeros(0), (np.zeros((0, MAP_SIZE, MAP_SIZE), np.float32) if self.has_map
+                                 else None)  # fmt: skip
+        return np.concatenate(scores), (np.concatenate(maps) if self.has_map else None)
+
     def score_crops(
         self, crops_rgb: Sequence[np.ndarray] | np.ndarray, batch_size: int = 64
     ) -> np.ndarray:
-        """Fake probability per face crop ((H, W, 3) uint8 RGB, made with ``crop_margin``
-        around the detector box; resized here to the input size). (N,) float64."""
-        scores = []
-        for start in range(0, len(crops_rgb), batch_size):
-            batch = to_tensor(list(crops_rgb[start : start + batch_size]), self.input_size)
-            logits = self.model(batch.to(self.device))
-            scores.append(torch.sigmoid(logits.float()).cpu().numpy())
-        return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
+        """Fake probability per face crop (see :meth:`score_crops_with_maps`)."""
+        return self.score_crops_with_maps(crops_rgb, batch_size)[0]
 
     def crop(self, frame_rgb: np.ndarray, box: Box) -> np.ndarray:
         """This detector's input crop of one face (margin and size from the checkpoint)."""
@@ -170,6 +201,8 @@ class LoadedDetector:
             "input_size": self.input_size,
             "crop_margin": self.crop_margin,
             "threshold": self.threshold,
+            "calibrated": self.calibration is not None,
+            "has_map": self.has_map,
             **self.info,
         }
 

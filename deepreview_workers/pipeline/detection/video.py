@@ -43,8 +43,10 @@ import numpy as np
 
 from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection.checkpoint import LoadedDetector
+from deepreview_workers.pipeline.detection.explain import map_region, summarise_regions
 from deepreview_workers.pipeline.detection.metrics import confident_strategy, mean_score
 from deepreview_workers.pipeline.detection.normalise import normalise
+from deepreview_workers.pipeline.detection.reference import SignalReference
 from deepreview_workers.pipeline.detection.signals import (
     CROP_SIZE,
     DEFAULT_SIGNALS,
@@ -67,6 +69,7 @@ SCHEMA_VERSION = 1
 STATUS_OK = "ok"
 STATUS_NO_FACES = "no_faces"
 TEMPORAL_CROP_SIZE = 128
+SIGNAL_FLAG_Z = 3.5  # a signal this many robust spreads above the video's normal flags a frame
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ class FaceResult:
     confidence: float | None  # face detector score; None on landmark-only samples
     score: float | None  # learned detector's fake probability; analysed frames only
     signals: dict[str, SignalValue]
+    map: np.ndarray | None = None  # (MAP_SIZE, MAP_SIZE) in [0, 1] over the detector crop
+    map_region: dict | None = None  # explain.map_region: where the map points, in words
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class FrameResult:
     analysed: bool  # False: a landmark-only sample (temporal signals only)
     score: float | None  # the highest face score of the frame
     faces: tuple[FaceResult, ...]
+    flag: dict | None = None  # why the frame is flagged: {"by": "detector"|"signal", ...}
 
 
 @dataclass(frozen=True)
@@ -163,7 +169,8 @@ class VideoDetection:
          "source": {"name", "kind", "frame_count", "fps", "width", "height",
                     "duration_seconds"},
          "status": "ok" | "no_faces", "message": "...",
-         "score": {"mean", "confident", "threshold", "label"} | null,
+         "score": {"mean", "confident", "threshold", "label", "calibrated",
+                   "threshold_fpr", "source": "detector" | "signal fusion"} | null,
          "detector": {"arch", "input_size", "crop_margin", "threshold", "path",
                       "best_epoch", "epochs_done", "validation", "created"} | null,
          "frames_analysed", "frames_with_faces", "faces", "tracks",
@@ -174,9 +181,18 @@ class VideoDetection:
          "frames": [{"index", "seconds", "analysed", "score",
                      "faces": [{"track", "box", "confidence", "score",
                                 "signals": {name: {"raw", "z", "norm"}}}]}],
-         "options": {...DetectOptions}, "device", "seconds", "stage_seconds": {...}}
+         "options": {...DetectOptions}, "device", "seconds", "stage_seconds": {...},
+         "map_summary": {"region", "flagged_faces", "counts", "text"} | null,
+         "signal_reference": {"statistic", "reference_videos", "source",
+                              "signals": {name: {"value", "percentile"}},
+                              "fusion_probability"} | null}
 
-    ``score`` is null without a detector or without faces; ``frames`` lists analysed
+    Faces of a map-head detector also carry ``"map"`` (16 x 16) and ``"map_region"``;
+    frames flagged by the detector or a signal carry ``"flag"`` (see ``frame_flag``).
+
+    ``score`` is null without faces; without a detector it is the signal fusion's
+    probability when the signal reference is installed (``source`` says which), else
+    null. ``frames`` lists analysed
     frames and landmark-only samples in frame order (``analysed`` tells them apart).
     """
 
@@ -198,6 +214,9 @@ class VideoDetection:
     device: str
     seconds: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    map_summary: dict | None = None  # explain.summarise_regions, for a map-head detector
+    signal_reference: dict | None = None  # reference.SignalReference.compare: percentiles
+    score_source: str | None = None  # "detector" | "signal fusion" (no CNN ran) | None
 
     @property
     def face_scores(self) -> list[float]:
@@ -218,6 +237,11 @@ class VideoDetection:
                     "confident": self.score_confident,
                     "threshold": self.threshold,
                     "label": self.label,
+                    # A calibrated detector's score is a probability; threshold_fpr is the
+                    # share of held-out real videos its threshold flags.
+                    "calibrated": bool((self.detector or {}).get("calibrated")),
+                    "threshold_fpr": (self.detector or {}).get("threshold_fpr"),
+                    "source": self.score_source,
                 }
                 if scored
                 else None
@@ -233,6 +257,8 @@ class VideoDetection:
             "device": self.device,
             "seconds": self.seconds,
             "stage_seconds": self.stage_seconds,
+            "map_summary": self.map_summary,
+            "signal_reference": self.signal_reference,
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -259,9 +285,15 @@ def _frame_dict(frame: FrameResult) -> dict[str, Any]:
                     name: {"raw": _round(v.raw), "z": _round(v.z), "norm": _round(v.norm)}
                     for name, v in face.signals.items()
                 },
+                **(
+                    {"map": np.round(face.map, 2).tolist(), "map_region": face.map_region}
+                    if face.map is not None
+                    else {}
+                ),
             }
             for face in frame.faces
         ],
+        **({"flag": frame.flag} if frame.flag else {}),
     }
 
 
@@ -281,6 +313,9 @@ class _Sample:
     anchor: tuple[int, int]  # (analysed frame index, face position) it was tracked from
     score: float | None = None
     track: int = -1
+    points: np.ndarray | None = None  # (68, 2) landmarks, source pixels (analysed frames)
+    map: np.ndarray | None = None  # (MAP_SIZE, MAP_SIZE) manipulation map over the crop
+    finding: dict | None = None  # explain.map_region of the map
 
 
 @dataclass
@@ -353,6 +388,8 @@ class VideoDetector:
             name: signals.create(name) for name in self.options.signals
         }
         self._face_detectors: dict[int, Any] = {}
+        # Signals on an absolute scale: percentiles among real videos (shipped file).
+        self.reference = SignalReference.load_builtin()
 
     def _face_detector(self, min_face_size: int) -> Any:
         # One MTCNN per effective minimum size: a shrunk frame needs a smaller one.
@@ -457,8 +494,12 @@ class _Run:
                     crops.append(crop)
                     scored.append(sample)
         if self.detector is not None and crops:
-            for sample, score in zip(scored, self.detector.score_crops(crops), strict=True):
+            scores, maps = self.detector.score_crops_with_maps(crops)
+            for position, (sample, score) in enumerate(zip(scored, scores, strict=True)):
                 sample.score = float(score)
+                if maps is not None:
+                    sample.map = maps[position]
+                    sample.finding = map_region(maps[position], sample.box, sample.points)
             self.stages.lap("cnn")
         self.flush_temporal(final=False)
 
@@ -509,6 +550,7 @@ class _Run:
                 confidence=float(hit.score),
                 measures=measures,
                 anchor=(frame.index, position),
+                points=points,
             )
             self.samples.append(sample)
             crop = self.detector.crop(frame.rgb, hit.box) if self.detector is not None else None
@@ -668,10 +710,24 @@ class _Run:
         score_mean = mean_score(scores) if scores else None
         score_confident = confident_strategy(scores) if scores else None
         threshold = self.detector.threshold if self.detector is not None else None
+        score_source = "detector" if score_confident is not None else None
+        reference = None
+        if has_faces and self.owner.reference is not None:
+            reference = self.owner.reference.compare(summaries)
+            if score_confident is None and reference["fusion_probability"] is not None:
+                # No CNN ran: the signals' fusion is the score (a second opinion otherwise).
+                score_confident, threshold = reference["fusion_probability"], 0.5
+                score_source = "signal fusion"
         label = None
         if score_confident is not None and threshold is not None:
             label = "fake" if score_confident >= threshold else "real"
         frames_with_faces = len({s.frame_index for s in analysed_samples})
+        map_summary = None
+        if self.detector is not None and self.detector.has_map and scores:
+            scored = [s for s in analysed_samples if s.score is not None]
+            map_summary = summarise_regions(
+                [s.finding for s in scored], [s.score for s in scored], self.detector.threshold
+            )
         if has_faces:
             status = STATUS_OK
             message = (
@@ -711,7 +767,16 @@ class _Run:
             device=device_label(self.owner.device),
             seconds=round(time.perf_counter() - started, 3),
             stage_seconds={k: round(v, 3) for k, v in self.stages.seconds.items()},
+            map_summary=map_summary,
+            signal_reference=reference,
+            score_source=score_source,
         )
+
+    def _threshold(self) -> float | None:
+        return self.detector.threshold if self.detector is not None else None
+
+    def _suspicious_high(self) -> set[str]:
+        return {n for n, s in self.owner.signals.items() if s.info()["higher_is_suspicious"]}
 
     def _frames(self, normalised: dict[str, dict[int, SignalValue]]) -> tuple[FrameResult, ...]:
         by_frame: dict[int, list[_Sample]] = defaultdict(list)
@@ -730,6 +795,8 @@ class _Run:
                     confidence=s.confidence,
                     score=s.score,
                     signals={name: values[id(s)] for name, values in normalised.items()},
+                    map=s.map,
+                    map_region=s.finding,
                 )
                 for s in sorted(by_frame.get(index, []), key=lambda s: (s.track, s.box[0]))
             )
@@ -741,9 +808,35 @@ class _Run:
                     analysed=index in analysed,
                     score=max(scores) if scores else None,
                     faces=faces,
+                    flag=frame_flag(faces, self._threshold(), self._suspicious_high()),
                 )
             )
         return tuple(out)
+
+
+def frame_flag(
+    faces: tuple[FaceResult, ...],
+    threshold: float | None,
+    suspicious_high: set[str],
+    signal_z: float = SIGNAL_FLAG_Z,
+) -> dict | None:
+    """Why a frame is flagged, or None: the detector's score at or above its threshold
+    (naming the map's region when there is a map), else a suspicious signal far above
+    this video's normal (robust z >= ``signal_z``), naming the signal."""
+    scored = [f for f in faces if f.score is not None]
+    if threshold is not None and scored:
+        top = max(scored, key=lambda f: f.score)
+        if top.score >= threshold:
+            region = top.map_region["region"] if top.map_region else None
+            return {"by": "detector", "score": round(top.score, 4), "region": region}
+    best: tuple[float, str] | None = None
+    for face in faces:
+        for name, value in face.signals.items():
+            if name not in suspicious_high or value.z is None or value.z < signal_z:
+                continue
+            if best is None or value.z > best[0]:
+                best = (value.z, name)
+    return {"by": "signal", "signal": best[1], "z": round(best[0], 2)} if best else None
 
 
 def _finite(value: float | None) -> float | None:

@@ -129,6 +129,57 @@ export interface SignalSummary {
 
 export type RunStatus = "ok" | "no_faces";
 
+/** The video's map summary: which region the flagged faces' manipulation maps point at. */
+export interface MapSummary {
+  region: "face boundary" | "eyes" | "mouth" | "whole face" | null;
+  flagged_faces: number;
+  counts: Record<string, number>;
+  /** One sentence, e.g. "Most flagged faces (5 of 7) show manipulation at the mouth." */
+  text: string;
+}
+
+/** The video's signals against real videos: each signal's percentile (0..1) among the
+ * reference set's video-level statistic, and the fusion of them into a probability. */
+export interface SignalReference {
+  statistic: string;
+  reference_videos: number;
+  source?: string;
+  signals: Record<string, { value: number | null; percentile: number | null }>;
+  fusion_probability: number | null;
+}
+
+/** Why a sampled frame is flagged: the detector at or above its threshold (and where
+ * its map points), or a suspicious signal far above the video's normal. */
+export type FrameFlag =
+  | { by: "detector"; score: number; region: string | null }
+  | { by: "signal"; signal: string; z: number };
+
+/** One face's manipulation map on an analysed frame. */
+export interface FaceMap {
+  /** Face box in source pixels [x0, y0, x1, y1]. */
+  box: [number, number, number, number];
+  /** MAP_SIZE x MAP_SIZE values in 0..1 over the detector's crop square (rows top to bottom). */
+  map: number[][];
+  score: number | null;
+  region: string | null;
+}
+
+/**
+ * What a run's score means, from the run's stored series (the web page view
+ * `detection-explanations-page`). `calibrated` is null for runs recorded before
+ * calibration was recorded: say nothing about them.
+ */
+export interface RunExplanation {
+  calibrated: boolean | null;
+  threshold: number | null;
+  /** Share (0..1) of held-out real videos the threshold flags. */
+  threshold_fpr: number | null;
+  map_summary: MapSummary | null;
+  signal_reference: SignalReference | null;
+  flagged_frames: number;
+  map_frames: number;
+}
+
 export interface DetectionRun {
   id: number;
   media: number;
@@ -168,6 +219,7 @@ export interface DetectionUrls {
   evaluation: string;
   caught: string;
   detections: string;
+  explanations: string;
   media: string;
   jobs: string;
 }
@@ -175,6 +227,8 @@ export interface DetectionUrls {
 export const ARCH_LABELS: Record<string, string> = {
   meso4: "meso4 (MesoNet, fast on CPU)",
   efficientnet_b0: "efficientnet_b0 (EfficientNet-B0, GPU)",
+  efficientnet_lite0: "efficientnet_lite0 (EfficientNet-Lite0, light)",
+  efficientnet_lite2: "efficientnet_lite2 (EfficientNet-Lite2)",
 };
 
 /** Badge class of a detector status, in the job status palette. */
@@ -202,6 +256,13 @@ export function signalP90z(signal: SignalSummary): number | null {
   if (p90 === null || p90 === undefined || centre === null || centre === undefined || !spread) return null;
   const z = (p90 - centre) / spread;
   return signal.higher_is_suspicious === false ? -z : z;
+}
+
+/** Explanations of some runs, by run id (as a string); {} when there is nothing to ask. */
+export async function fetchExplanations(url: string, runIds: number[], signal?: AbortSignal): Promise<Record<string, RunExplanation>> {
+  if (!runIds.length) return {};
+  const answer = await apiGet<{ runs: Record<string, RunExplanation> }>(withParams(url, { runs: runIds.join(",") }), signal);
+  return answer.runs ?? {};
 }
 
 function fill(template: string, id: number): string {
@@ -241,8 +302,13 @@ export class DetectionApi {
     return { runs: page.results, count: page.count };
   }
 
-  detect(body: { media: number[]; detector: number | null; options: Record<string, number> }): Promise<Job[]> {
+  /** `detector` null runs the built-in detector; `signals_only` the forensic signals alone. */
+  detect(body: { media: number[]; detector: number | null; signals_only: boolean; options: Record<string, number> }): Promise<Job[]> {
     return apiPost<Job[]>(this.urls.detections, body);
+  }
+
+  explanations(runIds: number[], signal?: AbortSignal): Promise<Record<string, RunExplanation>> {
+    return fetchExplanations(this.urls.explanations, runIds, signal);
   }
 
   /** The project's ready videos (detection runs on these). */

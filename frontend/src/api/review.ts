@@ -2,6 +2,7 @@
 // Changes to marks, verdicts and consensus name the version they were made from; a
 // 409 carries the current row in ApiError.details.current.
 import { apiGet, apiList, apiPost, apiRequest, withParams } from "./client";
+import type { FaceMap, FrameFlag, MapSummary, SignalReference } from "./detection";
 import type { Paginated } from "./types";
 
 export type ReviewLabel = "real" | "fake" | "uncertain";
@@ -96,8 +97,21 @@ export interface DetectionSeries {
   created_at: string;
   /** Sampled frame indices; `score` and every signal's arrays align with them. */
   frames?: number[];
+  /** Analysed frames have a score; landmark-only samples between them have null. */
   score?: (number | null)[];
   signals?: Record<string, SignalSeries>;
+  /** The score is a calibrated probability (absent on runs recorded before). */
+  calibrated?: boolean;
+  /** Share of held-out real videos the threshold flags. */
+  threshold_fpr?: number | null;
+  /** The detector's crop margin: each side of the face box grows by this share. */
+  crop_margin?: number | null;
+  /** Per sampled frame: why it is flagged, or null. */
+  flags?: (FrameFlag | null)[];
+  /** Analysed frame index (as a string) -> each face's manipulation map. */
+  maps?: Record<string, FaceMap[]>;
+  map_summary?: MapSummary | null;
+  signal_reference?: SignalReference | null;
 }
 
 export interface SpriteInfo {

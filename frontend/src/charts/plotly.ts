@@ -394,22 +394,43 @@ export interface SignalTimeline {
 
 type PlotlyElement = HTMLElement & { on?: (event: string, cb: (data: { points?: { x: number }[] }) => void) => void };
 
+/**
+ * The measured points of a per-frame series: detection samples mix analysed frames
+ * (scored, every signal) with landmark-only samples (temporal signals only), so a
+ * series is null on many samples. Plotted as is, with gaps kept, every measured point
+ * between two nulls would be an invisible one-point line; without the nulls the line
+ * joins the measured samples.
+ */
+export function measuredPoints(x: readonly number[], y: readonly (number | null | undefined)[]): { x: number[]; y: number[] } {
+  const out = { x: [] as number[], y: [] as number[] };
+  x.forEach((frame, i) => {
+    const value = y[i];
+    if (value !== null && value !== undefined && Number.isFinite(value)) {
+      out.x.push(frame);
+      out.y.push(value);
+    }
+  });
+  return out;
+}
+
 /** Signals as lines over frame index, kept in step with the frame timeline's window
  * and playhead. 0.5 is the video's typical value; higher is more suspicious. */
 export function signalTimeline(root: HTMLElement, input: SignalTimelineInput): SignalTimeline | null {
   const lib = plotly(root);
   if (!lib) return null;
-  const data = input.lines.map((line) => ({
-    type: "scatter",
-    mode: line.frames.length > 60 ? "lines" : "lines+markers",
-    name: line.name,
-    x: [...line.frames],
-    y: [...line.values],
-    connectgaps: false,
-    line: { color: line.color, width: 1.6 },
-    marker: { color: line.color, size: 4 },
-    hovertemplate: `<b>${line.name}</b> %{y:.2f}<br>${line.description.replace(/[<>]/g, "")}<extra>frame %{x}</extra>`,
-  }));
+  const data = input.lines.map((line) => {
+    const points = measuredPoints(line.frames, line.values);
+    return {
+      type: "scatter",
+      mode: points.x.length > 60 ? "lines" : "lines+markers",
+      name: line.name,
+      x: points.x,
+      y: points.y,
+      line: { color: line.color, width: 1.6 },
+      marker: { color: line.color, size: 4 },
+      hovertemplate: `<b>${line.name}</b> %{y:.2f}<br>${line.description.replace(/[<>]/g, "")}<extra>frame %{x}</extra>`,
+    };
+  });
   const layout = {
     ...baseLayout("", "", "suspicion (0.5 typical)"),
     height: 170,
@@ -538,17 +559,19 @@ export interface FrameSeriesInput {
 export function frameSeriesChart(root: HTMLElement, input: FrameSeriesInput): void {
   const lib = plotly(root);
   if (!lib) return;
-  const data: object[] = input.series.map((s) => ({
-    type: "scatter",
-    mode: s.x.length > 40 ? "lines" : "lines+markers",
-    name: s.name,
-    x: [...s.x],
-    y: [...s.y],
-    connectgaps: false,
-    line: { color: s.color, width: 1.6 },
-    marker: { color: s.color, size: 4 },
-    hovertemplate: `${s.name}: %{y:.3f}<extra>frame %{x}</extra>`,
-  }));
+  const data: object[] = input.series.map((s) => {
+    const points = measuredPoints(s.x, s.y);
+    return {
+      type: "scatter",
+      mode: points.x.length > 40 ? "lines" : "lines+markers",
+      name: s.name,
+      x: points.x,
+      y: points.y,
+      line: { color: s.color, width: 1.6 },
+      marker: { color: s.color, size: 4 },
+      hovertemplate: `${s.name}: %{y:.3f}<extra>frame %{x}</extra>`,
+    };
+  });
   const layout = baseLayout(input.title, "frame", input.yTitle);
   const legend = input.series.length > 1;
   // The legend sits on top, in a row of its own: below, it would collide with the x title.

@@ -1,12 +1,16 @@
 // Detection card of the video page: the latest run on this video, its video
-// score against the detector's threshold, how many frames were analysed, each
-// forensic signal's summary with what it measures, or the plain "no faces"
-// message; curators run detection on the video from here.
+// score (a fake probability when the detector is calibrated) against the detector's
+// threshold and what that threshold flags among real videos, where the detector's
+// maps point, the forensic signals' second opinion and percentiles among real videos,
+// how many frames were analysed, each signal's summary with what it measures, or
+// the plain "no faces" message; curators run detection on the video from here.
 import { ApiError, apiGet, apiList, apiPost, withParams } from "../api/client";
-import { type DetectionRun, type Detector, type SignalSummary, signalP90z } from "../api/detection";
+import { type DetectionRun, type Detector, fetchExplanations, type RunExplanation, type SignalSummary, signalP90z } from "../api/detection";
 import type { Job, Paginated } from "../api/types";
 import { signalLabel } from "./caughtMatrix";
-import { runOutcome } from "./detectionRuns";
+import { evidenceBlock, scoreName, thresholdWords } from "./detectionExplain";
+import { runDetectorName, runOutcome } from "./detectionRuns";
+import { detectorChoice, fillDetectorSelect } from "./detectorChoice";
 import { dataBool, dataNumber, h, setText } from "./dom";
 import { formatAbsolute, formatRelative } from "./format";
 import { JOBS_CHANGED_EVENT, type JobsChangedDetail } from "./jobs";
@@ -39,6 +43,7 @@ export function signalFigures(signal: SignalSummary): string {
 export class DetectionCard {
   private readonly api: string;
   private readonly detectorsApi: string;
+  private readonly explanationsApi: string;
   private readonly mediaId: number;
   private readonly canCurate: boolean;
   private readonly body: HTMLDivElement;
@@ -52,13 +57,15 @@ export class DetectionCard {
   ) {
     this.api = root.dataset.api ?? "";
     this.detectorsApi = root.dataset.detectorsApi ?? "";
+    this.explanationsApi = root.dataset.explanationsApi ?? "";
     this.mediaId = dataNumber(root, "mediaId") ?? 0;
     this.canCurate = dataBool(root, "canCurate");
     this.body = h("div", { class: "detection-card-body" }, h("p", { class: "muted" }, "Loading detection…"));
     this.status = h("div", { class: "run-status", id: "detection-run-status", role: "status", "aria-live": "polite" });
     const parts: Node[] = [this.body];
     if (this.canCurate) {
-      this.detectorSelect = h("select", { id: "detection-detector", "aria-label": "Detector" }, h("option", { value: "" }, "Forensic signals only"));
+      this.detectorSelect = h("select", { id: "detection-detector", "aria-label": "Detector" });
+      fillDetectorSelect(this.detectorSelect, []);
       this.runButton = h("button", { type: "submit", class: "btn btn-primary btn-small", id: "detection-run" }, "Run detection");
       const form = h("form", { class: "detection-card-run", id: "detection-run-form" }, this.detectorSelect, this.runButton);
       form.addEventListener("submit", (event) => {
@@ -81,9 +88,20 @@ export class DetectionCard {
   async load(): Promise<void> {
     try {
       const page = await apiList<DetectionRun>(withParams(this.api, { media: this.mediaId, page_size: 1 }));
-      this.render(page.results[0] ?? null, page.count);
+      const run = page.results[0] ?? null;
+      this.render(run, page.count, run ? await this.explanation(run) : null);
     } catch (err) {
       this.body.replaceChildren(h("p", { class: "error-text" }, `Could not load detection: ${err instanceof ApiError ? err.describe() : String(err)}`));
+    }
+  }
+
+  /** What the run's score means; null when it cannot be told (the card still shows the run). */
+  private async explanation(run: DetectionRun): Promise<RunExplanation | null> {
+    if (run.status !== "ok" || !this.explanationsApi) return null;
+    try {
+      return (await fetchExplanations(this.explanationsApi, [run.id]))[String(run.id)] ?? null;
+    } catch {
+      return null;
     }
   }
 
@@ -91,18 +109,13 @@ export class DetectionCard {
     if (!this.detectorSelect) return;
     try {
       const page = await apiGet<Paginated<Detector>>(withParams(this.detectorsApi, { page_size: 200 }));
-      const trained = page.results.filter((d) => d.threshold !== null);
-      this.detectorSelect.replaceChildren(
-        h("option", { value: "" }, "Forensic signals only"),
-        ...trained.map((d) => h("option", { value: d.id }, `${d.name} (${d.arch}) + signals`)),
-      );
-      if (trained[0]) this.detectorSelect.value = String(trained[0].id);
+      fillDetectorSelect(this.detectorSelect, page.results);
     } catch {
-      // The signals-only choice still works; the run answer will say what is wrong.
+      // The built-in and signals-only choices still work; the run answer will say what is wrong.
     }
   }
 
-  private render(run: DetectionRun | null, count: number): void {
+  private render(run: DetectionRun | null, count: number, expl: RunExplanation | null): void {
     this.root.dataset.runId = run ? String(run.id) : "";
     if (!run) {
       this.body.replaceChildren(h("p", { class: "muted", id: "detection-none" }, "No detection has run on this video yet."));
@@ -114,13 +127,13 @@ export class DetectionCard {
         "p",
         { class: "detection-card-head" },
         h("span", { class: `badge ${outcome.cls}`, id: "detection-outcome" }, outcome.text),
-        h("span", { class: "muted" }, run.detector_name ? ` ${run.detector_name}` : " forensic signals only", " · ", h("time", { datetime: run.created_at, title: formatAbsolute(run.created_at), class: "relative" }, formatRelative(run.created_at))),
+        h("span", { class: "muted", id: "detection-detector-name" }, ` ${runDetectorName(run)}`, " · ", h("time", { datetime: run.created_at, title: formatAbsolute(run.created_at), class: "relative" }, formatRelative(run.created_at))),
       ),
     ];
     if (run.status === "no_faces") {
       parts.push(h("p", { class: "detection-no-faces", id: "detection-no-faces" }, run.message || "No faces found in the analysed frames: nothing to score."));
     } else {
-      if (run.score_confident !== null) parts.push(this.score(run));
+      if (run.score_confident !== null) parts.push(this.score(run, expl));
       parts.push(
         h(
           "p",
@@ -129,19 +142,23 @@ export class DetectionCard {
           run.seconds ? ` · took ${run.seconds.toFixed(1)} s` : "",
         ),
       );
+      const evidence = expl ? evidenceBlock(expl, run.score_confident === null) : null;
+      if (evidence) parts.push(evidence);
       parts.push(this.signals(run));
     }
     if (count > 1) parts.push(h("p", { class: "muted detection-more" }, `${count - 1} earlier run${count > 2 ? "s" : ""} on this video.`));
     this.body.replaceChildren(...parts);
   }
 
-  private score(run: DetectionRun): HTMLElement {
+  private score(run: DetectionRun, expl: RunExplanation | null): HTMLElement {
     const value = run.score_confident ?? 0;
     const threshold = run.threshold;
     const above = threshold !== null && value >= threshold;
+    const calibrated = expl?.calibrated ?? null;
+    const meaning = thresholdWords(threshold, calibrated ? expl?.threshold_fpr : null);
     const gauge = h(
       "div",
-      { class: "score-gauge", role: "img", "aria-label": `score ${num(value)}${threshold !== null ? `, threshold ${num(threshold)}` : ""}` },
+      { class: "score-gauge", role: "img", "aria-label": `${scoreName(calibrated).toLowerCase()} ${num(value)}${threshold !== null ? `, threshold ${num(threshold)}` : ""}` },
       h("div", { class: `score-fill ${above ? "score-fake" : "score-real"}`, style: `width: ${Math.round(value * 100)}%` }),
       threshold !== null ? h("div", { class: "score-threshold", style: `left: ${(threshold * 100).toFixed(1)}%`, title: `threshold ${num(threshold)}` }) : null,
     );
@@ -151,11 +168,17 @@ export class DetectionCard {
       h(
         "div",
         { class: "detection-score-figures" },
-        h("span", { class: "detection-score-value mono-num", id: "detection-score" }, num(value, 3)),
+        h(
+          "span",
+          { class: `detection-score-kind${calibrated === false ? " uncalibrated" : ""}`, id: "detection-score-kind", "data-calibrated": calibrated === null ? "unknown" : String(calibrated) },
+          calibrated === null ? "Video score" : scoreName(calibrated),
+        ),
+        h("span", { class: "detection-score-value mono-num", id: "detection-score" }, num(value, calibrated ? 2 : 3)),
         h(
           "span",
           { class: "muted" },
-          "video score (confident-frames rule) · mean of all faces ",
+          calibrated === false ? "not a probability · " : "",
+          "confident-frames rule · mean of all faces ",
           h("span", { class: "mono-num", id: "detection-score-mean" }, num(run.score_mean, 3)),
         ),
       ),
@@ -165,7 +188,9 @@ export class DetectionCard {
         { class: "detection-verdict", id: "detection-verdict" },
         threshold === null
           ? "No threshold recorded."
-          : `${above ? "At or above" : "Below"} the detector's threshold ${num(threshold)}: called ${run.label || (above ? "fake" : "real")}.`,
+          : calibrated && meaning !== `threshold ${num(threshold)}`
+            ? `${above ? "At or above" : "Below"} the ${meaning.replace(/ flags /, ", which flags ")}: called ${run.label || (above ? "fake" : "real")}.`
+            : `${above ? "At or above" : "Below"} the detector's threshold ${num(threshold)}: called ${run.label || (above ? "fake" : "real")}.`,
       ),
     );
   }
@@ -214,10 +239,10 @@ export class DetectionCard {
 
   private async run(): Promise<void> {
     if (!this.runButton || !this.detectorSelect) return;
-    const detector = this.detectorSelect.value ? Number(this.detectorSelect.value) : null;
+    const choice = detectorChoice(this.detectorSelect.value);
     this.runButton.disabled = true;
     try {
-      const jobs = await apiPost<Job[]>(this.api, { media: [this.mediaId], detector, options: {} });
+      const jobs = await apiPost<Job[]>(this.api, { media: [this.mediaId], ...choice, options: {} });
       setText(this.status, `Detection queued as job #${jobs[0]?.id ?? "?"}: its progress shows under Jobs.`);
       this.status.classList.remove("error-text");
       this.jobsChanged();

@@ -1,18 +1,27 @@
 // Detection runs on the detection page: the "Run detection" form (curators:
-// videos, a trained detector or the forensic signals alone, frames to sample)
-// and the table of the latest runs with their scores.
+// videos; the built-in detector, a trained one or the forensic signals alone; frames
+// to sample) and the table of the latest runs with their scores and what they mean.
 import { ApiError } from "../api/client";
-import type { DetectionApi, DetectionFormSpec, DetectionRun, Detector } from "../api/detection";
+import type { DetectionApi, DetectionFormSpec, DetectionRun, Detector, RunExplanation } from "../api/detection";
 import type { Media } from "../api/types";
+import { evidenceLine, scoreName } from "./detectionExplain";
+import { detectorChoice, fillDetectorSelect } from "./detectorChoice";
 import { h, setText } from "./dom";
 import { formatAbsolute, formatRelative } from "./format";
 
-/** The badge of a run's outcome: fake / real by score, no faces, or signals only. */
+/** The badge of a run's outcome: fake / real by score, no faces, scored without a
+ * threshold, or the forensic signals alone (no detector ran). */
 export function runOutcome(run: DetectionRun): { text: string; cls: string } {
   if (run.status === "no_faces") return { text: "no faces", cls: "badge-unknown" };
   if (run.label === "fake") return { text: "fake", cls: "badge-fake" };
   if (run.label === "real") return { text: "real", cls: "badge-real" };
+  if (run.score_confident !== null) return { text: "scored", cls: "badge-unknown" };
   return { text: "signals only", cls: "badge-signals" };
+}
+
+/** Who scored a run: its detector's name, else the forensic signals alone. */
+export function runDetectorName(run: DetectionRun): string {
+  return run.detector_name || "forensic signals only";
 }
 
 export function score(value: number | null): string {
@@ -89,13 +98,7 @@ export class RunForm {
   }
 
   setDetectors(detectors: Detector[]): void {
-    const current = this.detectorSelect.value;
-    const trained = detectors.filter((d) => d.threshold !== null);
-    this.detectorSelect.replaceChildren(
-      h("option", { value: "" }, "Forensic signals only (no detector)"),
-      ...trained.map((d) => h("option", { value: d.id }, `${d.name} (${d.arch}) + signals`)),
-    );
-    if ([...this.detectorSelect.options].some((o) => o.value === current)) this.detectorSelect.value = current;
+    fillDetectorSelect(this.detectorSelect, detectors);
   }
 
   private setAll(on: boolean): void {
@@ -113,11 +116,11 @@ export class RunForm {
   private async run(): Promise<void> {
     const media = this.videos.filter((v) => this.chosen.has(v.id)).map((v) => v.id);
     if (!media.length) return;
-    const detector = this.detectorSelect.value ? Number(this.detectorSelect.value) : null;
+    const choice = detectorChoice(this.detectorSelect.value);
     this.submit.disabled = true;
     try {
-      const jobs = await this.api.detect({ media, detector, options: { frames: Number(this.frames.value) } });
-      const what = detector === null ? "forensic signals" : this.detectorSelect.selectedOptions[0]?.textContent ?? "detector";
+      const jobs = await this.api.detect({ media, ...choice, options: { frames: Number(this.frames.value) } });
+      const what = choice.signals_only ? "forensic signals only" : this.detectorSelect.selectedOptions[0]?.textContent ?? "detector";
       this.showStatus(`Queued ${jobs.length} detection job${jobs.length === 1 ? "" : "s"} (${what}): progress shows below.`, false);
       this.queued();
     } catch (err) {
@@ -134,9 +137,12 @@ export class RunForm {
 }
 
 export class RunList {
+  private explaining: AbortController | null = null;
+
   constructor(
     private readonly root: HTMLElement,
     private readonly mediaUrl: (id: number) => string,
+    private readonly explain: ((ids: number[], signal: AbortSignal) => Promise<Record<string, RunExplanation>>) | null = null,
   ) {
     root.replaceChildren(h("p", { class: "muted" }, "Loading runs…"));
   }
@@ -155,7 +161,7 @@ export class RunList {
     const table = h(
       "table",
       { class: "data run-table", id: "run-table" },
-      h("thead", {}, h("tr", {}, ...head.map((label) => h("th", { scope: "col", class: numeric.has(label) ? "num" : null, title: label === "Score" ? "Video score by the confident-frames rule" : null }, label)))),
+      h("thead", {}, h("tr", {}, ...head.map((label) => h("th", { scope: "col", class: numeric.has(label) ? "num" : null, title: label === "Score" ? "Video score by the confident-frames rule: a fake probability when the detector is calibrated" : null }, label)))),
       h(
         "tbody",
         {},
@@ -166,9 +172,9 @@ export class RunList {
             "tr",
             { "data-run-id": run.id, "data-media-id": run.media },
             h("td", {}, h("a", { href: this.mediaUrl(run.media) }, video?.name ?? `video #${run.media}`), video ? h("span", { class: `badge badge-${video.origin} run-origin` }, video.origin) : null),
-            h("td", {}, run.detector_name || h("span", { class: "muted" }, "signals only")),
+            h("td", {}, run.detector_name || h("span", { class: "muted" }, "forensic signals only")),
             h("td", {}, h("span", { class: `badge ${outcome.cls}`, title: run.message || null }, outcome.text)),
-            h("td", { class: "num mono-num" }, score(run.score_confident)),
+            h("td", { class: "num mono-num run-score" }, score(run.score_confident)),
             h("td", { class: "num mono-num muted" }, score(run.score_mean)),
             h("td", { class: "num mono-num muted" }, run.threshold === null ? "—" : run.threshold.toFixed(2)),
             h("td", { class: "num" }, `${run.frames_with_faces} of ${run.frames_analysed}`),
@@ -181,5 +187,40 @@ export class RunList {
     const parts: Node[] = [h("div", { class: "table-scroll" }, table)];
     if (count > runs.length) parts.push(h("p", { class: "muted" }, `Showing the ${runs.length} newest of ${count} runs; each video's page shows its latest.`));
     this.root.replaceChildren(...parts);
+    void this.addEvidence(table, runs, head.length);
+  }
+
+  /** Under each run whose score has a meaning to tell, one line: calibrated or not,
+   * what the threshold flags among real videos, the map summary, the signals. */
+  private async addEvidence(table: HTMLTableElement, runs: DetectionRun[], columns: number): Promise<void> {
+    if (!this.explain) return;
+    this.explaining?.abort();
+    const controller = new AbortController();
+    this.explaining = controller;
+    const ids = runs.filter((r) => r.status === "ok").map((r) => r.id);
+    let explanations: Record<string, RunExplanation>;
+    try {
+      explanations = await this.explain(ids, controller.signal);
+    } catch {
+      return; // the table stands without the evidence lines
+    }
+    if (controller.signal.aborted) return;
+    for (const run of runs) {
+      const expl = explanations[String(run.id)];
+      const row = table.querySelector<HTMLTableRowElement>(`tbody tr[data-run-id='${run.id}']`);
+      if (!expl || !row) continue;
+      const scored = run.score_confident !== null;
+      if (scored && expl.calibrated !== null) {
+        const cell = row.querySelector<HTMLElement>(".run-score");
+        if (cell) {
+          cell.title = `${scoreName(expl.calibrated)} (confident-frames rule)`;
+          cell.append(h("span", { class: `run-score-kind ${expl.calibrated ? "calibrated" : "uncalibrated"}` }, expl.calibrated ? "prob." : "uncal."));
+        }
+      }
+      const line = evidenceLine(expl, scored);
+      if (!line) continue;
+      row.classList.add("has-evidence");
+      row.after(h("tr", { class: "run-evidence", "data-run-id": run.id }, h("td", { colspan: columns }, line)));
+    }
   }
 }

@@ -19,7 +19,7 @@ import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../compon
 const RUNS_SHOWN = 20;
 
 function readUrls(root: HTMLElement): DetectionUrls {
-  return dataUrls(root, ["detectors", "detector", "train", "evaluation", "caught", "detections", "media", "jobs"] as const);
+  return dataUrls(root, ["detectors", "detector", "train", "evaluation", "caught", "detections", "explanations", "media", "jobs"] as const);
 }
 
 function readSpec(): DetectionFormSpec {
@@ -81,7 +81,7 @@ onReady(() => {
   const caught = new CaughtMatrixView(document.getElementById("caught-root")!);
   const runFormRoot = document.getElementById("run-form-root");
   const runForm = runFormRoot && canCurate ? new RunForm(runFormRoot, api, spec, () => void detectJobs?.refresh()) : null;
-  const runList = new RunList(document.getElementById("run-list-root")!, mediaUrl);
+  const runList = new RunList(document.getElementById("run-list-root")!, mediaUrl, (ids, signal) => api.explanations(ids, signal));
 
   function renderDetectors(): void {
     if (selected === null || !detectors.some((d) => d.id === selected && d.history.length)) {

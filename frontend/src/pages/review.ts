@@ -1,7 +1,8 @@
 // Review workspace: the annotator for one video. Player with frame-accurate stepping,
 // the zoomable frame timeline (thumbnails, detector score, ground truth, comments,
-// marks by kind) with the forensic signals under it, region boxes on the picture,
-// and side panels for the verdict, the marks and the comments. Keyboard first.
+// flagged frames, marks by kind) with the forensic signals under it, region boxes and
+// the detector's heat map on the picture, why the frame at hand is flagged, and side
+// panels for the verdict, the marks and the comments. Keyboard first.
 import { ApiError } from "../api/client";
 import {
   createMark,
@@ -12,10 +13,13 @@ import {
   type TimelineData,
 } from "../api/review";
 import { signalTimeline, type SignalTimeline } from "../charts/plotly";
+import { flagWords, regionWords, scoreName } from "../components/detectionExplain";
 import { dataBool, dataUrls, h, onReady } from "../components/dom";
 import { FRAME_EVENT, type FrameDetail, FrameClock } from "../components/frameClock";
 import { CommentPanel } from "../review/commentPanel";
 import { actionFor, helpOverlay, type KeyAction } from "../review/keys";
+import { HeatLayer } from "../review/heatLayer";
+import { mapReach } from "../review/heatMap";
 import { MarkPanel } from "../review/markPanel";
 import { RegionLayer } from "../review/regionLayer";
 import { VerdictPanel } from "../review/verdictPanel";
@@ -45,6 +49,9 @@ class Workspace {
   private readonly clock: FrameClock;
   private readonly view: TimelineView;
   private readonly regions: RegionLayer;
+  private readonly heat: HeatLayer;
+  /** Frames from a sample its flag and map still stand for the picture. */
+  private readonly reach: number;
   private readonly marks: MarkPanel;
   private readonly verdict: VerdictPanel;
   private readonly comments: CommentPanel;
@@ -84,6 +91,16 @@ class Workspace {
     video.addEventListener(FRAME_EVENT, (event) => model.setFrame((event as CustomEvent<FrameDetail>).detail.frame));
 
     const stage = root.querySelector<HTMLElement>(".player-frame") as HTMLElement;
+    this.reach = mapReach(data.media.fps);
+    this.heat = new HeatLayer({
+      video,
+      maps: data.detection?.maps ?? {},
+      cropMargin: data.detection?.crop_margin,
+      sourceWidth: data.media.width,
+      sourceHeight: data.media.height,
+      reach: this.reach,
+    });
+    stage.append(this.heat.el);
     this.regions = new RegionLayer({
       video,
       enabled: canAnnotate,
@@ -212,12 +229,45 @@ class Workspace {
     if (reason === "window" || reason === "data") this.signals?.setWindow(m.start, m.end);
     if (reason === "frame" || reason === "data") this.signals?.setPlayhead(m.frame);
     this.regions.show(m.marksAt(m.frame), m.selectedMarkId);
+    if (reason === "frame" || reason === "data") {
+      this.heat.show(m.frame);
+      this.showEvidence();
+    }
     if (reason === "marks" || reason === "data") this.countTabs();
     const pending = this.root.querySelector<HTMLElement>("#pending-range");
     if (pending) {
       pending.hidden = m.pendingStart === null;
       pending.textContent = m.pendingStart === null ? "" : `Marking from frame ${m.pendingStart}${this.pendingRegion ? " with a box" : ""}: press ] at the last frame, Esc to cancel.`;
     }
+  }
+
+  private mapCount(): number {
+    return Object.keys(this.data.detection?.maps ?? {}).length;
+  }
+
+  /** Under the player: why the frame at hand (or a sample a few frames away) is
+   * flagged, and which analysed frame's map the heat layer shows. */
+  private showEvidence(): void {
+    const el = this.root.querySelector<HTMLElement>("#frame-evidence");
+    if (!el) return;
+    const m = this.model;
+    const near = m.flagNear(m.frame, this.reach);
+    const parts: Node[] = [];
+    if (near) {
+      parts.push(h("span", { class: `frame-flag frame-flag-${near.flag.by}`, id: "frame-flag", "data-frame": near.frame },
+        flagWords(near.flag), near.frame !== m.frame ? h("span", { class: "muted" }, ` (frame ${near.frame})`) : null));
+    }
+    if (this.heat.visible) {
+      const hit = this.heat.mapFor(m.frame);
+      const top = hit?.faces.reduce((a, b) => ((b.score ?? -1) > (a.score ?? -1) ? b : a));
+      const scoreText = top && top.score !== null ? `${scoreName(m.detection?.calibrated).toLowerCase()} ${top.score.toFixed(2)}` : "";
+      parts.push(h("span", { class: "heat-status muted", id: "heat-status" }, hit
+        ? `Heat map of frame ${hit.frame}${scoreText ? `: ${scoreText}` : ""}${top?.region ? `, strongest ${regionWords(top.region)}` : ""}`
+        : `Heat map: no analysed frame with a map within ${this.reach} frames`));
+    }
+    el.replaceChildren(...parts.flatMap((p, i) => (i ? [" · ", p] : [p])));
+    const line = this.root.querySelector<HTMLElement>("#evidence-line");
+    if (line) line.hidden = parts.length === 0 && !this.heat.hasMaps;
   }
 
   private countTabs(): void {
@@ -342,6 +392,12 @@ class Workspace {
     on("btn-next-high", () => this.act("next-high"));
     on("btn-help", () => { this.help.hidden = !this.help.hidden; });
     on("truth-toggle", () => this.act("toggle-truth"));
+    on("btn-heat", () => this.act("toggle-map"));
+    const heatButton = this.root.querySelector<HTMLButtonElement>("#btn-heat");
+    if (heatButton && this.heat.hasMaps) {
+      heatButton.hidden = false;
+      heatButton.title = `The detector's heat map on the picture: ${this.mapCount()} analysed frames have one (m)`;
+    }
     const play = this.root.querySelector<HTMLButtonElement>("#btn-play");
     const showPlaying = (): void => {
       if (play) play.textContent = video.paused ? "▶ Play" : "❚❚ Pause";
@@ -427,6 +483,14 @@ class Workspace {
         if (frame === null) return this.notify(m.detection ? "No more high-score frames that way." : "No detection run on this video yet.", "warn");
         return this.seek(frame);
       }
+      case "toggle-map":
+        if (!this.heat.hasMaps) {
+          return this.notify(m.detection ? "This detection run has no manipulation maps (its detector draws none, or it measured the signals only)." : "No detection run on this video yet.", "warn");
+        }
+        this.heat.setVisible(!this.heat.visible);
+        this.root.querySelector("#btn-heat")?.setAttribute("aria-pressed", String(this.heat.visible));
+        this.showEvidence();
+        return this.notify(this.heat.visible ? `Heat map on: shown within ${this.reach} frames of an analysed frame with a map (m hides it).` : "Heat map off.", "ok");
       case "toggle-truth":
         if (!m.groundTruth) return this.notify(this.data.ground_truth_hidden ? "Ground truth is hidden until you submit your verdict." : "This video has no ground truth (it is not a fake made here).", "warn");
         m.showGroundTruth = !m.showGroundTruth;

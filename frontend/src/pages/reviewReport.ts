@@ -1,17 +1,27 @@
 // Fact-check report of one video: the print button, exact timecodes from the video's
-// own frame timestamps, a note in place of a key frame that cannot be decoded, and
-// the detector score and forensic signal charts (sized to fit an A4 page).
+// own frame timestamps, a note in place of a key frame that cannot be decoded, the
+// detector's manipulation map over key frames, and the detector score and forensic
+// signal charts (sized to fit an A4 page).
 import { apiGet } from "../api/client";
+import type { FaceMap } from "../api/detection";
 import type { SignalSeries } from "../api/review";
-import { type FrameBand, frameSeriesChart, type LineSeries } from "../charts/plotly";
+import { type FrameBand, frameSeriesChart, type LineSeries, measuredPoints } from "../charts/plotly";
+import { percent } from "../components/detectionExplain";
 import { dataNumber, h, onReady } from "../components/dom";
 import { formatTimecode, humanize } from "../components/format";
+import { DEFAULT_CROP_MARGIN, drawFaceMaps } from "../review/heatMap";
 
 interface ReportSeries {
   frames: number[];
+  /** Scored on analysed frames; null on the landmark-only samples between them. */
   score: (number | null)[];
   threshold: number | null;
+  calibrated?: boolean | null;
+  threshold_fpr?: number | null;
+  crop_margin?: number | null;
   signals: Record<string, SignalSeries>;
+  /** The maps the report draws, by analysed frame. */
+  maps?: Record<string, FaceMap[]>;
 }
 
 /** A4 portrait, 14 mm margins: about 690 CSS pixels of width. */
@@ -36,16 +46,22 @@ function markBands(): FrameBand[] {
 function drawCharts(series: ReportSeries, frameCount: number | null): void {
   const bands = markBands();
   const scoreRoot = document.getElementById("report-score-chart");
-  const hasScore = series.score.some((v) => v !== null);
+  // Only analysed frames are scored: chart those (the landmark-only samples between
+  // them are null, and plotted with them every point would be a lone, invisible one).
+  const scored = measuredPoints(series.frames, series.score);
   if (scoreRoot) {
-    if (hasScore) {
+    scoreRoot.dataset.points = String(scored.x.length);
+    if (scored.x.length) {
+      const calibrated = series.calibrated === true;
+      const threshold = series.threshold;
+      const fpr = calibrated ? series.threshold_fpr : null;
       frameSeriesChart(scoreRoot, {
         title: "",
-        series: [{ name: "fake score", x: series.frames, y: series.score, color: "#cf222e" }],
-        yTitle: "score (1 = fake)",
+        series: [{ name: calibrated ? "fake probability" : "fake score", x: scored.x, y: scored.y, color: "#cf222e" }],
+        yTitle: calibrated ? "fake probability" : "score (uncalibrated)",
         yRange: [0, 1],
-        threshold: series.threshold,
-        thresholdLabel: series.threshold === null ? "" : `fake at ≥ ${series.threshold.toFixed(2)}`,
+        threshold,
+        thresholdLabel: threshold === null ? "" : `fake at ≥ ${threshold.toFixed(2)}${fpr !== null && fpr !== undefined ? ` · flags ${percent(fpr)} of real videos` : ""}`,
         bands,
         frameCount,
         width: CHART_WIDTH,
@@ -79,6 +95,33 @@ function drawCharts(series: ReportSeries, frameCount: number | null): void {
   }
 }
 
+/** The detector's map over each key frame that has one (the frame's `data-map-frame`):
+ * a canvas over the image, at the face's crop square, in red (weak) to yellow (strong). */
+function drawKeyFrameMaps(series: ReportSeries, sourceWidth: number | null, sourceHeight: number | null): void {
+  const maps = series.maps ?? {};
+  for (const frame of document.querySelectorAll<HTMLElement>(".report-frame[data-map-frame]")) {
+    const faces = maps[frame.dataset.mapFrame ?? ""];
+    const img = frame.querySelector<HTMLImageElement>("img.report-keyframe");
+    if (!faces?.length || !img) continue;
+    const draw = (): void => {
+      const sw = sourceWidth || img.naturalWidth;
+      const sh = sourceHeight || img.naturalHeight;
+      if (!sw || !sh || !img.naturalWidth) return;
+      // Twice the shown size, so the map stays smooth in print.
+      const canvas = h("canvas", { class: "report-heat", width: 960, height: Math.round((960 * sh) / sw), "aria-hidden": "true" });
+      const ctx = canvas.getContext("2d");
+      if (!ctx) return;
+      const scale = canvas.width / sw;
+      const drawn = drawFaceMaps(ctx, faces, series.crop_margin ?? DEFAULT_CROP_MARGIN, { left: 0, top: 0, scaleX: scale, scaleY: scale });
+      canvas.dataset.faces = String(drawn);
+      frame.querySelector("canvas.report-heat")?.remove();
+      img.after(canvas);
+    };
+    if (img.complete && img.naturalWidth) draw();
+    else img.addEventListener("load", draw, { once: true });
+  }
+}
+
 /** Replaces the fps-based times with the video's own frame timestamps, when it has them. */
 async function exactTimecodes(url: string): Promise<void> {
   const pts = await apiGet<number[]>(url);
@@ -108,6 +151,7 @@ onReady(() => {
   guardKeyFrames();
   const series = readSeries();
   if (series && series.frames.length) drawCharts(series, dataNumber(report, "frameCount"));
+  if (series) drawKeyFrameMaps(series, dataNumber(report, "width"), dataNumber(report, "height"));
   const ptsUrl = report.dataset.framePtsUrl;
   if (ptsUrl) void exactTimecodes(ptsUrl).catch(() => undefined);
 });

@@ -19,6 +19,7 @@ export type KeyAction =
   | "next-high"
   | "prev-high"
   | "toggle-truth"
+  | "toggle-map"
   | "delete-mark"
   | "zoom-in"
   | "zoom-out"
@@ -51,6 +52,7 @@ export const BINDINGS: Binding[] = [
   { keys: ["h"], action: "next-high", help: "Jump to the next high-score frame" },
   { keys: ["H"], action: "prev-high", help: "Jump to the previous high-score frame", shift: true },
   { keys: ["g"], action: "toggle-truth", help: "Show / hide ground truth (known fakes, not in blind review)" },
+  { keys: ["m"], action: "toggle-map", help: "Show / hide the detector's heat map on the picture (analysed frames)" },
   { keys: ["Delete", "Backspace"], action: "delete-mark", help: "Delete the selected mark" },
   { keys: ["+", "="], action: "zoom-in", help: "Zoom the timeline in" },
   { keys: ["-"], action: "zoom-out", help: "Zoom the timeline out" },

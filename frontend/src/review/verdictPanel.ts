@@ -21,6 +21,13 @@ const LABELS: [ReviewLabel, string, string][] = [
   ["uncertain", "Uncertain", "u"],
 ];
 
+
+/** "Built-in detector", "Detector meso4 v1", or "The detector" without a name. */
+function detectorWho(name: string): string {
+  if (!name) return "The detector";
+  return /detector/i.test(name) ? name : `Detector ${name}`;
+}
+
 export interface VerdictPanelOptions {
   root: HTMLElement;
   othersRoot: HTMLElement;
@@ -166,7 +173,7 @@ export class VerdictPanel {
         : h("span", { class: "muted" }, "No project label yet.")));
     if (s.detector) {
       parts.push(h("p", { class: "muted small" },
-        `Detector ${s.detector.detector || ""} suggests ${s.detector.label}` +
+        `${detectorWho(s.detector.detector)} suggests ${s.detector.label}` +
         (s.detector.score !== null ? ` (score ${s.detector.score.toFixed(2)}${s.detector.threshold !== null ? `, threshold ${s.detector.threshold.toFixed(2)}` : ""})` : "") +
         ". Reviewers' labels override it."));
     }

@@ -1,6 +1,7 @@
 // Timeline controller: mouse and wheel on the canvas. Wheel zooms around the pointer
 // (Shift+wheel pans), dragging pans, the overview row moves the window, a click
 // seeks to the frame under the pointer or selects the mark there.
+import { flagWords } from "../components/detectionExplain";
 import { formatTimecode } from "../components/format";
 import type { Mark } from "../api/review";
 import type { TimelineModel } from "./model";
@@ -93,10 +94,15 @@ function describe(model: TimelineModel, view: TimelineView, x: number, y: number
   const row = view.rowAt(y);
   if (!row) return head;
   if (row.id === "score") {
-    const d = model.detection;
-    const i = lastAtOrBefore(d?.frames ?? [], frame);
-    const score = i >= 0 ? d?.score?.[i] : null;
-    return score === null || score === undefined ? head : `${head}\nscore ${score.toFixed(2)} at frame ${d?.frames?.[i]}`;
+    const samples = model.scoredSamples();
+    const sample = samples[lastAtOrBefore(samples.map((s) => s.frame), frame)];
+    const name = model.detection?.calibrated ? "fake probability" : "score";
+    return sample ? `${head}\n${name} ${sample.score.toFixed(2)} at frame ${sample.frame}` : head;
+  }
+  if (row.id === "flags") {
+    const pxPerFrame = view.plotWidth / model.visibleFrames;
+    const near = model.flagNear(frame, Math.max(1, Math.ceil(4 / pxPerFrame)));
+    return near ? `${head}\n${flagWords(near.flag)} (frame ${near.frame})` : head;
   }
   if (row.id === "truth") return `${head}\n${model.isManipulated(frame) ? "manipulated (ground truth)" : "untouched"}`;
   const hit = hitMark(view, x, y);

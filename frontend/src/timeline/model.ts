@@ -4,6 +4,7 @@
 // The window is [start, end) in fractional frames; everything drawn maps frames to
 // pixels through it, so drawing costs follow the pixels and the items in view, never
 // the frame count (an 18,000-frame video draws as fast as a 300-frame one).
+import type { FrameFlag } from "../api/detection";
 import type { ArtifactKind, Comment, DetectionSeries, GroundTruth, Mark, SpriteInfo } from "../api/review";
 
 export const MIN_VISIBLE_FRAMES = 20;
@@ -154,6 +155,44 @@ export class TimelineModel {
     }
     const signals = Object.values(d.signals ?? {});
     return d.frames.filter((_f, i) => signals.some((s) => (s.norm[i] ?? 0) >= 0.9));
+  }
+
+  /** The scored samples (analysed frames), in frame order: landmark-only samples
+   * between them carry signals but no score. */
+  scoredSamples(): { frame: number; score: number }[] {
+    const d = this.detection;
+    const frames = d?.frames ?? [];
+    const scores = d?.score ?? [];
+    const out: { frame: number; score: number }[] = [];
+    frames.forEach((frame, i) => {
+      const score = scores[i];
+      if (score !== null && score !== undefined) out.push({ frame, score });
+    });
+    return out;
+  }
+
+  /** Sampled frames flagged by the detector or a signal, with why. */
+  flaggedSamples(): { frame: number; flag: FrameFlag }[] {
+    const d = this.detection;
+    const frames = d?.frames ?? [];
+    const flags = d?.flags ?? [];
+    const out: { frame: number; flag: FrameFlag }[] = [];
+    frames.forEach((frame, i) => {
+      const flag = flags[i];
+      if (flag) out.push({ frame, flag });
+    });
+    return out;
+  }
+
+  /** The flagged sample nearest `frame`, within `within` frames (the earlier on a tie). */
+  flagNear(frame: number, within: number): { frame: number; flag: FrameFlag } | null {
+    let best: { frame: number; flag: FrameFlag } | null = null;
+    for (const sample of this.flaggedSamples()) {
+      const distance = Math.abs(sample.frame - frame);
+      if (distance > within) continue;
+      if (!best || distance < Math.abs(best.frame - frame)) best = sample;
+    }
+    return best;
   }
 
   adjacentHighFrame(direction: 1 | -1): number | null {

@@ -1,6 +1,7 @@
 // Timeline view: draws the model on one canvas. Rows, top to bottom: an overview of
 // the whole video with the visible window, a frame ruler, sprite thumbnails, the
-// detector's score as a heat strip, ground-truth manipulated frames (when shown),
+// detector's score as a heat strip, the frames flagged by the detector or a signal,
+// ground-truth manipulated frames (when shown),
 // comment ticks and one row of mark ranges per artifact kind. A gutter on the left
 // names the rows. Every draw walks pixels and visible items only.
 import { formatTimecode } from "../components/format";
@@ -8,7 +9,7 @@ import type { Mark } from "../api/review";
 import type { TimelineModel } from "./model";
 
 export const GUTTER = 156;
-const ROW = { overview: 14, ruler: 20, thumbs: 42, score: 16, truth: 12, comments: 12, kind: 18 };
+const ROW = { overview: 14, ruler: 20, thumbs: 42, score: 16, flags: 12, truth: 12, comments: 12, kind: 18 };
 const COLORS = {
   bg: "#ffffff",
   gutter: "#f6f8fa",
@@ -20,11 +21,13 @@ const COLORS = {
   playhead: "#cf222e",
   truth: "#8250df",
   comment: "#0969da",
+  flagDetector: "#cf222e",
+  flagSignal: "#bc4c00",
   pending: "rgba(207, 34, 46, 0.22)",
   selected: "#1f2328",
 };
 
-export type RowId = "overview" | "ruler" | "thumbs" | "score" | "truth" | "comments" | `kind:${string}`;
+export type RowId = "overview" | "ruler" | "thumbs" | "score" | "flags" | "truth" | "comments" | `kind:${string}`;
 
 export interface Row {
   id: RowId;
@@ -118,6 +121,7 @@ export class TimelineView {
     add("ruler", "Frame", ROW.ruler);
     if (m.sprite) add("thumbs", "Thumbnails", ROW.thumbs);
     if (m.detection?.score?.some((s) => s !== null)) add("score", "Detector score", ROW.score);
+    if (m.detection?.flags?.some((f) => f)) add("flags", "Flagged frames", ROW.flags);
     if (m.groundTruth && m.showGroundTruth) add("truth", "Ground truth", ROW.truth);
     if (m.comments.length) add("comments", "Comments", ROW.comments);
     for (const kind of m.rowKinds(this.activeKind)) add(`kind:${kind.slug}`, kind.label, ROW.kind, kind.color);
@@ -167,6 +171,7 @@ export class TimelineView {
     else if (row.id === "ruler") this.drawRuler(ctx, row);
     else if (row.id === "thumbs") this.drawThumbs(ctx, row);
     else if (row.id === "score") this.drawScore(ctx, row);
+    else if (row.id === "flags") this.drawFlags(ctx, row);
     else if (row.id === "truth") this.drawRanges(ctx, row, this.model.groundTruth?.manipulated_ranges ?? [], COLORS.truth);
     else if (row.id === "comments") this.drawComments(ctx, row);
     else this.drawMarks(ctx, row, row.id.slice("kind:".length));
@@ -265,23 +270,31 @@ export class TimelineView {
   }
 
   private drawScore(ctx: CanvasRenderingContext2D, row: Row): void {
-    const d = this.model.detection;
-    const frames = d?.frames ?? [];
-    const scores = d?.score ?? [];
-    if (!frames.length) return;
-    // Each sample colours the frames up to the next sample (at most half a second),
-    // so sparse sampling still reads as a strip.
+    // Only analysed frames are scored (landmark-only samples between them are not):
+    // each scored sample colours the frames up to the next one (at most half a
+    // second), so sparse sampling still reads as a strip.
+    const samples = this.model.scoredSamples();
+    if (!samples.length) return;
     const maxGap = this.model.fps / 2;
-    const first = Math.max(0, lastAtOrBefore(frames, this.model.start));
-    for (let i = first; i < frames.length; i += 1) {
-      const f = frames[i] as number;
+    const first = Math.max(0, lastAtOrBefore(samples.map((s) => s.frame), this.model.start));
+    for (let i = first; i < samples.length; i += 1) {
+      const { frame: f, score } = samples[i] as { frame: number; score: number };
       if (f > this.model.end) break;
-      const score = scores[i];
-      if (score === null || score === undefined) continue;
-      const next = Math.min(frames[i + 1] ?? f + 1, f + maxGap);
+      const next = Math.min(samples[i + 1]?.frame ?? f + 1, f + maxGap);
       const x0 = this.x(f);
       ctx.fillStyle = scoreColor(score);
       ctx.fillRect(x0, row.top + 2, Math.max(2, this.x(next) - x0), row.height - 4);
+    }
+  }
+
+  private drawFlags(ctx: CanvasRenderingContext2D, row: Row): void {
+    // A tick per flagged sample: red when the detector flags it, orange for a signal.
+    const pxPerFrame = this.plotWidth / this.model.visibleFrames;
+    const width = Math.max(2, Math.min(6, pxPerFrame));
+    for (const { frame, flag } of this.model.flaggedSamples()) {
+      if (frame < this.model.start - 1 || frame > this.model.end) continue;
+      ctx.fillStyle = flag.by === "detector" ? COLORS.flagDetector : COLORS.flagSignal;
+      ctx.fillRect(this.x(frame) + (pxPerFrame - width) / 2, row.top + 2, width, row.height - 4);
     }
   }
 

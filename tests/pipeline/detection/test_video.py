@@ -94,7 +94,8 @@ def test_result_covers_every_frame_and_signal(pair_results):
     # Learned scores only on analysed frames; none at all without a detector.
     assert all(face.score is None for frame in landmark_only for face in frame.faces)
     assert all(face.score is None for frame in fake.frames for face in frame.faces)
-    assert fake.score_mean is None and fake.label is None and fake.detector is None
+    assert fake.score_mean is None and fake.detector is None  # no CNN: the signals' fusion
+    assert fake.score_source == "signal fusion" and 0 <= fake.score_confident <= 1
     assert set(real.signals) == set(signals.names())
     blinking = real.signals["blinking"].summary
     assert blinking["sample_fps"] == pytest.approx(15.0)
@@ -129,7 +130,9 @@ def test_detector_scores_and_json(pair_results):
     assert result.score_confident is not None and result.label in ("real", "fake")
     data = json.loads(result.to_json())
     assert data["schema"] == "deepreview.detection" and data["status"] == "ok"
-    assert set(data["score"]) == {"mean", "confident", "threshold", "label"}
+    assert set(data["score"]) == {"mean", "confident", "threshold", "label", "calibrated",
+                                  "threshold_fpr", "source"}  # fmt: skip
+    assert data["score"]["source"] == "detector" and not data["score"]["calibrated"]
     assert data["detector"]["arch"] == "meso4"
     frame = next(f for f in data["frames"] if f["analysed"])
     face = frame["faces"][0]

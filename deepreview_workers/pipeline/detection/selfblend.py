@@ -1,0 +1,137 @@
+"""Self-blended training fakes (SBI, Shiohara & Yamasaki, CVPR 2022; Face X-ray, Li et
+al., CVPR 2020): a real face with a slightly altered copy of itself blended back in.
+
+Every face swap pastes a face into a frame, leaving a blending boundary and a mismatch
+of colour, sharpness and geometry between the pasted region and its surroundings. A
+face blended with an altered copy of itself has exactly those traces and nothing else
+(no identity change, no generator fingerprint), so a detector trained on it learns the
+traces that every swap shares. The blend mask is the ground truth of where.
+
+    blended, mask = self_blend(face_rgb, landmarks, rng)
+
+``face_rgb``: (H, W, 3) uint8 RGB; ``landmarks``: (68, 2) float, x/y in the face's
+pixels (iBUG 300-W order). ``mask``: (H, W) float32 in [0, 1], nonzero only inside
+the landmarks' convex hull; ``blended`` differs from ``face_rgb`` only where
+``mask > 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SelfBlendOptions:
+    """Ranges the random alterations are drawn from (defaults after SBI's)."""
+
+    hue_shift: float = 5.0  # degrees of OpenCV's 0-180 hue
+    saturation_scale: float = 0.2  # +- fraction
+    brightness: float = 0.1  # +- fraction of 255
+    contrast: float = 0.1  # +- fraction
+    channel_shift: float = 12.0  # +- per RGB channel
+    scale: float = 0.06  # +- source scale about the face centre
+    shift: float = 0.03  # +- source translation, fraction of the face size
+    blend_ratios: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
+    deform: float = 0.06  # hull deformation, fraction of the face size
+    max_feather: float = 0.06  # Gaussian feather sigma, fraction of the face size
+
+
+def hull_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 {0, 1}: the convex hull of ``landmarks`` filled."""
+    mask = np.zeros(shape, dtype=np.uint8)
+    hull = cv2.convexHull(np.round(landmarks).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask
+
+
+def _alter_colour(rgb: np.ndarray, rng: np.random.Generator, o: SelfBlendOptions) -> np.ndarray:
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-o.hue_shift, o.hue_shift)) % 180.0
+    hsv[..., 1] *= 1.0 + rng.uniform(-o.saturation_scale, o.saturation_scale)
+    out = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB)
+    out = out.astype(np.float32)
+    out = (out - 128.0) * (1.0 + rng.uniform(-o.contrast, o.contrast)) + 128.0
+    out += rng.uniform(-o.brightness, o.brightness) * 255.0
+    out += rng.uniform(-o.channel_shift, o.channel_shift, size=3)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _alter_sharpness(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Downscale-upscale (a swap's lower-resolution face) or sharpen (its post-filter)."""
+    height, width = rgb.shape[:2]
+    if rng.random() < 0.5:
+        factor = rng.uniform(0.35, 0.8)
+        small = cv2.resize(rgb, (max(int(width * factor), 8), max(int(height * factor), 8)),
+                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    blurred = cv2.GaussianBlur(rgb, (0, 0), 1.0 + rng.random())
+    amount = rng.uniform(0.3, 1.0)
+    return cv2.addWeighted(rgb, 1.0 + amount, blurred, -amount, 0)
+
+
+def _shift_scale(rgb: np.ndarray, centre: np.ndarray, size: float, rng: np.random.Generator,
+                 o: SelfBlendOptions) -> np.ndarray:  # fmt: skip
+    scale = 1.0 + rng.uniform(-o.scale, o.scale)
+    dx, dy = rng.uniform(-o.shift, o.shift, size=2) * size
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 0.0, scale)
+    matrix[:, 2] += (dx, dy)
+    return cv2.warpAffine(rgb, matrix, (rgb.shape[1], rgb.shape[0]),
+                          borderMode=cv2.BORDER_REFLECT101)  # fmt: skip
+
+
+def _blend_mask(hull: np.ndarray, landmarks: np.ndarray, size: float,
+                rng: np.random.Generator, o: SelfBlendOptions) -> np.ndarray:  # fmt: skip
+    """A deformed, eroded and feathered mask that stays inside ``hull``."""
+    height, width = hull.shape
+    # Deform: a random smooth displacement field applied to the hull.
+    grid = max(int(rng.integers(3, 6)), 2)
+    field = rng.uniform(-o.deform, o.deform, size=(grid, grid, 2)).astype(np.float32) * size
+    field = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC)
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    mask = cv2.remap(hull.astype(np.float32), xs + field[..., 0], ys + field[..., 1],
+                     cv2.INTER_LINEAR, borderValue=0.0)  # fmt: skip
+    mask = (mask > 0.5).astype(np.uint8)
+    # Sometimes only the inner face (brows, eyes, nose, mouth), as many swappers paste.
+    if rng.random() < 0.3:
+        inner = hull_mask((height, width), landmarks[17:])
+        mask = mask & inner
+    sigma = max(rng.uniform(0.01, o.max_feather) * size, 0.5)
+    # Erode by the feather's reach first, so the feathered edge still ends inside the hull.
+    reach = int(np.ceil(2.0 * sigma))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    core = cv2.erode(mask, kernel)
+    if core.sum() < 0.1 * max(mask.sum(), 1):  # a tiny face: feather less
+        core, sigma = cv2.erode(mask, np.ones((3, 3), np.uint8)), 0.5
+    soft = cv2.GaussianBlur(core.astype(np.float32), (0, 0), sigma)
+    return (soft * hull).astype(np.float32)
+
+
+def self_blend(
+    face_rgb: np.ndarray,
+    landmarks: np.ndarray,
+    rng: np.random.Generator,
+    options: SelfBlendOptions | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One self-blended fake of ``face_rgb`` and its blend mask (see the module docstring)."""
+    o = options or SelfBlendOptions()
+    if face_rgb.ndim != 3 or face_rgb.shape[2] != 3 or face_rgb.dtype != np.uint8:
+        raise ValueError("face_rgb must be (H, W, 3) uint8 RGB")
+    points = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
+    if points.shape[0] != 68:
+        raise ValueError(f"landmarks must be (68, 2); got {landmarks.shape}")
+    hull = hull_mask(face_rgb.shape[:2], points)
+    if hull.sum() == 0:
+        raise ValueError("the landmarks' hull lies outside the face image")
+    size = float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
+    source = _alter_colour(face_rgb, rng, o) if rng.random() < 0.8 else face_rgb.copy()
+    if rng.random() < 0.7:
+        source = _alter_sharpness(source, rng)
+    source = _shift_scale(source, points.mean(axis=0), size, rng, o)
+    mask = _blend_mask(hull, points, size, rng, o) * float(rng.choice(o.blend_ratios))
+    alpha = mask[..., None]
+    blended = source.astype(np.float32) * alpha + face_rgb.astype(np.float32) * (1.0 - alpha)
+    blended = np.where(alpha > 0, np.clip(np.round(blended), 0, 255), face_rgb)
+    return blended.astype(np.uint8), mask

@@ -1,0 +1,305 @@
+"""Training a map-head detector on real faces and their self-blended fakes.
+
+    bank = RealFaceBank.load("faces.npz")             # realfaces.collect_real_faces
+    result = train_self_blend(bank, "detector.pt", SelfBlendTrainOptions(steps=1500))
+
+Every batch is half real faces and half self-blended fakes made on the fly from other
+real faces (:mod:`~deepreview_workers.pipeline.detection.selfblend`); both halves get the
+same photometric and compression augmentations, so only the blend tells them apart.
+The loss is binary cross-entropy on the face logit plus, weighted by ``map_weight``, on
+the manipulation map against the blend mask pooled to the map's size (zeros for reals).
+``extra_fakes`` (face crops with ground-truth masks, e.g. the project's own conversions)
+join the fakes. The split is by identity (``bank.groups``), so no person's faces are on
+both sides. Validation (fixed, seeded fakes of the validation faces) picks the best
+step; a Platt scaling fitted there makes the score a calibrated probability.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
+from deepreview_workers.pipeline.detection.metrics import binary_metrics, confident_strategy
+from deepreview_workers.pipeline.detection.models import (
+    CROP_MARGIN,
+    MAP_SIZE,
+    detector_models,
+    to_tensor,
+)
+from deepreview_workers.pipeline.detection.realfaces import RealFaceBank
+from deepreview_workers.pipeline.detection.selfblend import self_blend
+from deepreview_workers.pipeline.device import resolve_device
+from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+
+
+@dataclass(frozen=True)
+class SelfBlendTrainOptions:
+    arch: str = "efficientnet_lite0"
+    steps: int = 1500
+    batch_size: int = 16
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    warmup_steps: int = 50
+    map_weight: float = 1.0
+    freeze_stages: int = 2  # the stem and the first N stages keep their ImageNet weights
+    val_fraction: float = 0.2
+    val_every: int = 250
+    seed: int = 0
+    device: str = "auto"
+    time_limit_s: float = 0.0  # stop (keeping the best step) after this long; 0: no limit
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    best_step: int
+    val: dict[str, Any]
+    calibration: dict[str, float]
+    history: list[dict[str, Any]]
+    seconds: float
+
+
+def split_groups(groups: np.ndarray, val_fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask of validation faces: whole identities, about ``val_fraction`` of faces."""
+    rng = np.random.default_rng(seed)
+    names = np.unique(groups)
+    rng.shuffle(names)
+    counts = {name: int((groups == name).sum()) for name in names}
+    target, chosen, total = val_fraction * len(groups), set(), 0
+    for name in names:
+        if total >= target:
+            break
+        chosen.add(name)
+        total += counts[name]
+    return np.isin(groups, list(chosen))
+
+
+def _augment(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tuple:
+    """Flip, a slight re-framing, blur and JPEG compression, the same for reals and fakes."""
+    if rng.random() < 0.5:
+        rgb, mask = rgb[:, ::-1], mask[:, ::-1]
+    size = rgb.shape[0]
+    scale = rng.uniform(0.9, 1.1)
+    dx, dy = rng.uniform(-0.04, 0.04, size=2) * size
+    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-8, 8), scale)
+    matrix[:, 2] += (dx, dy)
+    rgb = cv2.warpAffine(np.ascontiguousarray(rgb), matrix, (size, size),
+                         borderMode=cv2.BORDER_REFLECT101)  # fmt: skip
+    mask = cv2.warpAffine(np.ascontiguousarray(mask), matrix, (size, size))
+    if rng.random() < 0.2:
+        rgb = cv2.GaussianBlur(rgb, (0, 0), rng.uniform(0.3, 1.2))
+    if rng.random() < 0.7:
+        ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY,
+                                                          int(rng.integers(50, 96))])  # fmt: skip
+        rgb = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
+    return np.ascontiguousarray(rgb), mask
+
+
+def _map_target(masks: list[np.ndarray]) -> torch.Tensor:
+    pooled = [cv2.resize(m, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA) for m in masks]
+    return torch.from_numpy(np.stack(pooled).astype(np.float32))
+
+
+def make_batch(
+    bank: RealFaceBank,
+    indices: np.ndarray,
+    batch_size: int,
+    rng: np.random.Generator,
+    extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
+    augment: bool = True,
+) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Crops, labels (0 real, 1 fake) and masks for one batch: half real, half fake."""
+    crops, labels, masks = [], [], []
+    blank = np.zeros(bank.crops.shape[1:3], np.float32)
+    for slot in range(batch_size):
+        index = int(rng.choice(indices))
+        if slot % 2 == 0:
+            rgb, mask, label = bank.crops[index], blank, 0.0
+        elif extra_fakes is not None and len(extra_fakes[0]) and rng.random() < 0.3:
+            pick = int(rng.integers(len(extra_fakes[0])))
+            rgb, mask, label = extra_fakes[0][pick], extra_fakes[1][pick], 1.0
+        else:
+            rgb, mask = self_blend(bank.crops[index], bank.landmarks[index], rng)
+            label = 1.0
+        if augment:
+            rgb, mask = _augment(rgb, mask, rng)
+        crops.append(rgb)
+        labels.append(label)
+        masks.append(mask)
+    return crops, np.asarray(labels, np.float32), masks
+
+
+def _validation_set(bank: RealFaceBank, seed: int) -> tuple:
+    """Every validation face as a real and as one fixed self-blended fake (JPEG 85)."""
+    rng = np.random.default_rng(seed + 1)
+    crops, labels, groups = [], [], []
+    for index in range(len(bank)):
+        fake, _mask = self_blend(bank.crops[index], bank.landmarks[index], rng)
+        for rgb, label in ((bank.crops[index], 0.0), (fake, 1.0)):
+            ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+            crops.append(cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1].copy())
+            labels.append(label)
+            groups.append(f"{bank.sources[index]}|{label:.0f}")
+    return crops, np.asarray(labels), np.asarray(groups)
+
+
+@torch.inference_mode()
+def _logits(
+    model: nn.Module, crops: list[np.ndarray], size: int, device: torch.device
+) -> np.ndarray:
+    model.eval()
+    out = []
+    for start in range(0, len(crops), 64):
+        batch = to_tensor(crops[start : start + 64], size, model.input_mean, model.input_std)
+        out.append(model(batch.to(device)).float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Platt scaling: ``p = sigmoid(a * logit + b)``, fitted by log loss against Platt's
+    smoothed targets ((N+ + 1) / (N+ + 2) for fakes, 1 / (N- + 2) for reals), which keep a
+    validation set the detector separates perfectly from driving ``a`` to infinity."""
+    from scipy.optimize import minimize
+
+    z = np.asarray(logits, np.float64).ravel()
+    y = np.asarray(labels, np.float64).ravel()
+    positives, negatives = float(y.sum()), float(len(y) - y.sum())
+    target = np.where(y > 0.5, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+
+    def loss(params: np.ndarray) -> float:
+        t = params[0] * z + params[1]
+        # log(1 + e^t) - target * t, written to stay finite for large |t|
+        return float(np.mean(np.logaddexp(0.0, t) - target * t))
+
+    fit = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B")
+    return {"method": "platt", "a": float(fit.x[0]), "b": float(fit.x[1])}
+
+
+def apply_calibration(logits: np.ndarray, calibration: dict[str, float] | None) -> np.ndarray:
+    z = np.asarray(logits, np.float64)
+    if calibration:
+        z = calibration["a"] * z + calibration["b"]
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def video_false_positive_rate(
+    probabilities: np.ndarray, labels: np.ndarray, groups: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """Share of real sources whose confident-frames score reaches ``threshold``."""
+    real = [g for g in np.unique(groups) if g.endswith("|0")]
+    flagged = sum(
+        (confident_strategy(probabilities[groups == g]) or 0.0) >= threshold for g in real
+    )
+    return {"videos": len(real), "false_positive_rate": flagged / max(len(real), 1)}
+
+
+def train_self_blend(
+    bank: RealFaceBank,
+    out: str | Path,
+    options: SelfBlendTrainOptions | None = None,
+    *,
+    extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
+    progress: ProgressCallback = no_progress,
+) -> TrainResult:
+    """Train, validate, calibrate and save a detector checkpoint (module docstring)."""
+    o = options or SelfBlendTrainOptions()
+    started = time.monotonic()
+    torch.manual_seed(o.seed)
+    rng = np.random.default_rng(o.seed)
+    device = resolve_device(o.device)
+    is_val = split_groups(bank.groups, o.val_fraction, o.seed)
+    train_idx = np.flatnonzero(~is_val)
+    val_bank = bank.subset(is_val)
+    val_crops, val_labels, val_groups = _validation_set(val_bank, o.seed)
+
+    model = detector_models.create(o.arch)
+    if init_state is not None:  # fine-tuning starts from a trained detector
+        model.load_state_dict(init_state)
+    size = int(model.default_input_size)
+    frozen = [model.net.conv_stem, model.net.bn1, *model.net.blocks[: o.freeze_stages]]
+    for module in frozen:
+        module.requires_grad_(False)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+
+    def lr_at(step: int) -> float:
+        if step < o.warmup_steps:
+            return (step + 1) / o.warmup_steps
+        done = (step - o.warmup_steps) / max(o.steps - o.warmup_steps, 1)
+        return 0.5 * (1 + math.cos(math.pi * done))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_at)
+    bce = nn.BCEWithLogitsLoss()
+    best: dict[str, Any] = {"auc": -1.0}
+    history: list[dict[str, Any]] = []
+    running = []
+    step = 0
+    for step in range(1, o.steps + 1):
+        model.train()
+        for module in frozen:
+            module.eval()  # frozen batch norms keep their ImageNet statistics
+        crops, labels, masks = make_batch(bank, train_idx, o.batch_size, rng, extra_fakes)
+        x = to_tensor(crops, size, model.input_mean, model.input_std).to(device)
+        y = torch.from_numpy(labels).to(device)
+        logits, maps = model.forward_with_map(x)
+        loss = bce(logits, y) + o.map_weight * bce(maps, _map_target(masks).to(device))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        scheduler.step()
+        running.append(float(loss.detach()))
+        out_of_time = o.time_limit_s and time.monotonic() - started > o.time_limit_s
+        if step % o.val_every == 0 or step == o.steps or out_of_time:
+            val_logits = _logits(model, val_crops, size, device)
+            metrics = asdict(binary_metrics(val_labels, 1 / (1 + np.exp(-val_logits))))
+            entry = {"step": step, "train_loss": float(np.mean(running)), "val": metrics,
+                     "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+            history.append(entry)
+            running = []
+            if metrics["auc"] is not None and metrics["auc"] > best["auc"]:
+                best = {"auc": metrics["auc"], "step": step, "logits": val_logits,
+                        "state": copy.deepcopy(model.state_dict())}  # fmt: skip
+            progress(step / o.steps, f"Step {step}: val AUC {metrics['auc']:.3f}")
+        if out_of_time:
+            break
+
+    model.load_state_dict(best["state"])
+    calibration = fit_platt(best["logits"], val_labels)
+    raw = 1 / (1 + np.exp(-best["logits"]))
+    calibrated = apply_calibration(best["logits"], calibration)
+    val = {
+        "faces": asdict(binary_metrics(val_labels, calibrated)),
+        "log_loss_uncalibrated": binary_metrics(val_labels, raw).log_loss,
+        "real_videos": video_false_positive_rate(calibrated, val_labels, val_groups, 0.5),
+        "identities": int(len(np.unique(val_bank.groups))),
+    }
+    half = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    path = save_checkpoint(out, {
+        "arch": o.arch, "input_size": size, "crop_margin": CROP_MARGIN,
+        "mean": list(model.input_mean), "std": list(model.input_std),
+        "build": {"pretrained": False}, "state_dict": half,
+        "threshold": 0.5, "calibration": calibration,
+        "threshold_fpr": val["real_videos"]["false_positive_rate"],
+        "best_epoch": best["step"], "epochs_done": step,
+        "history": [{**h, "epoch": h["step"]} for h in history],
+        "train_options": asdict(o), "validation": val,
+        "dataset": {"faces": len(bank), "train_faces": len(train_idx),
+                    "val_faces": int(is_val.sum()),
+                    "identities": int(len(np.unique(bank.groups)))},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    })  # fmt: skip
+    return TrainResult(path, best["step"], val, calibration, history,
+                       round(time.monotonic() - started, 1))  # fmt: skip

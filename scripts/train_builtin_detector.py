@@ -1,0 +1,112 @@
+#!/usr/bin/env python
+"""The recipe of deepreview's built-in detector: EfficientNet-Lite0 from ImageNet weights,
+trained on real faces and their self-blended fakes, calibrated, with a manipulation map.
+
+    .venv/bin/python scripts/train_builtin_detector.py                 # CPU: about an hour
+    .venv/bin/python scripts/train_builtin_detector.py --device cuda --steps 6000
+
+Real faces come from ``$DEEPREVIEW_SHARED_MEDIA/train_real`` only (33 clips and 33
+photos of about 60 people). ``real_videos/`` and ``real_images/`` are left out so that
+they stay unseen real clips for bench/detect_external.py, and ``eval_external/``,
+``fake_videos/`` and ``fake_images/`` are the evaluation set: never read here. Every
+file of one person sits on one side of the validation split (``IDENTITY_MERGES``).
+Writes the checkpoint and ``detector.json`` (the model card's figures) beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from deepreview_workers.pipeline.detection.realfaces import (  # noqa: E402
+    RealFaceBank,
+    collect_real_faces,
+)
+from deepreview_workers.pipeline.detection.selfblend_train import (  # noqa: E402
+    SelfBlendTrainOptions,
+    train_self_blend,
+)
+
+BUILTIN_DIR = REPO / "deepreview_workers" / "pipeline" / "detection" / "builtin"
+FORBIDDEN = ("eval_external", "fake_videos", "fake_images")
+# Files that show (or may show) the same person: one identity, one side of the split
+# (train_real/SOURCES.md, "Possible same person").
+IDENTITY_MERGES = {
+    "liveportrait_d13": "liveportrait_d9",
+    "pyfeat_single_face": "pyfeat_single_face",
+}
+
+
+def training_sources(shared: Path) -> list[tuple[str, Path]]:
+    root = shared / "train_real"
+    files = sorted(p for folder in ("videos", "images") for p in (root / folder).iterdir()
+                   if p.suffix.lower() in {".mp4", ".mov", ".jpg", ".jpeg", ".png"})  # fmt: skip
+    assert not any(part in FORBIDDEN for p in files for part in p.parts)
+    return [(IDENTITY_MERGES.get(p.stem, p.stem), p) for p in files]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default_shared = os.environ.get(
+        "DEEPREVIEW_SHARED_MEDIA", str(REPO.parent / "shared" / "media")
+    )
+    parser.add_argument("--shared-media", type=Path, default=Path(default_shared))
+    parser.add_argument("--out", type=Path, default=BUILTIN_DIR / "detector.pt")
+    parser.add_argument("--faces-cache", type=Path, default=REPO / "var" / "builtin-faces.npz")
+    parser.add_argument("--frames-per-video", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--time-limit", type=float, default=0.0, help="seconds; 0: none")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    sources = training_sources(args.shared_media)
+    if args.faces_cache.is_file():
+        bank = RealFaceBank.load(args.faces_cache)
+    else:
+        bank = collect_real_faces(
+            sources, frames_per_video=args.frames_per_video, device=args.device,
+            progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
+        )  # fmt: skip
+        args.faces_cache.parent.mkdir(parents=True, exist_ok=True)
+        bank.save(args.faces_cache)
+    print(f"{len(bank)} real faces of {len(set(bank.groups))} identities "
+          f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
+
+    options = SelfBlendTrainOptions(steps=args.steps, batch_size=args.batch_size,
+                                    device=args.device, seed=args.seed,
+                                    time_limit_s=args.time_limit)  # fmt: skip
+    result = train_self_blend(
+        bank, args.out, options, progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True)
+    )
+    card = {
+        "recipe": "scripts/train_builtin_detector.py",
+        "arguments": {k: str(v) for k, v in vars(args).items() if k != "shared_media"},
+        "training_files": [str(p.relative_to(args.shared_media)) for _i, p in sources],
+        "faces": len(bank),
+        "identities": len(set(bank.groups)),
+        "best_step": result.best_step,
+        "validation": result.val,
+        "calibration": result.calibration,
+        "history": result.history,
+        "train_seconds": result.seconds,
+        "total_seconds": round(time.monotonic() - started, 1),
+    }
+    card_path = args.out.with_suffix(".json")
+    card_path.write_text(json.dumps(card, indent=1, default=float) + "\n")
+    print(json.dumps({k: card[k] for k in ("best_step", "validation", "calibration",
+                                           "total_seconds")}, indent=1, default=float))  # fmt: skip
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and {card_path}")
+
+
+if __name__ == "__main__":
+    main()

