@@ -90,11 +90,12 @@ def cut_half(clip: Clip, folder: Path) -> Path:
         enc = dst.add_stream("libx264", rate=rate)
         enc.options = {"crf": "16", "preset": "veryfast"}
         enc.pix_fmt = "yuv420p"
+        width = clip.split_x if clip.half == "left" else stream.codec_context.width - clip.split_x
+        enc.width, enc.height = width // 2 * 2, stream.codec_context.height // 2 * 2
         for frame in src.decode(stream):
             rgb = frame.to_ndarray(format="rgb24")
             part = rgb[:, : clip.split_x] if clip.half == "left" else rgb[:, clip.split_x :]
-            part = part[: part.shape[0] // 2 * 2, : part.shape[1] // 2 * 2]
-            enc.width, enc.height = part.shape[1], part.shape[0]
+            part = part[: enc.height, : enc.width]
             for packet in enc.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(part),
                                                                 format="rgb24")):  # fmt: skip
                 dst.mux(packet)

@@ -2,8 +2,10 @@
 """The recipe of deepreview's built-in detector: EfficientNet-Lite0 from ImageNet weights,
 trained on real faces and their self-blended fakes, calibrated, with a manipulation map.
 
-    .venv/bin/python scripts/train_builtin_detector.py                 # CPU: about an hour
+    .venv/bin/python scripts/train_builtin_detector.py --steps 2400 --stop-at 837  # the shipped one
     .venv/bin/python scripts/train_builtin_detector.py --device cuda --steps 6000
+    # a second stage, continuing from the first one's checkpoint:
+    .venv/bin/python scripts/train_builtin_detector.py --init detector.pt --lr 1e-4
 
 Real faces come from ``$DEEPREVIEW_SHARED_MEDIA/train_real`` only (33 clips and 33
 photos of about 60 people). ``real_videos/`` and ``real_images/`` are left out so that
@@ -25,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from deepreview_workers.pipeline.detection.builtin import builtin_state_dict  # noqa: E402
 from deepreview_workers.pipeline.detection.realfaces import (  # noqa: E402
     RealFaceBank,
     collect_real_faces,
@@ -64,8 +67,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--time-limit", type=float, default=0.0, help="seconds; 0: none")
+    parser.add_argument("--stop-at", type=int, default=0,
+                        help="stop after this step; the learning-rate schedule still spans --steps")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--init", type=Path, default=None,
+                        help="continue from this checkpoint (a second stage of the recipe)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -83,14 +91,18 @@ def main() -> None:
           f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
 
     options = SelfBlendTrainOptions(steps=args.steps, batch_size=args.batch_size,
-                                    device=args.device, seed=args.seed,
-                                    time_limit_s=args.time_limit)  # fmt: skip
+                                    device=args.device, seed=args.seed, lr=args.lr,
+                                    time_limit_s=args.time_limit,
+                                    stop_at=args.stop_at)  # fmt: skip
+    init = builtin_state_dict(args.init) if args.init else None
     result = train_self_blend(
-        bank, args.out, options, progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True)
-    )
+        bank, args.out, options, init_state=init,
+        progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
+    )  # fmt: skip
     card = {
         "recipe": "scripts/train_builtin_detector.py",
-        "arguments": {k: str(v) for k, v in vars(args).items() if k != "shared_media"},
+        "arguments": {k: str(v).replace(f"{REPO}/", "") for k, v in vars(args).items()
+                      if k != "shared_media"},  # fmt: skip
         "training_files": [str(p.relative_to(args.shared_media)) for _i, p in sources],
         "faces": len(bank),
         "identities": len(set(bank.groups)),

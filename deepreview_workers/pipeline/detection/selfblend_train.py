@@ -58,6 +58,7 @@ class SelfBlendTrainOptions:
     seed: int = 0
     device: str = "auto"
     time_limit_s: float = 0.0  # stop (keeping the best step) after this long; 0: no limit
+    stop_at: int = 0  # stop after this step (the schedule still spans ``steps``); 0: none
 
 
 @dataclass
@@ -261,7 +262,9 @@ def train_self_blend(
         optimiser.step()
         scheduler.step()
         running.append(float(loss.detach()))
-        out_of_time = o.time_limit_s and time.monotonic() - started > o.time_limit_s
+        out_of_time = (o.time_limit_s and time.monotonic() - started > o.time_limit_s) or (
+            o.stop_at and step >= o.stop_at
+        )
         if step % o.val_every == 0 or step == o.steps or out_of_time:
             val_logits = _logits(model, val_crops, size, device)
             metrics = asdict(binary_metrics(val_labels, 1 / (1 + np.exp(-val_logits))))

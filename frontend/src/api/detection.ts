@@ -227,7 +227,7 @@ export interface DetectionUrls {
 export const ARCH_LABELS: Record<string, string> = {
   meso4: "meso4 (MesoNet, fast on CPU)",
   efficientnet_b0: "efficientnet_b0 (EfficientNet-B0, GPU)",
-  efficientnet_lite0: "efficientnet_lite0 (EfficientNet-Lite0, light)",
+  efficientnet_lite0: "efficientnet_lite0 (fine-tunes the built-in detector)",
   efficientnet_lite2: "efficientnet_lite2 (EfficientNet-Lite2)",
 };
 

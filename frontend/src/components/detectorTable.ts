@@ -10,6 +10,9 @@ import {
   detectorStatusClass,
 } from "../api/detection";
 import { h, setText } from "./dom";
+
+/** New detectors fine-tune the built-in detector (the same architecture) by default. */
+const DEFAULT_ARCH = "efficientnet_lite0";
 import { formatAbsolute, formatRelative } from "./format";
 
 export interface DetectorTableEvents {
@@ -151,7 +154,7 @@ export class DetectorTable {
     const arch = h(
       "select",
       { name: "arch", id: "detector-arch" },
-      ...this.spec.archs.map((value) => h("option", { value, selected: value === "meso4" }, ARCH_LABELS[value] ?? value)),
+      ...this.spec.archs.map((value) => h("option", { value, selected: value === DEFAULT_ARCH }, ARCH_LABELS[value] ?? value)),
     );
     const options = TRAIN_FIELDS.map(({ key, label, step, help }) => {
       const [low, high] = this.spec.train_ranges[key] ?? [0, Number.MAX_SAFE_INTEGER];
@@ -205,7 +208,7 @@ export class DetectorTable {
     try {
       const detector = await this.api.createDetector({
         name: String(data.get("name") ?? "").trim(),
-        arch: String(data.get("arch") ?? "meso4"),
+        arch: String(data.get("arch") ?? DEFAULT_ARCH),
         options,
       });
       this.showStatus(`Created “${detector.name}”. Press Train on its row to train it.`, false);
