@@ -413,23 +413,33 @@ export function measuredPoints(x: readonly number[], y: readonly (number | null 
   return out;
 }
 
+/** One series as a scatter trace of its measured points only (unmeasured samples are
+ * skipped, not drawn as gaps); markers while there are at most ``markersUpTo`` points. */
+function measuredLine(
+  name: string, color: string, x: readonly number[], y: readonly (number | null | undefined)[],
+  markersUpTo: number, hovertemplate: string,
+): Record<string, unknown> {
+  const points = measuredPoints(x, y);
+  return {
+    type: "scatter",
+    mode: points.x.length > markersUpTo ? "lines" : "lines+markers",
+    name,
+    x: points.x,
+    y: points.y,
+    line: { color, width: 1.6 },
+    marker: { color, size: 4 },
+    hovertemplate,
+  };
+}
+
 /** Signals as lines over frame index, kept in step with the frame timeline's window
  * and playhead. 0.5 is the video's typical value; higher is more suspicious. */
 export function signalTimeline(root: HTMLElement, input: SignalTimelineInput): SignalTimeline | null {
   const lib = plotly(root);
   if (!lib) return null;
   const data = input.lines.map((line) => {
-    const points = measuredPoints(line.frames, line.values);
-    return {
-      type: "scatter",
-      mode: points.x.length > 60 ? "lines" : "lines+markers",
-      name: line.name,
-      x: points.x,
-      y: points.y,
-      line: { color: line.color, width: 1.6 },
-      marker: { color: line.color, size: 4 },
-      hovertemplate: `<b>${line.name}</b> %{y:.2f}<br>${line.description.replace(/[<>]/g, "")}<extra>frame %{x}</extra>`,
-    };
+    return measuredLine(line.name, line.color, line.frames, line.values, 60,
+      `<b>${line.name}</b> %{y:.2f}<br>${line.description.replace(/[<>]/g, "")}<extra>frame %{x}</extra>`);
   });
   const layout = {
     ...baseLayout("", "", "suspicion (0.5 typical)"),
@@ -560,17 +570,7 @@ export function frameSeriesChart(root: HTMLElement, input: FrameSeriesInput): vo
   const lib = plotly(root);
   if (!lib) return;
   const data: object[] = input.series.map((s) => {
-    const points = measuredPoints(s.x, s.y);
-    return {
-      type: "scatter",
-      mode: points.x.length > 40 ? "lines" : "lines+markers",
-      name: s.name,
-      x: points.x,
-      y: points.y,
-      line: { color: s.color, width: 1.6 },
-      marker: { color: s.color, size: 4 },
-      hovertemplate: `${s.name}: %{y:.3f}<extra>frame %{x}</extra>`,
-    };
+    return measuredLine(s.name, s.color, s.x, s.y, 40, `${s.name}: %{y:.3f}<extra>frame %{x}</extra>`);
   });
   const layout = baseLayout(input.title, "frame", input.yTitle);
   const legend = input.series.length > 1;
