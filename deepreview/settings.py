@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "deepreview.detection",
     "deepreview.review",
     "deepreview.exports",
+    "deepreview.demo",
     "deepreview.web",
 ]
 
@@ -180,6 +181,8 @@ SPRITE_MAX_TILES = env_int("DEEPREVIEW_SPRITE_MAX_TILES", 240)
 SHARED_MEDIA_DIR = Path(
     env_str("DEEPREVIEW_SHARED_MEDIA", "") or BASE_DIR.parent / "shared" / "media"
 ).resolve()
+# The demo's swap model trains this many iterations (a few minutes on a 2-core CPU).
+DEMO_SWAP_ITERATIONS = env_int("DEEPREVIEW_DEMO_SWAP_ITERATIONS", 2000)
 
 # --- celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from deepreview.demo.apis import DemoViewSet
 from deepreview.detection.apis import DetectionRunViewSet, DetectorViewSet
 from deepreview.detection.files import detection_result
 from deepreview.exports.apis import DatasetExportViewSet, DatasetImportViewSet
@@ -65,6 +66,7 @@ router.register(
 router.register(r"projects/(?P<project_pk>\d+)/comments", CommentViewSet, basename="comment")
 router.register(r"projects/(?P<project_pk>\d+)/reviews", ReviewViewSet, basename="review")
 router.register(r"projects/(?P<project_pk>\d+)/exports", DatasetExportViewSet, basename="export")
+router.register(r"projects/(?P<project_pk>\d+)/demo", DemoViewSet, basename="demo")
 router.register(r"imports", DatasetImportViewSet, basename="import")
 
 urlpatterns = [

@@ -60,6 +60,8 @@ const vendor = [["node_modules/plotly.js-dist-min/plotly.min.js", "plotly.min.js
 async function copyVendor() {
   await mkdir(join(dist, "vendor"), { recursive: true });
   await Promise.all(vendor.map(([from, to]) => copyFile(join(root, from), join(dist, "vendor", to))));
+  // The brand mark of the top bar as the tab icon (browsers ask for one on every page).
+  await copyFile(join(root, "src", "favicon.svg"), join(dist, "favicon.svg"));
 }
 
 await rm(dist, { recursive: true, force: true });

@@ -164,6 +164,11 @@ def start_worker(
 def celery_worker_process(transactional_db, tmp_path) -> Iterator[WorkerProcess]:
     worker = start_worker(tmp_path, settings.MEDIA_ROOT)
     yield worker
+    stop_worker(worker)
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    """A warm shutdown (SIGTERM), then SIGKILL when it does not end in 15 s."""
     if worker.process.poll() is None:
         worker.process.send_signal(signal.SIGTERM)
         try:

@@ -91,6 +91,7 @@ def test_ci_services_are_the_real_ones_when_asked_for():
 def test_demo_without_shared_media_is_empty_and_says_how_to_add_media(
     db, django_user_model, settings, tmp_path
 ):
+    from deepreview.demo.services import demo_status
     from deepreview.media.models import MediaItem
     from deepreview.projects.models import Project
 
@@ -98,18 +99,23 @@ def test_demo_without_shared_media_is_empty_and_says_how_to_add_media(
     call_command("load_demo", stdout=StringIO(), stderr=StringIO())
     call_command("load_demo", stdout=StringIO(), stderr=StringIO())
     project = Project.objects.get(name__startswith="Demo")
-    assert project.memberships.count() == 2
+    assert project.memberships.count() == 3  # the owner and two reviewers
     assert not MediaItem.objects.filter(project=project).exists()
     assert "DEEPREVIEW_SHARED_MEDIA" in project.description
     assert "upload" in project.description
     assert django_user_model.objects.get(username="demo-owner").check_password("deepreview-demo")
+    # Nothing to build, and the build says so instead of waiting forever.
+    state = demo_status(project=project)
+    assert state["has_media"] is False and state["complete"] is False
+    assert not project.jobs.exists()
 
 
 @needs_shared_media
 def test_demo_command_loads_the_shared_media_once_and_names_sources(db, settings, tmp_path):
+    from deepreview.demo.services import DEMO_MEDIA, demo_status
+    from deepreview.jobs.models import Job
     from deepreview.media.models import MediaItem
     from deepreview.projects.models import Project
-    from deepreview.review.models import Assignment
 
     settings.SHARED_MEDIA_DIR = tmp_path / "no-shared-media"  # first an empty demo
     call_command("load_demo", stdout=StringIO(), stderr=StringIO())
@@ -117,15 +123,22 @@ def test_demo_command_loads_the_shared_media_once_and_names_sources(db, settings
     call_command("load_demo", stdout=StringIO())
     call_command("load_demo", stdout=StringIO())
     project = Project.objects.get(name__startswith="Demo")
-    assert project.memberships.count() == 2
+    assert project.memberships.count() == 3
     media = MediaItem.objects.filter(project=project)
-    assert media.count() == 5 and project.identities.count() == 5
-    assert Assignment.objects.filter(media__project=project).count() == 1  # the clip, once
+    assert media.count() == len(DEMO_MEDIA) == 8
+    assert project.identities.count() == len({m.identity for m in DEMO_MEDIA}) == 7
+    assert media.filter(origin="fake").count() == 1  # an external fake, scored beside the reals
+    # Each file is probed once; the build waits for the probes (no worker runs here).
+    assert Job.objects.filter(project=project, kind="probe").count() == 8
+    assert Job.objects.filter(project=project).exclude(kind="probe").count() == 0
+    steps = {s["name"]: s["status"] for s in demo_status(project=project)["steps"]}
+    assert steps["media"] == "running" and steps["facesets"] == "waiting"
     # The description names every file's source and licence, as SOURCES.md gives them.
     description = project.description
     assert "DEEPREVIEW_SHARED_MEDIA" not in description
     for item in media:
         assert item.name in description
-    for source in ("iperov/DeepFaceLive", "Reform-to/congress-photos", "IvanSafonov"):
+    for source in ("OpenTalker/SadTalker", "Reform-to/congress-photos", "ColorYourDream/FaceSwap"):
         assert source in description
     assert "17 U.S.C. 105" in description and "public domain" in description
+    assert "no entry in SOURCES.md" not in description

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from deepreview.core.errors import ApplicationError
 from deepreview.jobs.models import FINAL_STATUSES, Job, JobStatus
+from deepreview.jobs.signals import job_finished
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +122,18 @@ def _set_final(
     if only_from:
         qs = qs.filter(status__in=only_from)
     fields.setdefault("eta_seconds", None)
-    updated = qs.update(status=status, finished_at=timezone.now(), **fields)
-    return updated == 1
+    updated = qs.update(status=status, finished_at=timezone.now(), **fields) == 1
+    if updated:
+        transaction.on_commit(lambda: _announce_finished(job_id, status))
+    return updated
+
+
+def _announce_finished(job_id: int, status: str) -> None:
+    project_id = Job.objects.filter(pk=job_id).values_list("project_id", flat=True).first()
+    if project_id is None:
+        return
+    # Robust: a listener's fault is logged (django.dispatch) and never fails the job.
+    job_finished.send_robust(sender=Job, job_id=job_id, project_id=project_id, status=status)
 
 
 def job_succeed(*, job_id: int, result: dict, message: str = "Done") -> bool:

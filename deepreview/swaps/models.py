@@ -52,6 +52,7 @@ class SwapModel(models.Model):
         "projects.Project", on_delete=models.CASCADE, related_name="swap_models"
     )
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     arch = models.CharField(max_length=40)
     options = models.JSONField(default=dict, blank=True, help_text="Training options")
     faceset_a = models.ForeignKey(

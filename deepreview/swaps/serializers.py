@@ -42,10 +42,30 @@ class SwapModelReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SwapModel
-        fields = ["id", "name", "arch", "options", "faceset_a", "faceset_a_name", "faceset_b",
-                  "faceset_b_name", "status", "status_label", "iteration", "target_iterations",
-                  "loss_a", "loss_b", "iterations_per_second", "train_seconds", "has_checkpoint",
-                  "previews", "created_by", "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "description",
+            "arch",
+            "options",
+            "faceset_a",
+            "faceset_a_name",
+            "faceset_b",
+            "faceset_b_name",
+            "status",
+            "status_label",
+            "iteration",
+            "target_iterations",
+            "loss_a",
+            "loss_b",
+            "iterations_per_second",
+            "train_seconds",
+            "has_checkpoint",
+            "previews",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(OpenApiTypes.OBJECT)

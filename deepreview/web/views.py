@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deepreview.core.errors import ApplicationError
+from deepreview.demo.models import DemoBuild
 from deepreview.detection import services as detection_services
 from deepreview.detection.models import DetectionRun
 from deepreview.exports import services as export_services
@@ -24,6 +25,7 @@ from deepreview.media.models import MediaItem, Origin
 from deepreview.media.selectors import access_media
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors, services
+from deepreview.projects.models import Project
 from deepreview.projects.roles import Role, role_at_least
 from deepreview.review.selectors import review_scope
 from deepreview.swaps.models import SwapModel
@@ -60,7 +62,10 @@ def project_list(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Created project “{project.name}”.")
         return redirect("project-detail-page", project_id=project.pk)
     roles = dict(request.user.memberships.values_list("project_id", "role"))
-    projects = selectors.project_list_for_user(user=request.user).annotate(
+    # Counted over all the project's rows: annotating the user's own filtered list would
+    # count through the join on their membership, so every project showed one member.
+    mine = selectors.project_list_for_user(user=request.user).values("pk")
+    projects = Project.objects.filter(pk__in=mine).annotate(
         media_count=Count("media", distinct=True), member_count=Count("memberships", distinct=True)
     )
     for project in projects:
@@ -87,6 +92,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
         "swap_model_page_url": page_url_template("swap-model-detail-page", project.pk),
         "faceset_page_url": page_url_template("faceset-detail-page", project.pk),
+        "is_demo": DemoBuild.objects.filter(project=project).exists(),
     }
     return render(request, "web/project_detail.html", context)
 

@@ -14,10 +14,10 @@ from tests.media_paths import PD_CLIP, needs_shared_media
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 
-def sign_in(page, live_server, username: str) -> None:  # noqa: ANN001
+def sign_in(page, live_server, username: str, password: str = PASSWORD) -> None:  # noqa: ANN001
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
 

@@ -32,6 +32,8 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("job-detail",        "GET",    "viewer",   200),
     ("job-cancel",        "POST",   "curator",  200),
     ("job-retry",         "POST",   "curator",  201),
+    ("demo-list",         "GET",    "viewer",   200),
+    ("demo-retry",        "POST",   "curator",  201),
     ("media-file",        "GET",    "viewer",   200),
     ("faceset-list",      "GET",    "viewer",   200),
     ("faceset-list",      "POST",   "curator",  201),

@@ -49,6 +49,11 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     if name == "job-retry":
         job = JobFactory(project=project, status=Job._meta.get_field("status").choices[3][0])
         return reverse(name, args=[pid, job.pk]), {}
+    if name in ("demo-list", "demo-retry"):
+        from deepreview.demo.models import DemoBuild
+
+        DemoBuild.objects.get_or_create(project=project)
+        return reverse(name, args=[pid]), {}
     if name == "job-artifact":
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage

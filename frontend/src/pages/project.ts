@@ -1,5 +1,6 @@
-// Project page: uploader, media grid, swap models and jobs panel, each only if present.
+// Project page: demo build, uploader, media grid, swap models and jobs panel, each only if present.
 import { onReady } from "../components/dom";
+import { mountDemoBuild } from "../components/demoBuild";
 import { startRelativeTimes } from "../components/format";
 import { mountJobsPanel } from "../components/jobs";
 import { mountMediaGrid } from "../components/mediaGrid";
@@ -7,6 +8,7 @@ import { mountSwapModelList } from "../components/swapModelList";
 import { mountUploader } from "../components/upload";
 
 onReady(() => {
+  mountDemoBuild();
   const grid = mountMediaGrid();
   const jobs = mountJobsPanel();
   mountSwapModelList();
