@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "deepreview.core.middleware.ApplicationErrorMiddleware",
+    "deepreview.core.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "deepreview.urls"
@@ -154,6 +155,37 @@ else:
 
     raise ImproperlyConfigured(f"DEEPREVIEW_STORAGE={STORAGE_BACKEND!r}: use 'local' or 's3'.")
 S3_PUBLIC_ENDPOINT_URL = env_str("DEEPREVIEW_S3_PUBLIC_ENDPOINT_URL", "")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Scripts from this site only; inline styles are allowed (Plotly and the API docs set
+# them); media may come from the S3 host browsers fetch presigned URLs from.
+_MEDIA_HOSTS = " ".join(
+    filter(None, {_origin(S3_PUBLIC_ENDPOINT_URL or env_str("DEEPREVIEW_S3_ENDPOINT_URL", ""))})
+) if STORAGE_BACKEND == "s3" else ""
+CONTENT_SECURITY_POLICY = env_str(
+    "DEEPREVIEW_CONTENT_SECURITY_POLICY",
+    "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob: {_MEDIA_HOSTS}".strip(),
+        f"media-src 'self' blob: {_MEDIA_HOSTS}".strip(),
+        f"connect-src 'self' {_MEDIA_HOSTS}".strip(),
+        "worker-src 'self' blob:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]),
+)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {

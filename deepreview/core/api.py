@@ -10,7 +10,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from deepreview.projects.models import Project
+from deepreview.projects.roles import Role
 from deepreview.projects.selectors import access_project
+
+# Actions every project-scoped view has, with the role they need unless a view says
+# otherwise. "metadata" answers OPTIONS (browsers' preflight requests): describing an
+# endpoint tells a member nothing the OpenAPI schema does not; outsiders still get 404.
+IMPLIED_ROLES = {"metadata": Role.VIEWER}
 
 
 class ProjectRolePermission(permissions.IsAuthenticated):
@@ -22,14 +28,15 @@ class ProjectRolePermission(permissions.IsAuthenticated):
     def has_permission(self, request: Request, view: viewsets.GenericViewSet) -> bool:
         if not super().has_permission(request, view):
             return False
-        if view.action is None:  # OPTIONS / method not allowed: let DRF answer
+        if view.action is None:  # method not allowed: let DRF answer 405
             return True
-        if view.action not in view.required_roles:
+        roles = {**IMPLIED_ROLES, **view.required_roles}
+        if view.action not in roles:
             raise ImproperlyConfigured(
                 f"{type(view).__name__}.required_roles has no entry for '{view.action}'."
             )
         view.project = access_project(
-            request.user, view.kwargs["project_pk"], min_role=view.required_roles[view.action]
+            request.user, view.kwargs["project_pk"], min_role=roles[view.action]
         )
         return True
 

@@ -23,6 +23,7 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.utils.http import content_disposition_header
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 256 * 1024
@@ -59,19 +60,53 @@ def _signing_storage() -> Storage:
     return S3Storage(**options)
 
 
+# Types a stored file may be served as when the caller names none, guessed from the
+# stored name (which the app chose). Anything else, HTML and SVG included, goes out as
+# octet-stream, so no stored file ever runs as a page of this site.
+SAFE_TYPES = frozenset({
+    "image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff",
+    "video/mp4", "video/webm", "video/x-matroska", "video/x-msvideo", "video/mp2t",
+    "video/mpeg", "video/ogg", "application/json", "application/zip", "application/pdf",
+    "application/gzip", "application/x-tar", "text/csv",
+})  # fmt: skip
+
+
+def safe_content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0]
+    return guessed if guessed in SAFE_TYPES else "application/octet-stream"
+
+
 def serve_stored_file(
-    request: HttpRequest, field: FieldFile, *, download_name: str | None = None
+    request: HttpRequest,
+    field: FieldFile,
+    *,
+    download_name: str | None = None,
+    content_type: str | None = None,
+    attachment: bool = False,
 ) -> HttpResponse:
     """Answer with the file behind ``field``; the caller has checked access."""
     if not field or not field.name:
         raise Http404("No such file.")
-    return serve_storage_name(request, field.storage, field.name, download_name=download_name)
+    return serve_storage_name(request, field.storage, field.name, download_name=download_name,
+                              content_type=content_type, attachment=attachment)  # fmt: skip
 
 
 def serve_storage_name(
-    request: HttpRequest, storage: Storage, name: str, *, download_name: str | None = None
+    request: HttpRequest,
+    storage: Storage,
+    name: str,
+    *,
+    download_name: str | None = None,
+    content_type: str | None = None,
+    attachment: bool = False,
 ) -> HttpResponse:
-    """Answer with the stored file ``name`` (Range-aware locally, presigned on S3)."""
+    """Answer with the stored file ``name`` (Range-aware locally, presigned on S3).
+
+    ``content_type`` defaults to a safe guess from the stored name (never from
+    ``download_name``, which may be a client's); ``download_name`` goes out as an
+    RFC 6266 filename, RFC 5987-encoded when it is not ASCII.
+    """
+    content_type = content_type or safe_content_type(name)
     if settings.STORAGE_BACKEND == "s3":
         return HttpResponseRedirect(_signing_storage().url(name))
     try:
@@ -79,7 +114,6 @@ def serve_storage_name(
         handle = storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("No such file.") from None
-    content_type = mimetypes.guess_type(download_name or name)[0] or "application/octet-stream"
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match and (match.group(1) or match.group(2)):
         first, last = match.groups()
@@ -103,6 +137,8 @@ def serve_storage_name(
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    if download_name:
-        response["Content-Disposition"] = f'inline; filename="{download_name}"'
+    if download_name or attachment:
+        disposition = content_disposition_header(attachment, download_name or name.rsplit("/")[-1])
+        if disposition:
+            response["Content-Disposition"] = disposition
     return response

@@ -1,5 +1,4 @@
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -10,6 +9,7 @@ from deepreview.core.api import ProjectScopedViewSet
 from deepreview.core.errors import ApplicationError
 from deepreview.demo import services
 from deepreview.demo.models import DemoBuild
+from deepreview.demo.serializers import DemoStatusSerializer
 from deepreview.jobs.serializers import JobReadSerializer
 from deepreview.projects.roles import Role
 
@@ -44,13 +44,14 @@ class DemoViewSet(ProjectScopedViewSet):
 
     required_roles = {"list": Role.VIEWER, "retry": Role.CURATOR}
     model = DemoBuild
+    serializer_class = DemoStatusSerializer
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=DemoStatusSerializer)
     def list(self, request: Request, project_pk: str) -> Response:
         state = services.demo_status(project=self.project)
         if state is None:
             raise ApplicationError("This project is not the demo.", code="not_demo", status=404)
-        return Response(_with_urls(state, self.project.pk))
+        return Response(DemoStatusSerializer(_with_urls(state, self.project.pk)).data)
 
     @extend_schema(request=None, responses={201: JobReadSerializer(many=True)})
     @action(detail=False, methods=["post"])

@@ -18,6 +18,7 @@ from deepreview.core.files import serve_stored_file
 from deepreview.media.models import MediaItem
 from deepreview.media.selectors import access_media
 from deepreview.media.services import media_local_path
+from deepreview.media.types import media_type
 from deepreview_workers.pipeline.frames import read_frame
 
 VARIANTS = ("original", "playback", "poster", "sprite", "frame_pts")
@@ -37,7 +38,9 @@ def media_file(request: Request, media_id: int, variant: str) -> HttpResponse:
         # The proxy when the original does not play in browsers, else the original.
         return serve_stored_file(request, item.proxy or item.file)
     if variant == "original":
-        return serve_stored_file(request, item.file, download_name=item.name)
+        content_type, _extension = media_type(item.kind, item.container, item.codec)
+        return serve_stored_file(request, item.file, download_name=item.name,
+                                 content_type=content_type)  # fmt: skip
     return serve_stored_file(request, getattr(item, variant))
 
 

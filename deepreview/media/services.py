@@ -19,9 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models.fields.files import FieldFile
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.names import display_name
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES
 from deepreview.media.models import MediaItem, MediaStatus, Origin
+from deepreview.media.types import media_type
 from deepreview.projects.models import Identity, Project
 from deepreview_workers.pipeline.video_io import (
     DEFAULT_VIDEO_CODECS,
@@ -124,7 +126,7 @@ def media_add_local(
     item = MediaItem(
         project=project,
         kind=probe.kind,
-        name=Path(name).name[:255],
+        name=display_name(name),
         size_bytes=path.stat().st_size,
         sha256=sha256,
         container=probe.container,
@@ -143,8 +145,10 @@ def media_add_local(
         uploaded_by=added_by,
     )
     with path.open("rb") as handle:
-        # Storage copies in chunks; the file is never read into memory whole.
-        item.file.save(item.name, File(handle), save=False)
+        # Storage copies in chunks; the file is never read into memory whole. The stored
+        # extension is the probed type's: a JPEG named .mp4 is stored (and served) as JPEG.
+        _mime, extension = media_type(probe.kind, probe.container, probe.codec)
+        item.file.save(f"original{extension}", File(handle), save=False)
     try:
         with transaction.atomic():
             item.save()

@@ -54,7 +54,8 @@ def consent_evidence(request: Request, consent_id: int) -> HttpResponse:
     project = _project_of(ConsentRecord.objects, consent_id, "faceset__project_id")
     access_project(request.user, project, min_role=Role.CURATOR)
     record = ConsentRecord.objects.get(pk=consent_id)
-    return serve_stored_file(request, record.evidence,
+    # Evidence is whatever a curator attached: always a download, never shown in the page.
+    return serve_stored_file(request, record.evidence, attachment=True,
                              download_name=record.evidence.name.rsplit("/", 1)[-1])  # fmt: skip
 
 
