@@ -247,7 +247,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deepreview.sweep_stale_jobs",
         "schedule": env_int("DEEPREVIEW_JOB_SWEEP_INTERVAL", 60),
         "options": {"queue": "io"},
-    }
+    },
+    # Files a job wrote after its project or faceset was deleted.
+    "sweep-orphan-files": {
+        "task": "deepreview.sweep_orphan_files",
+        "schedule": env_int("DEEPREVIEW_STORAGE_SWEEP_INTERVAL", 3600),
+        "options": {"queue": "io"},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

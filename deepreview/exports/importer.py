@@ -26,7 +26,7 @@ from django.db import transaction
 from deepreview.core.errors import ApplicationError
 from deepreview.exports.models import DatasetImport, ImportedFace
 from deepreview.jobs import services as job_services
-from deepreview.jobs.models import Job
+from deepreview.jobs.models import Job, JobStatus
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_upload
 from deepreview.projects import services as project_services
@@ -40,6 +40,8 @@ from deepreview_workers.pipeline.dataset.read import (
     ExportedVideo,
     ExportError,
     read_export,
+    unsafe_members,
+    unsafe_message,
     verify_manifest,
 )
 from deepreview_workers.pipeline.progress import ProgressCallback, scaled
@@ -61,6 +63,9 @@ def import_prepare(
                     "This zip is not a deepreview dataset export (it has no export.json).",
                     code="not_an_export",
                 )
+            unsafe = unsafe_members(archive)
+            if unsafe:  # checked before anything is made; the reader refuses them too
+                raise ApplicationError(unsafe_message(upload.name, unsafe), code="unsafe_archive")
     except zipfile.BadZipFile:
         raise ApplicationError("This file is not a zip archive.", code="not_an_export") from None
     upload.seek(0)
@@ -140,7 +145,34 @@ def _ground_truth_zip(contents: ExportContents, video: ExportedVideo, out: Path)
 
 
 def dataset_import(*, record: DatasetImport, zip_path: Path, progress: ProgressCallback) -> dict:
-    """Fill ``record.project`` from the export at ``zip_path`` (the import job runs this)."""
+    """Fill ``record.project`` from the export at ``zip_path`` (the import job runs this).
+
+    All or nothing: the rows go in one transaction, and when the job fails or is
+    cancelled, at any point, ``import_discard`` removes the project and every file it
+    stored, keeping only the record with the reason (``DatasetImport.error``).
+    """
+    with transaction.atomic():
+        return _fill_project(record=record, zip_path=zip_path, progress=progress)
+
+
+def import_discard(*, job_id: int, status: str) -> None:
+    """After an import job failed or was cancelled: remove the project it was filling
+    (rows and stored files), keep the record and say why."""
+    record = DatasetImport.objects.filter(job_id=job_id).select_related("project", "job").first()
+    if record is None or record.project is None or record.summary:
+        return
+    if status == JobStatus.CANCELLED:
+        reason = "Cancelled."
+    else:
+        reason = record.job.error.splitlines()[0] if record.job and record.job.error else "Failed."
+    project = record.project
+    DatasetImport.objects.filter(pk=record.pk).update(
+        error=f"{reason} The project it was filling was removed.", project=None
+    )
+    project_services.project_delete(project=project)
+
+
+def _fill_project(*, record: DatasetImport, zip_path: Path, progress: ProgressCallback) -> dict:
     try:
         contents = read_export(zip_path)
         bad = verify_manifest(zip_path)

@@ -38,11 +38,13 @@ class DatasetExport(models.Model):
 class DatasetImport(models.Model):
     """An export loaded into a new project: videos, labels, ground truth, faces, marks."""
 
+    # Null once a failed import's project was removed: the record stays to say why.
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, related_name="dataset_imports"
+        "projects.Project", null=True, on_delete=models.SET_NULL, related_name="dataset_imports"
     )
     file_name = models.CharField(max_length=255)
     upload = models.FileField(max_length=300, help_text="The uploaded zip")
+    error = models.TextField(blank=True, help_text="Why the import failed (its project is gone)")
     job = models.ForeignKey("jobs.Job", null=True, on_delete=models.SET_NULL, related_name="+")
     summary = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(

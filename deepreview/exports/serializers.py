@@ -52,10 +52,10 @@ class ExportPreviewSerializer(serializers.Serializer):
 
 
 class DatasetImportSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(source="job.status", default=None, read_only=True)
+    status = serializers.SerializerMethodField()
     progress = serializers.FloatField(source="job.progress", default=None, read_only=True)
-    error = serializers.CharField(source="job.error", default="", read_only=True)
-    project_name = serializers.CharField(source="project.name", read_only=True)
+    error = serializers.SerializerMethodField()
+    project_name = serializers.CharField(source="project.name", default=None, read_only=True)
     project_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -75,8 +75,18 @@ class DatasetImportSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_project_url(self, record: DatasetImport) -> str:
+    def get_project_url(self, record: DatasetImport) -> str | None:
+        if record.project_id is None:
+            return None
         return reverse("project-detail-page", args=[record.project_id])
+
+    def get_status(self, record: DatasetImport) -> str | None:
+        if record.error:  # the import failed and its project was removed
+            return "failed"
+        return record.job.status if record.job else None
+
+    def get_error(self, record: DatasetImport) -> str:
+        return record.error or (record.job.error if record.job else "")
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -73,7 +73,7 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         return Response(FacesetReadSerializer(faceset).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
-        selectors.faceset_get(project=self.project, faceset_id=pk).delete()
+        services.faceset_delete(faceset=selectors.faceset_get(project=self.project, faceset_id=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=ExtractRequestSerializer, responses={201: JobReadSerializer(many=True)})

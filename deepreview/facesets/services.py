@@ -22,10 +22,12 @@ from django.utils import timezone
 from PIL import Image
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.storage import faceset_folder, storage_delete_tree
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
+from deepreview.facesets.near_duplicates import near_duplicate_rows
 from deepreview.facesets.people import split_undo
 from deepreview.jobs import services as job_services
-from deepreview.jobs.models import Job
+from deepreview.jobs.models import ACTIVE_STATUSES, Job
 from deepreview.media.models import MediaItem
 from deepreview.projects.models import Identity, Project
 
@@ -358,18 +360,9 @@ def near_duplicate_ids(*, faceset: Faceset, max_distance: float, max_angle: floa
     ids = np.array([r[0] for r in rows])
     vectors = np.stack([np.frombuffer(bytes(r[1]), dtype="<f4") for r in rows])
     angles = np.array([(r[2], r[3]) for r in rows], dtype=np.float64)
-    kept: list[int] = []
-    dropped: list[int] = []
-    for i in range(len(rows)):  # sharpest first, so a kept face beats its duplicates
-        if kept:
-            k = np.array(kept)
-            close = np.linalg.norm(vectors[k] - vectors[i], axis=1) < max_distance
-            same_angle = np.abs(angles[k] - angles[i]).max(axis=1) <= max_angle
-            if np.any(close & same_angle):
-                dropped.append(int(ids[i]))
-                continue
-        kept.append(i)
-    return sorted(dropped)
+    # Sharpest first, so a kept face beats its duplicates.
+    drop = near_duplicate_rows(vectors, angles, max_distance, max_angle)
+    return sorted(int(ids[i]) for i in drop)
 
 
 POSE_BIN_DEGREES = 15.0
@@ -445,3 +438,21 @@ def faceset_export_request(*, faceset: Faceset, requested_by: AbstractBaseUser) 
         params={"faceset_id": faceset.pk},
         created_by=requested_by,
     )
+
+
+def faceset_delete(*, faceset: Faceset) -> None:
+    """Delete the faceset with its faces and every stored file of it, and stop the jobs
+    that write into it (extraction, training-set zips).
+
+    Files go after the commit: a rolled-back delete keeps them. A job that was mid-write
+    may still add a file afterwards; ``storage_sweep_orphans`` removes such leftovers.
+    """
+    jobs = Job.objects.filter(
+        project_id=faceset.project_id, kind__in=(EXTRACT_JOB, EXPORT_JOB),
+        status__in=ACTIVE_STATUSES, params__faceset_id=faceset.pk,
+    )  # fmt: skip
+    for job in jobs:
+        job_services.job_request_cancel(job=job)
+    folder = faceset_folder(faceset.project_id, faceset.pk)
+    faceset.delete()
+    transaction.on_commit(lambda: storage_delete_tree(folder))

@@ -68,7 +68,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
         return Response(ProjectReadSerializer(project).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        self._project(Role.OWNER).delete()
+        services.project_delete(project=self._project(Role.OWNER))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

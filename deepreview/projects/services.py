@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.storage import project_folder, storage_delete_tree
 from deepreview.projects.models import Identity, Membership, Project
 from deepreview.projects.roles import Role
 
@@ -117,3 +118,20 @@ def identity_update(
             status=409,
         ) from None
     return identity
+
+
+def project_delete(*, project: Project) -> None:
+    """Delete the project, everything in it and every file it stored, after stopping
+    its jobs (a running job stops at its next progress report).
+
+    Files go after the commit; what a job still wrote afterwards is removed by
+    ``storage_sweep_orphans``.
+    """
+    from deepreview.jobs import services as job_services  # jobs import projects
+    from deepreview.jobs.models import ACTIVE_STATUSES
+
+    for job in project.jobs.filter(status__in=ACTIVE_STATUSES):
+        job_services.job_request_cancel(job=job)
+    folder = project_folder(project.pk)
+    project.delete()
+    transaction.on_commit(lambda: storage_delete_tree(folder))

@@ -9,7 +9,12 @@ import importlib
 import logging
 
 from deepreview_workers.extras import missing_ml_module
-from deepreview_workers.tasks.base import UNAVAILABLE, run_job, sweep_stale_jobs  # noqa: F401
+from deepreview_workers.tasks.base import (  # noqa: F401
+    UNAVAILABLE,
+    run_job,
+    sweep_orphan_files,
+    sweep_stale_jobs,
+)
 
 logger = logging.getLogger(__name__)
 

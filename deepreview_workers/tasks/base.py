@@ -19,6 +19,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.storage import storage_sweep_orphans
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import Job
 from deepreview_workers.extras import missing_ml_message, missing_ml_module
@@ -131,6 +132,11 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
 @shared_task(name="deepreview.sweep_stale_jobs", ignore_result=True)
 def sweep_stale_jobs() -> int:
     return job_services.job_sweep_stale()
+
+
+@shared_task(name="deepreview.sweep_orphan_files", ignore_result=True)
+def sweep_orphan_files() -> int:
+    return storage_sweep_orphans()
 
 
 @worker_ready.connect

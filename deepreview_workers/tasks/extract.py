@@ -10,6 +10,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.storage import faceset_folder, storage_delete_tree
 from deepreview.facesets import services as faceset_services
 from deepreview.facesets.models import Faceset
 from deepreview.jobs.models import Job
@@ -59,6 +60,9 @@ def extract_job(job: Job, progress: ProgressCallback) -> dict:
         with result.alignments_path.open("rb") as handle:
             default_storage.delete(name)
             stored = default_storage.save(name, File(handle))
+    if not Faceset.objects.filter(pk=faceset.pk).exists():  # deleted while this ran
+        storage_delete_tree(faceset_folder(faceset.project_id, faceset.pk))
+        raise ApplicationError("The faceset was deleted while extraction ran; nothing was kept.")
     summary = result.summary.as_dict()
     summary.update(faces_saved=saved, alignments=stored)
     sampled = summary.get("frames_sampled", 0)

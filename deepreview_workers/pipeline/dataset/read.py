@@ -36,6 +36,30 @@ class ExportError(ValueError):
     """Not a readable deepreview export; the message says what is wrong and what to do."""
 
 
+_S_IFMT, _S_IFLNK = 0o170000, 0o120000
+
+
+def unsafe_members(archive: zipfile.ZipFile) -> list[str]:
+    """Entries no export holds and no reader may follow: absolute paths, ``..`` parts,
+    backslashes or NUL in names, and symbolic links (a zip-slip archive's tools)."""
+    bad = []
+    for info in archive.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if (name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts
+                or (len(name) > 1 and name[1] == ":")
+                or (info.external_attr >> 16) & _S_IFMT == _S_IFLNK):
+            bad.append(name)
+    return bad
+
+
+def unsafe_message(where: str, unsafe: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in unsafe[:3]) + (" …" if len(unsafe) > 3 else "")
+    return (f"{where} holds {len(unsafe)} unsafe entr{'y' if len(unsafe) == 1 else 'ies'} "
+            f"({shown}): paths outside the archive or links, which no export holds. "
+            "Nothing was imported.")  # fmt: skip
+
+
 class _Tree:
     """The files of an export, in a zip or a folder, by their names in the export."""
 
@@ -44,6 +68,10 @@ class _Tree:
         self._zip: zipfile.ZipFile | None = None
         if self.path.is_dir():
             root = self.path
+            links = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_symlink()]
+            if links:
+                raise ExportError(f"{root.name} holds symbolic links ({', '.join(links[:3])}); "
+                                  "an export never does. Nothing was read.")  # fmt: skip
             self._names = sorted(
                 p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
             )
@@ -52,6 +80,10 @@ class _Tree:
                 self._zip = zipfile.ZipFile(self.path)
             except zipfile.BadZipFile:
                 raise ExportError(f"{self.path.name} is not a zip file") from None
+            unsafe = unsafe_members(self._zip)
+            if unsafe:
+                self._zip.close()
+                raise ExportError(unsafe_message(self.path.name, unsafe))
             self._names = sorted(n for n in self._zip.namelist() if not n.endswith("/"))
         else:
             raise ExportError(f"{self.path} does not exist")

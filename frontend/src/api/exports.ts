@@ -93,9 +93,9 @@ export interface DatasetExport {
 
 export interface DatasetImport {
   id: number;
-  project: number;
-  project_name: string;
-  project_url: string;
+  project: number | null;
+  project_name: string | null;
+  project_url: string | null;
   file_name: string;
   job: number | null;
   status: JobStatus | null;

@@ -102,7 +102,7 @@ export class ImportCard {
       h(
         "div",
         { class: "import-head" },
-        h("a", { href: record.project_url, class: "import-project" }, record.project_name),
+        record.project_url ? h("a", { href: record.project_url, class: "import-project" }, record.project_name ?? "") : h("span", { class: "import-project muted" }, record.file_name),
         h("span", { class: `badge status-${status}` }, status === "succeeded" ? "imported" : status),
       ),
       h(
