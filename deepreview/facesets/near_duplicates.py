@@ -17,16 +17,23 @@ CHUNK = 4096  # kept faces per matrix product: memory O(BLOCK x CHUNK)
 
 
 def _conflicts(
-    vectors: np.ndarray, angles: np.ndarray, other_v: np.ndarray, other_a: np.ndarray,
-    max_distance: float, max_angle: float,
-) -> np.ndarray:  # fmt: skip
-    """(len(vectors), len(other_v)) bool: same person at the same angle."""
-    squared = (
-        (vectors**2).sum(1)[:, None] + (other_v**2).sum(1)[None, :] - 2.0 * vectors @ other_v.T
-    )
-    close = squared < max_distance**2
-    same_angle = np.abs(angles[:, None, :] - other_a[None, :, :]).max(axis=2) <= max_angle
-    return close & same_angle
+    vectors: np.ndarray,
+    angles: np.ndarray,
+    other_v: np.ndarray,
+    other_a: np.ndarray,
+    max_distance: float,
+    max_angle: float,
+) -> np.ndarray:
+    """(len(vectors), len(other_v)) bool: same person at the same angle. Angles are
+    compared only for the pairs whose embeddings are close (few of them)."""
+    # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix product for the whole block.
+    squared = (vectors**2).sum(1)[:, None] + (other_v**2).sum(1)[None, :]
+    squared -= 2.0 * vectors @ other_v.T
+    rows, cols = np.nonzero(squared < max_distance**2)
+    same_angle = np.abs(angles[rows] - other_a[cols]).max(axis=1) <= max_angle
+    out = np.zeros(squared.shape, bool)
+    out[rows[same_angle], cols[same_angle]] = True
+    return out
 
 
 def near_duplicate_rows(
