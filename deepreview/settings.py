@@ -264,6 +264,7 @@ JOB_PROGRESS_MIN_INTERVAL = float(env_str("DEEPREVIEW_JOB_PROGRESS_INTERVAL", "0
 
 # --- API ---------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "DEFAULT_METADATA_CLASS": "deepreview.core.metadata.EndpointMetadata",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous API call answers 401 with WWW-Authenticate.
         "rest_framework.authentication.TokenAuthentication",
@@ -289,6 +290,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the error answers it can give, in the one error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "deepreview.core.schema.document_error_responses",
+    ],
     # Several models have a "status": name each choice set once.
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "deepreview.jobs.models.JobStatus",

@@ -105,3 +105,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("deepreview.web.urls")),
 ]
+
+handler400 = "deepreview.core.views.bad_request"
+handler404 = "deepreview.core.views.not_found"
+handler500 = "deepreview.core.views.server_error"

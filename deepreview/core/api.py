@@ -49,6 +49,8 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes = [ProjectRolePermission]
+    # Ids are integers: anything else is no route (404), never a ValueError in a view.
+    lookup_value_regex = "[0-9]+"
     required_roles: dict[str, str] = {}
     project: Project
     model: type[Model]
@@ -77,3 +79,4 @@ def json_response(
         )
         body = body[:-1] + (b"," if len(body) > 2 else b"") + extra + b"}"
     return HttpResponse(body, content_type="application/json")
+

@@ -1,12 +1,13 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.detection.models import DetectionRun, Detector
 from deepreview.detection.services import DETECTOR_ARCHS
 
 
 class DetectorReadSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:

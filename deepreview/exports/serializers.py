@@ -1,11 +1,12 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.exports.models import DatasetExport, DatasetImport
 
 
 class DatasetExportSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
     status = serializers.CharField(source="job.status", default=None, read_only=True)
     progress = serializers.FloatField(source="job.progress", default=None, read_only=True)
     message = serializers.CharField(source="job.message", default="", read_only=True)

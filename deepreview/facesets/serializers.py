@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview_workers.pipeline.cluster import DEFAULT_IDENTITY_THRESHOLD
 
@@ -14,7 +15,7 @@ def face_file_url(face: Face, variant: str) -> str:
 class FacesetReadSerializer(serializers.ModelSerializer):
     face_count = serializers.IntegerField(read_only=True)
     deleted_count = serializers.IntegerField(read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
 
     class Meta:
         model = Faceset
@@ -82,7 +83,7 @@ class FaceDetailSerializer(FaceReadSerializer):
 
 
 class CurationEventSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = username_field()
     face_count = serializers.SerializerMethodField()
 
     class Meta:

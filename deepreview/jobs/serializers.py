@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.jobs.models import Job
 
 
 class JobReadSerializer(serializers.ModelSerializer):
     media_name = serializers.CharField(source="media.name", read_only=True, default=None)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
 
     class Meta:
         model = Job

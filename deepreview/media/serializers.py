@@ -1,8 +1,8 @@
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.media.models import MediaItem, Origin
 
 
@@ -11,8 +11,10 @@ def file_url(item: MediaItem, variant: str) -> str:
 
 
 class MediaReadSerializer(serializers.ModelSerializer):
-    identity_name = serializers.CharField(source="identity.name", read_only=True, default=None)
-    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    identity_name = serializers.CharField(
+        source="identity.name", read_only=True, default=None, allow_null=True
+    )
+    uploaded_by = username_field()
     poster_url = serializers.SerializerMethodField()
     sprite_url = serializers.SerializerMethodField()
     playback_url = serializers.SerializerMethodField()
@@ -64,7 +66,7 @@ class MediaReadSerializer(serializers.ModelSerializer):
             "media-detail-page", kwargs={"project_id": item.project_id, "media_id": item.pk}
         )
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(serializers.DictField(allow_null=True))
     def get_sprite(self, item: MediaItem) -> dict | None:
         return item.sprite_meta or None
 

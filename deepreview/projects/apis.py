@@ -27,6 +27,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
     """Projects the user belongs to. Anyone signed in may create one and owns it."""
 
     permission_classes = [IsAuthenticated]
+    lookup_value_regex = "[0-9]+"
     serializer_class = ProjectReadSerializer
     required_roles = {
         "retrieve": Role.VIEWER,

@@ -1,13 +1,14 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.projects.models import Identity, Membership, Project
 from deepreview.projects.roles import Role
 
 
 class ProjectReadSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
 
     class Meta:
         model = Project

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.review.models import Assignment, Comment, Consensus, Mark, ReviewLabel, Verdict
 
 
@@ -20,8 +21,8 @@ class KindWriteSerializer(serializers.Serializer):
 
 
 class MarkReadSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    updated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
+    updated_by = username_field()
 
     class Meta:
         model = Mark
@@ -77,7 +78,7 @@ class MarkUpdateSerializer(serializers.Serializer):
 
 
 class VerdictReadSerializer(serializers.ModelSerializer):
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewer = username_field()
     reviewer_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -111,7 +112,7 @@ class VerdictWriteSerializer(serializers.Serializer):
 
 
 class ConsensusReadSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = username_field()
 
     class Meta:
         model = Consensus
@@ -136,9 +137,9 @@ class GoldSerializer(serializers.Serializer):
 
 
 class AssignmentReadSerializer(serializers.ModelSerializer):
-    reviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewer = username_field()
     reviewer_id = serializers.IntegerField(read_only=True)
-    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_by = username_field()
     media_name = serializers.CharField(source="media.name", read_only=True)
 
     class Meta:
@@ -165,7 +166,7 @@ class AssignmentCreateSerializer(serializers.Serializer):
 
 
 class CommentReadSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = username_field()
 
     class Meta:
         model = Comment

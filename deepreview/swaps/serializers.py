@@ -3,12 +3,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from deepreview.core.fields import username_field
 from deepreview.swaps.models import ConsentBasis, ConsentRecord, Conversion, SwapModel
 from deepreview.swaps.services import DIRECTIONS, SWAP_ARCHS
 
 
 class ConsentReadSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = username_field()
     basis_label = serializers.CharField(source="get_basis_display", read_only=True)
     evidence_url = serializers.SerializerMethodField()
 
@@ -35,7 +36,7 @@ class ConsentWriteSerializer(serializers.Serializer):
 class SwapModelReadSerializer(serializers.ModelSerializer):
     faceset_a_name = serializers.CharField(source="faceset_a.name", default=None, read_only=True)
     faceset_b_name = serializers.CharField(source="faceset_b.name", default=None, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = username_field()
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     previews = serializers.SerializerMethodField()
     has_checkpoint = serializers.SerializerMethodField()
