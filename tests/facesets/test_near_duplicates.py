@@ -9,7 +9,9 @@ from deepreview.facesets import near_duplicates
 from deepreview.facesets.near_duplicates import near_duplicate_rows
 
 
-def _one_by_one(vectors: np.ndarray, angles: np.ndarray, distance: float, angle: float) -> list[int]:
+def _one_by_one(
+    vectors: np.ndarray, angles: np.ndarray, distance: float, angle: float
+) -> list[int]:
     """The definition: sharpest first, drop a face close to a kept one at the same angle."""
     kept: list[int] = []
     dropped = []

@@ -61,7 +61,9 @@ def test_a_jpeg_named_mp4_is_stored_and_served_as_jpeg(team, api_as, tmp_path):
     item = MediaItem.objects.get(pk=body["id"])
     assert item.kind == "image" and item.name == "holiday.mp4"
     assert item.file.name.endswith("/original.jpg")
-    response = client.get(reverse("media-file", kwargs={"media_id": item.pk, "variant": "original"}))
+    response = client.get(
+        reverse("media-file", kwargs={"media_id": item.pk, "variant": "original"})
+    )
     assert response["Content-Type"] == "image/jpeg"
 
 
@@ -72,7 +74,9 @@ def test_non_ascii_and_spoofing_names_are_cleaned_and_sent_rfc5987(team, api_as,
     client = api_as("curator")
     item = MediaItem.objects.get(pk=upload(client, team.project, named).json()["id"])
     assert item.name == "東京4pm.mp4" and Path(item.file.name).name == "original.mp4"
-    response = client.get(reverse("media-file", kwargs={"media_id": item.pk, "variant": "original"}))
+    response = client.get(
+        reverse("media-file", kwargs={"media_id": item.pk, "variant": "original"})
+    )
     assert response["Content-Type"] == "video/mp4"
     assert response["Content-Disposition"] == "inline; filename*=utf-8''%E6%9D%B1%E4%BA%AC4pm.mp4"
 

@@ -10,7 +10,7 @@ from deepreview.core.storage import faceset_folder, project_folder, storage_swee
 from deepreview.facesets.models import Face, Faceset
 from deepreview.jobs.models import Job
 from deepreview.projects.models import Project
-from tests.factories import FacesetFactory, FaceFactory, JobFactory, MediaItemFactory
+from tests.factories import FaceFactory, FacesetFactory, JobFactory, MediaItemFactory
 
 
 def _store(folder: str, name: str) -> str:

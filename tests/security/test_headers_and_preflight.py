@@ -16,7 +16,8 @@ LIST_ROUTES = sorted(
     for name, entries in get_resolver().reverse_dict.lists()
     if isinstance(name, str)
     for _bits, pattern, _defaults, _converters in entries
-    if pattern.startswith("api/projects/(?P<project_pk>") and pattern.count("(?P<") == 1
+    if pattern.startswith("api/projects/(?P<project_pk>")
+    and pattern.count("(?P<") == 1
     and not pattern.endswith(r"\.(?P<format>[a-z0-9]+)/?$")
 )
 
@@ -47,7 +48,10 @@ def test_pages_and_api_docs_carry_a_policy_without_inline_scripts(db, path):
     response = Client().get(path)
     assert response.status_code == 200
     policy = response["Content-Security-Policy"]
-    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in policy
+        and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    )
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     if response["Content-Type"].startswith("text/html"):
         html = response.content.decode()
