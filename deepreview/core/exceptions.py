@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -36,6 +37,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
             error_body(exc.code, exc.message, exc.fields, **exc.extra), status=exc.status
+        )
+    if isinstance(exc, OverflowError | DataError):
+        # A number no database column holds (an id of 2**70): the database refuses it
+        # (SQLite: OverflowError, Postgres: DataError). Every field is covered here.
+        return Response(
+            error_body("out_of_range", "A number in the request is out of range."), status=400
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +44,20 @@ def page(browser, live_server) -> Iterator[object]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def wait_js(page, expression: str, timeout: float = 30_000) -> object:  # noqa: ANN001
+    """Wait until ``expression`` (JavaScript: an expression or a function) is truthy.
+
+    Polls ``page.evaluate`` from here instead of ``page.wait_for_function``: the latter
+    compiles the expression with eval inside the page when it has to poll, which the
+    app's Content-Security-Policy refuses, as it should.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Timed out after {timeout / 1000:.0f} s waiting for {expression}")
+        page.wait_for_timeout(100)

@@ -124,8 +124,16 @@ def _result_file(project_id: int, name: str, run: dict) -> str:
                                 ContentFile(json.dumps(body).encode()))  # fmt: skip
 
 
-def add_run(project, media, detector, score: float | None, standing_out: set[str], *,
-            status: str = "ok", message: str = ""):  # noqa: ANN001, ANN201
+def add_run(
+    project,
+    media,
+    detector,
+    score: float | None,
+    standing_out: set[str],
+    *,
+    status: str = "ok",
+    message: str = "",
+):  # noqa: ANN001, ANN201
     label = "" if score is None else ("fake" if score >= THRESHOLD else "real")
     faces = 0 if status == "no_faces" else 31
     sigs = {} if status == "no_faces" else signal_summaries(standing_out)

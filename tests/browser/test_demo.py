@@ -23,6 +23,7 @@ from deepreview.media.models import MediaItem
 from deepreview.projects.models import Identity, Membership, Project
 from deepreview.review.models import Assignment, Consensus, GoldVideo, Mark, Verdict
 from deepreview.swaps.models import ConsentRecord, Conversion, SwapModel
+from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
 from tests.conftest import start_worker, stop_worker, wait_for
 from tests.media_paths import SHARED_MEDIA, needs_shared_media
@@ -114,7 +115,7 @@ def test_the_demo_builds_itself_and_every_page_shows_it(
 
     page.goto(live_server.url + links["Workspace: heat map"])
     page.wait_for_selector("#review-workspace[data-ready='true']", timeout=30_000)
-    page.wait_for_function("document.querySelector('#review-video').readyState >= 2")
+    wait_js(page, "document.querySelector('#review-video').readyState >= 2")
     page.wait_for_selector("#btn-heat", state="visible")
     page.keyboard.press("m")
     page.wait_for_selector(".heat-layer", state="visible")

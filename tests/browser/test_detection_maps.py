@@ -28,6 +28,7 @@ from deepreview.media.services import media_local_path, media_save_previews
 from deepreview.review.models import Mark
 from deepreview_workers.pipeline.detection.signals import DEFAULT_SIGNALS, signals
 from deepreview_workers.pipeline.previews import render_previews
+from tests.browser.conftest import wait_js
 from tests.browser.detection_data import add_run, trained_detector
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import MediaItemFactory, MembershipFactory
@@ -188,8 +189,10 @@ def _opaque_pixels(page, selector: str) -> int:  # noqa: ANN001
 
 
 def _wait_frame(page, frame: int) -> None:  # noqa: ANN001
-    page.wait_for_function(
-        f"document.querySelector('#frame-counter').dataset.frame === '{frame}'", timeout=10_000
+    wait_js(
+        page,
+        f"document.querySelector('#frame-counter').dataset.frame === '{frame}'",
+        timeout=10_000,
     )
 
 
@@ -236,7 +239,7 @@ def test_workspace_heat_overlay_and_flag_reasons(page, live_server, artifacts, m
     url = f"{live_server.url}/projects/{project.pk}/media/{item.pk}/review/"
     page.goto(f"{url}#frame=100")
     page.wait_for_selector("#review-workspace[data-ready='true']", timeout=30_000)
-    page.wait_for_function("document.querySelector('#review-video').readyState >= 2")
+    wait_js(page, "document.querySelector('#review-video').readyState >= 2")
     _wait_frame(page, 100)
 
     # Why the frame is flagged, under the player; the overlay is off until asked for.
@@ -323,7 +326,8 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
                         end_frame=140, region=[0.3, 0.45, 0.65, 0.8],
                         note="Mouth shapes do not follow the words.", created_by=user)  # fmt: skip
     page.goto(f"{live_server.url}/projects/{project.pk}/media/{item.pk}/report/")
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => [...document.querySelectorAll('img.report-keyframe')].every("
         "i => i.complete && i.naturalWidth > 0)",
         timeout=30_000,
@@ -346,9 +350,7 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
     assert _opaque_pixels(page, ".report-mark canvas.report-heat") > 1000
     evidence = page.locator("#report-maps .report-map-frame")
     assert evidence.count() == 3
-    page.wait_for_function(
-        "() => document.querySelectorAll('#report-maps canvas.report-heat').length === 3"
-    )
+    wait_js(page, "() => document.querySelectorAll('#report-maps canvas.report-heat').length === 3")
     assert page.locator("#report-map-summary").inner_text() == MAP_TEXT
 
     # The score chart plots every scored frame (landmark-only samples have no score).

@@ -9,6 +9,7 @@ import pytest
 from deepreview.detection.models import Detector
 from deepreview.jobs.models import Job
 from deepreview_workers.pipeline.detection.metrics import equal_error_rate, roc_auc
+from tests.browser.conftest import wait_js
 from tests.browser.detection_data import (
     EPOCHS,
     FAKE_GROUPS,
@@ -195,14 +196,15 @@ def test_video_page_detection_card(page, live_server, artifacts):
     )
     assert sorted(flagged) == ["edge_seam", "face_blur"]
     page.click("#signal-list li[data-signal='edge_seam'] summary")
-    assert "swap mask's outline" in page.locator(
-        "#signal-list li[data-signal='edge_seam'] .signal-description"
-    ).inner_text()
+    assert (
+        "swap mask's outline"
+        in page.locator("#signal-list li[data-signal='edge_seam'] .signal-description").inner_text()
+    )
     assert "a minute" in page.locator("#signal-list li[data-signal='blinking']").inner_text()
     assert "1 earlier run" in page.locator("#detection").inner_text()
     _shot(page, "#detection", artifacts / "detection-video-card.png")
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.wait_for_function(VIDEO_SETTLED, timeout=15_000)
+    wait_js(page, VIDEO_SETTLED, timeout=15_000)
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "detection-video-page.png"), full_page=True)
 

@@ -19,6 +19,7 @@ from deepreview.exports.models import DatasetExport
 from deepreview.exports.services import EXPORT_JOB
 from deepreview.review.models import Verdict
 from deepreview_workers.pipeline.video_io import file_sha256
+from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
 from tests.conftest import wait_for
 from tests.factories import (
@@ -249,7 +250,7 @@ def test_builder_preview_errors_and_build(page, live_server, artifacts, benchmar
     page.fill("#export-ratio-validation", "15")
     page.fill("#export-ratio-test", "15")
     _preview_ready(page)
-    page.wait_for_function("!document.querySelector('#build-export').disabled")
+    wait_js(page, "!document.querySelector('#build-export').disabled")
     page.fill("#export-name", "newsroom-v2")
     page.click("#build-export")
     page.wait_for_selector("#build-status.success-text")
@@ -304,9 +305,7 @@ def test_import_card_refuses_non_exports_and_makes_a_project(
     other.write_bytes(_zip({"photo.jpg": b"\xff\xd8"}))
     page.set_input_files("#import-file", str(other))
     page.click("#import-button")
-    page.wait_for_function(
-        "document.querySelector('#import-status').textContent.includes('no export.json')"
-    )
+    wait_js(page, "document.querySelector('#import-status').textContent.includes('no export.json')")
 
     export = tmp_path / "newsroom-benchmark-v1.zip"
     export.write_bytes(_zip({"export.json": json.dumps({"schema": "deepreview.dataset"}).encode()}))
@@ -346,7 +345,7 @@ def test_real_build_of_two_clips(page, live_server, artifacts, celery_worker_pro
     page.fill("#export-frames_per_video", "2")
     page.fill("#export-crop_size", "96")
     _preview_ready(page)
-    page.wait_for_function("!document.querySelector('#build-export').disabled")
+    wait_js(page, "!document.querySelector('#build-export').disabled")
     page.fill("#export-name", "obama-addresses")
     page.click("#build-export")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deepreview.facesets.models import CurationEvent, Face
+from tests.browser.conftest import wait_js
 from tests.browser.faceset_data import bulk_faces, make_faces
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import FacesetFactory, IdentityFactory, MembershipFactory
@@ -50,9 +51,7 @@ def test_sort_by_blur_shift_select_delete_and_undo(page, live_server, artifacts)
     page.click(_cell(4), modifiers=["Shift"])
     page.wait_for_selector("#face-counts[data-selected='5']")
     # The counter updates at once, the cells on the grid's next animation frame.
-    page.wait_for_function(
-        "document.querySelectorAll('#face-grid .face-cell.selected').length === 5"
-    )
+    wait_js(page, "document.querySelectorAll('#face-grid .face-cell.selected').length === 5")
     page.screenshot(path=str(artifacts / "faceset-selection.png"), full_page=True)
 
     page.click("#delete-selected")

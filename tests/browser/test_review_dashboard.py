@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from deepreview.review.models import Assignment, Consensus, GoldVideo, Mark, Verdict
+from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import (
     DetectionRunFactory,
@@ -236,9 +237,7 @@ def test_assign_inbox_agreement_and_report(page, live_server, artifacts, newsroo
     page.goto(review_url)
     alpha = page.locator("#agreement-alpha")
     alpha.wait_for()
-    page.wait_for_function(
-        "() => document.querySelector('#agreement-alpha').textContent.trim() !== ''"
-    )
+    wait_js(page, "() => document.querySelector('#agreement-alpha').textContent.trim() !== ''")
     assert float(alpha.inner_text()) == pytest.approx(_expected_alpha(), abs=0.005)
     page.wait_for_selector("#agreement-overlap-chart .main-svg", timeout=15_000)
     bars = page.locator("#agreement-overlap-chart .barlayer .point")
@@ -284,7 +283,8 @@ def test_assign_inbox_agreement_and_report(page, live_server, artifacts, newsroo
     page.wait_for_url(f"**/projects/{project.pk}/media/{press_video.pk}/report/")
     marks = page.locator(".report-mark")
     assert marks.count() == 4
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => [...document.querySelectorAll('img.report-keyframe')].every("
         "i => i.complete && i.naturalWidth > 0)",
         timeout=30_000,

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from deepreview.media.services import media_local_path, media_save_previews
 from deepreview.review.models import Mark, Verdict
 from deepreview_workers.pipeline.previews import render_previews
+from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import (
     ConversionFactory,
@@ -68,8 +69,10 @@ def frame_shown(page) -> int:  # noqa: ANN001
 
 
 def wait_frame(page, frame: int) -> None:  # noqa: ANN001
-    page.wait_for_function(
-        f"document.querySelector('#frame-counter').dataset.frame === '{frame}'", timeout=10_000
+    wait_js(
+        page,
+        f"document.querySelector('#frame-counter').dataset.frame === '{frame}'",
+        timeout=10_000,
     )
     assert re.search(rf"frame {frame} / {FRAMES}", page.text_content("#frame-counter"))
 
@@ -83,7 +86,7 @@ def workspace(page, live_server):  # noqa: ANN001, ANN201
     url = f"{live_server.url}/projects/{project.pk}/media/{item.pk}/review/"
     page.goto(url)
     page.wait_for_selector("#review-workspace[data-ready='true']", timeout=30_000)
-    page.wait_for_function("document.querySelector('#review-video').readyState >= 2")
+    wait_js(page, "document.querySelector('#review-video').readyState >= 2")
     return {"url": url, "item": item, "user": membership.user, "project": project}
 
 
@@ -140,9 +143,7 @@ def test_step_mark_by_keys_and_region_reload_and_verdict(page, workspace, artifa
     rationale = "Blurred face and a seam at the jaw, 11-16."
     page.fill("#verdict-form textarea[name=rationale]", rationale)
     page.click("#verdict-form button[type=submit]")
-    page.wait_for_function(
-        "document.querySelector('#verdict-status').textContent.includes('version 2')"
-    )
+    wait_js(page, "document.querySelector('#verdict-status').textContent.includes('version 2')")
     verdict = Verdict.objects.get(media=item, reviewer=user)
     assert verdict.label == "fake" and verdict.version == 2 and "jaw" in verdict.rationale
     page.screenshot(path=str(artifacts / "review-workspace.png"), full_page=True)
@@ -160,8 +161,8 @@ def test_timeline_zoom_help_and_a_conflicting_edit(page, workspace, artifacts):
     # Zoom with the wheel over the timeline, then jump to the next high-score frame.
     canvas.hover(position={"x": 600, "y": 30})
     page.mouse.wheel(0, -600)
-    visible = "(c => Number(c.dataset.end) - Number(c.dataset.start))"
-    page.wait_for_function(f"{visible}(document.querySelector('.timeline-canvas')) < 200")
+    canvas = "document.querySelector('.timeline-canvas').dataset"
+    wait_js(page, f"Number({canvas}.end) - Number({canvas}.start) < 200")
     page.keyboard.press("h")
     wait_frame(page, 60)
     page.keyboard.press("?")

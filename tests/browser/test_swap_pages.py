@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from deepreview.jobs.models import Job
 from deepreview.swaps.models import ConsentRecord, SwapModel
+from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
 from tests.factories import (
     ConversionFactory,
@@ -216,7 +217,7 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
     assert page.locator("#train-start").inner_text() == "Resume"
 
     # Timelapse: the latest preview first; the slider and Play step through the run.
-    page.wait_for_function("() => document.querySelector('#preview-image')?.naturalWidth > 0")
+    wait_js(page, "() => document.querySelector('#preview-image')?.naturalWidth > 0")
     assert _caption(page) == "Iteration 24,000 · latest"
     slider = page.locator("#preview-slider")
     slider.focus()
@@ -224,10 +225,11 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
     assert _caption(page) == "Iteration 3,000"
     page.keyboard.press("ArrowRight")
     assert _caption(page) == "Iteration 6,000"
-    page.wait_for_function("() => document.querySelector('#preview-image').complete")
+    wait_js(page, "() => document.querySelector('#preview-image').complete")
     page.locator("#previews").screenshot(path=str(artifacts / "swap-previews-6000.png"))
     page.click("#preview-play")
-    page.wait_for_function(
+    wait_js(
+        page,
         "() => document.querySelector('#preview-caption').textContent.endsWith('latest')",
         timeout=15_000,
     )
@@ -256,8 +258,10 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
                                     ContentFile(side_by_side(130)))  # fmt: skip
     Job.objects.filter(pk=job.pk).update(status="succeeded", progress=1.0,
                                          result={"artifact": artifact})  # fmt: skip
-    page.wait_for_function(
-        "() => document.querySelector('#convert-preview-image')?.naturalWidth > 0", timeout=15_000
+    wait_js(
+        page,
+        "() => document.querySelector('#convert-preview-image')?.naturalWidth > 0",
+        timeout=15_000,
     )
     assert page.locator("#convert-preview-result").is_visible()
 
@@ -323,7 +327,7 @@ def test_fake_video_ground_truth_overlay(page, live_server, artifacts, swap_proj
     assert page.locator("#ground-truth-source").inner_text() == source.name
     assert "161 of 259 frames" in page.locator("#ground-truth-count").inner_text()
     page.wait_for_selector("#frame-counter[data-frame='120']")
-    page.wait_for_function(VIDEO_SETTLED, timeout=15_000)
+    wait_js(page, VIDEO_SETTLED, timeout=15_000)
 
     page.check("#overlay-toggle")
     page.wait_for_selector("#mask-overlay[data-drawn='true']")

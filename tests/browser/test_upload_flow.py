@@ -8,6 +8,7 @@ import pytest
 
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
+from tests.browser.conftest import wait_js
 from tests.factories import PASSWORD, MembershipFactory
 from tests.media_paths import PD_CLIP, needs_shared_media
 
@@ -53,13 +54,12 @@ def test_sign_in_upload_and_watch_the_probe_job(
 
     page.click(f"#media-grid a[href*='/media/{item.pk}/']")
     page.wait_for_selector("#video-player")
-    page.wait_for_function(
-        "document.querySelector('#video-player').readyState >= 1", timeout=30_000
-    )
+    wait_js(page, "document.querySelector('#video-player').readyState >= 1", timeout=30_000)
     counter = page.locator("#frame-counter")
     page.keyboard.press(".")
     page.keyboard.press(".")
-    page.wait_for_function(
+    wait_js(
+        page,
         "document.querySelector('#frame-counter').textContent.includes('frame 2 /')",
         timeout=10_000,
     )
@@ -68,7 +68,8 @@ def test_sign_in_upload_and_watch_the_probe_job(
 
     # A face's "frame N" link lands on exactly that frame.
     page.goto(f"{page.url.split('#')[0]}#frame=17")
-    page.wait_for_function(
+    wait_js(
+        page,
         "document.querySelector('#frame-counter').textContent.includes('frame 17 /')",
         timeout=10_000,
     )

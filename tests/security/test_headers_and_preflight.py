@@ -59,3 +59,11 @@ def test_pages_and_api_docs_carry_a_policy_without_inline_scripts(db, path):
                   if "application/json" not in s]  # fmt: skip
         assert not inline, f"inline <script> on {path}: {inline}"
         assert "fonts.googleapis.com" not in html
+
+
+def test_ids_no_database_column_holds_are_a_400_not_a_500(team):
+    owner = client_for(team.users["owner"])
+    url = reverse("detection-list", args=[team.project.pk])
+    response = owner.post(url, {"media": [2**70]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "out_of_range"
