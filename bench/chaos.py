@@ -34,8 +34,11 @@ KINDS = ("extract", "detect", "dataset_export")
 
 
 def _pool_pids(worker_pid: int) -> list[int]:
-    children = Path(f"/proc/{worker_pid}/task/{worker_pid}/children")
-    return [int(p) for p in children.read_text().split()] if children.exists() else []
+    """The worker's child processes (its pool), whichever of its threads started them."""
+    pids: set[int] = set()
+    for children in Path(f"/proc/{worker_pid}/task").glob("*/children"):
+        pids.update(int(p) for p in children.read_text().split())
+    return sorted(pids)
 
 
 def _wait(predicate, timeout: float, interval: float = 0.2):  # noqa: ANN001, ANN202
@@ -118,7 +121,7 @@ def main() -> None:
                 job = export.job
             started = time.monotonic()
             _wait(lambda pk=job.pk: Job.objects.get(pk=pk).status == "running", 60, 0.05)
-            delay = rng.uniform(0.2, 3.0)
+            delay = rng.uniform(0.2, 2.0)
             time.sleep(delay)
             killed = ""
             if Job.objects.get(pk=job.pk).status == "running":
