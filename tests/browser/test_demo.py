@@ -54,7 +54,10 @@ def test_the_demo_builds_itself_and_every_page_shows_it(
         call_command("load_demo", stdout=StringIO())
         project = Project.objects.get(name=demo_services.DEMO_PROJECT)
         base = f"{live_server.url}/projects/{project.pk}"
+        missing: list[str] = []  # the login page once asked for a favicon that 404'd
+        page.on("response", lambda r: r.status == 404 and missing.append(r.url))
         sign_in(page, live_server, demo_services.OWNER, demo_services.DEMO_PASSWORD)
+        assert not missing, missing
         card = page.locator(f".project-card[data-project-id='{project.pk}']")
         assert "3 members" in card.inner_text()  # not the one membership the list is joined on
         page.goto(f"{base}/")

