@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import UploadedFile
@@ -69,16 +70,21 @@ def test_export_import_export_gives_the_same_manifest(team, source_project, tmp_
     assert (tmp_path / "second.zip").read_bytes() == (tmp_path / "first.zip").read_bytes()
 
 
-def test_a_damaged_export_is_refused_and_nothing_is_imported(team, source_project, tmp_path):
-    first, _summary = _build(source_project, team.users["curator"], tmp_path, "first.zip")
-    damaged = io.BytesIO()
-    with zipfile.ZipFile(tmp_path / "first.zip") as src, zipfile.ZipFile(damaged, "w") as dst:
+def tampered(export_zip: Path) -> bytes:
+    """``export_zip`` with export.json changed after its manifest was written."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(export_zip) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "export.json":
                 data = json.dumps({**json.loads(data), "title": "tampered"}).encode()
             dst.writestr(info, data)
-    damaged.seek(0)
+    return out.getvalue()
+
+
+def test_a_damaged_export_is_refused_and_nothing_is_imported(team, source_project, tmp_path):
+    first, _summary = _build(source_project, team.users["curator"], tmp_path, "first.zip")
+    damaged = io.BytesIO(tampered(tmp_path / "first.zip"))
     record = importer.import_prepare(
         upload=UploadedFile(damaged, name="damaged.zip", size=len(damaged.getvalue())),
         name="",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from deepreview.projects.models import Project
 from deepreview_workers.pipeline.dataset.read import ExportError, read_export
 from deepreview_workers.tasks.base import run_job
 from tests.conftest import client_for
-from tests.exports.test_export_roundtrip import _build
+from tests.exports.test_export_roundtrip import _build, tampered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HOSTILE = {"../../evil.txt": b"outside", "/tmp/evil-absolute.txt": b"absolute",
@@ -90,18 +89,11 @@ def test_an_extracted_export_with_a_symlink_is_refused(team, source_project, tmp
 
 
 def test_an_import_job_that_fails_removes_its_project_and_says_why(team, source_project, tmp_path):
-    first, _summary = _build(source_project, team.users["curator"], tmp_path, "first.zip")
+    _build(source_project, team.users["curator"], tmp_path, "first.zip")
     # Tampered after the manifest was written: the job finds it, after the project exists.
-    out = io.BytesIO()
-    with zipfile.ZipFile(tmp_path / "first.zip") as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "export.json":
-                data = json.dumps({**json.loads(data), "title": "tampered"}).encode()
-            dst.writestr(info, data)
-    tampered = out.getvalue()
+    damaged = tampered(tmp_path / "first.zip")
     record = importer.import_request(
-        upload=UploadedFile(io.BytesIO(tampered), name="tampered.zip", size=len(tampered)),
+        upload=UploadedFile(io.BytesIO(damaged), name="tampered.zip", size=len(damaged)),
         name="",
         requested_by=team.users["owner"],
     )
