@@ -199,6 +199,8 @@ STORAGES = {
 
 # --- uploads -----------------------------------------------------------------
 MAX_UPLOAD_BYTES = env_int("DEEPREVIEW_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Larger uploads are hashed and probed by their probe job, not in the request.
+PROBE_IN_REQUEST_MAX_BYTES = env_int("DEEPREVIEW_PROBE_IN_REQUEST_MAX_BYTES", 256 * 1024**2)
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 # Uploads stream to a temporary file in chunks, never into memory; the size
 # limit is enforced while the body arrives.

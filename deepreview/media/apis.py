@@ -81,6 +81,7 @@ class MediaViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
             uploaded_by=request.user,
             origin=data.validated_data["origin"],
             identity_id=data.validated_data["identity"],
+            defer_large_probe=True,  # a large file is hashed and probed by its job
         )
         response = Response(
             MediaReadSerializer(item, context=self.get_serializer_context()).data,

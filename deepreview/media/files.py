@@ -34,11 +34,14 @@ def media_file(request: Request, media_id: int, variant: str) -> HttpResponse:
     if variant not in VARIANTS:
         raise Http404("No such file.")
     item = access_media(request.user, media_id)
+    # The original's type is the probe's (its stored name may be a large upload's .bin).
+    content_type, _extension = media_type(item.kind, item.container, item.codec)
     if variant == "playback":
         # The proxy when the original does not play in browsers, else the original.
-        return serve_stored_file(request, item.proxy or item.file)
+        if item.proxy:
+            return serve_stored_file(request, item.proxy)
+        return serve_stored_file(request, item.file, content_type=content_type)
     if variant == "original":
-        content_type, _extension = media_type(item.kind, item.container, item.codec)
         return serve_stored_file(request, item.file, download_name=item.name,
                                  content_type=content_type)  # fmt: skip
     return serve_stored_file(request, getattr(item, variant))

@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -22,13 +23,14 @@ from deepreview.core.errors import ApplicationError
 from deepreview.core.names import display_name
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES
-from deepreview.media.models import MediaItem, MediaStatus, Origin
+from deepreview.media.models import MediaItem, MediaKind, MediaStatus, Origin
 from deepreview.media.types import media_type
 from deepreview.projects.models import Identity, Project
 from deepreview_workers.pipeline.video_io import (
     DEFAULT_VIDEO_CODECS,
     MediaRejected,
     PreviewResult,
+    ProbeResult,
     file_sha256,
     probe_media,
 )
@@ -75,6 +77,7 @@ def media_upload(
     uploaded_by: AbstractBaseUser,
     origin: str = Origin.UNKNOWN,
     identity_id: int | None = None,
+    defer_large_probe: bool = False,
 ) -> tuple[MediaItem, bool]:
     """Store a probed upload and queue its probe job; returns (item, created).
 
@@ -98,6 +101,7 @@ def media_upload(
             added_by=uploaded_by,
             origin=origin,
             identity_id=identity_id,
+            defer_large_probe=defer_large_probe,
         )
 
 
@@ -109,65 +113,107 @@ def media_add_local(
     added_by: AbstractBaseUser | None,
     origin: str = Origin.UNKNOWN,
     identity_id: int | None = None,
+    defer_large_probe: bool = False,
 ) -> tuple[MediaItem, bool]:
     """Probe a local file, store a copy as project media and queue its probe job.
 
-    Returns (item, created); see :func:`media_upload` for duplicates and rejects.
+    Returns (item, created); see :func:`media_upload` for duplicates and rejects. With
+    ``defer_large_probe`` (an API upload), a file over ``PROBE_IN_REQUEST_MAX_BYTES`` is
+    stored unprobed and its probe job hashes and probes it (:func:`media_complete_probe`),
+    so a large upload does not hold the request. Jobs that add media probe in line.
     """
     identity = _resolve_identity(project, identity_id)
-    sha256 = file_sha256(path)
-    existing = MediaItem.objects.filter(project=project, sha256=sha256).first()
-    if existing:
-        return existing, False
-    try:
-        probe = probe_media(path, allowed_video_codecs=_allowed_video_codecs())
-    except MediaRejected as exc:
-        raise ApplicationError(exc.message, code=exc.code) from None
     item = MediaItem(
         project=project,
-        kind=probe.kind,
         name=display_name(name),
         size_bytes=path.stat().st_size,
-        sha256=sha256,
-        container=probe.container,
-        codec=probe.codec,
-        pix_fmt=probe.pix_fmt or "",
-        width=probe.width,
-        height=probe.height,
-        fps=probe.fps,
-        frame_count=probe.frame_count,
-        duration_seconds=probe.duration_seconds,
-        has_audio=probe.has_audio,
-        audio_codec=probe.audio_codec or "",
-        bit_rate=probe.bit_rate,
         origin=origin,
         identity=identity,
         uploaded_by=added_by,
     )
+    if defer_large_probe and item.size_bytes > settings.PROBE_IN_REQUEST_MAX_BYTES:
+        # Known after the probe job: a large file is taken for a video until then.
+        item.kind, item.sha256, item.width, item.height = MediaKind.VIDEO, _unprobed_sha(), 0, 0
+        return _store_and_queue(item, path, extension=".bin")
+    item.sha256 = file_sha256(path)
+    existing = MediaItem.objects.filter(project=project, sha256=item.sha256).first()
+    if existing:
+        return existing, False
+    _apply_probe(item, _probe(path))
+    # The stored extension is the probed type's: a JPEG named .mp4 is stored as JPEG.
+    _mime, extension = media_type(item.kind, item.container, item.codec)
+    return _store_and_queue(item, path, extension=extension)
+
+
+UNPROBED_PREFIX = "unprobed:"
+
+
+def _unprobed_sha() -> str:
+    return f"{UNPROBED_PREFIX}{uuid.uuid4().hex}"  # unique per item until the probe hashes it
+
+
+def _probe(path: Path) -> ProbeResult:
+    try:
+        return probe_media(path, allowed_video_codecs=_allowed_video_codecs())
+    except MediaRejected as exc:
+        raise ApplicationError(exc.message, code=exc.code) from None
+
+
+def _apply_probe(item: MediaItem, probe: ProbeResult) -> None:
+    item.kind = probe.kind
+    item.container, item.codec, item.pix_fmt = probe.container, probe.codec, probe.pix_fmt or ""
+    item.width, item.height, item.fps = probe.width, probe.height, probe.fps
+    item.frame_count, item.duration_seconds = probe.frame_count, probe.duration_seconds
+    item.has_audio, item.audio_codec = probe.has_audio, probe.audio_codec or ""
+    item.bit_rate = probe.bit_rate
+
+
+def _store_and_queue(item: MediaItem, path: Path, *, extension: str) -> tuple[MediaItem, bool]:
     with path.open("rb") as handle:
-        # Storage copies in chunks; the file is never read into memory whole. The stored
-        # extension is the probed type's: a JPEG named .mp4 is stored (and served) as JPEG.
-        _mime, extension = media_type(probe.kind, probe.container, probe.codec)
+        # Storage copies in chunks; the file is never read into memory whole.
         item.file.save(f"original{extension}", File(handle), save=False)
     try:
         with transaction.atomic():
             item.save()
             job_services.job_create(
-                project_id=project.pk,
+                project_id=item.project_id,
                 kind=PROBE_JOB,
                 queue="cpu",
                 media_id=item.pk,
-                created_by=added_by,
+                created_by=item.uploaded_by,
                 params={"every_n_frames": None, "max_tiles": settings.SPRITE_MAX_TILES},
             )
     except IntegrityError:
         # Someone added the same file at the same moment: keep theirs.
         item.file.delete(save=False)
-        return MediaItem.objects.get(project=project, sha256=sha256), False
+        return MediaItem.objects.get(project=item.project_id, sha256=item.sha256), False
     except BaseException:
         item.file.delete(save=False)
         raise
     return item, True
+
+
+def media_is_unprobed(item: MediaItem) -> bool:
+    return item.sha256.startswith(UNPROBED_PREFIX)
+
+
+def media_complete_probe(*, item: MediaItem, path: Path) -> MediaItem:
+    """The request's checks for a large upload, in its probe job: the hash (a file
+    already in the project is removed again, saying where the first copy is) and the
+    probe (a file that is not usable media fails, with the reason)."""
+    sha256 = file_sha256(path)
+    existing = MediaItem.objects.filter(project=item.project_id, sha256=sha256).first()
+    if existing is not None:
+        media_delete(item=item)
+        raise ApplicationError(
+            f"“{item.name}” is already in the project as “{existing.name}” (#{existing.pk}); "
+            "this copy was removed.",
+            code="duplicate",
+        )
+    _apply_probe(item, _probe(path))
+    item.sha256 = sha256
+    item.save()
+    return item
 
 
 def upload_too_large_error() -> ApplicationError:

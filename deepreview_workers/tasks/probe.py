@@ -27,6 +27,9 @@ def probe_job(job: Job, progress: ProgressCallback) -> dict:
             media_services.media_local_path(item) as source,
             tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as out_dir,
         ):
+            if media_services.media_is_unprobed(item):  # a large upload: checked here
+                progress(0.0, "Hashing and probing the upload")
+                item = media_services.media_complete_probe(item=item, path=source)
             previews = render_previews(
                 source,
                 out_dir,
@@ -38,6 +41,9 @@ def probe_job(job: Job, progress: ProgressCallback) -> dict:
     except MediaRejected as exc:
         media_services.media_mark_failed(media_id=item.pk)
         raise ApplicationError(exc.message) from None
+    except ApplicationError:  # a large upload that is not media, or a duplicate (removed)
+        media_services.media_mark_failed(media_id=item.pk)
+        raise
     except FileNotFoundError:
         media_services.media_mark_failed(media_id=item.pk)
         raise ApplicationError(

@@ -91,3 +91,41 @@ def test_consent_evidence_is_a_download_never_a_page(team, api_as):
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@needs_shared_media
+def test_a_large_upload_is_probed_by_its_job_not_in_the_request(team, api_as, settings, tmp_path):
+    from deepreview.jobs.models import Job
+    from deepreview_workers.tasks.base import run_job
+
+    settings.PROBE_IN_REQUEST_MAX_BYTES = 1024  # every test file is "large"
+    client = api_as("curator")
+    body = upload(client, team.project, PD_CLIP).json()
+    item = MediaItem.objects.get(pk=body["id"])
+    assert (item.status, item.frame_count) == ("processing", None)  # the request only stored it
+    run_job.run(Job.objects.get(media=item, kind="probe").pk)
+    item.refresh_from_db()
+    assert item.status == "ready" and item.codec == "h264" and item.frame_count > 200
+    assert len(item.sha256) == 64
+    playback = client.get(
+        reverse("media-file", kwargs={"media_id": item.pk, "variant": "playback"})
+    )
+    assert playback["Content-Type"] == "video/mp4"
+
+    # The same file again: the job finds the first copy and removes the second.
+    again = upload(client, team.project, PD_CLIP).json()
+    job = Job.objects.get(media_id=again["id"], kind="probe")
+    run_job.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and f"(#{item.pk})" in job.error
+    assert not MediaItem.objects.filter(pk=again["id"]).exists()
+
+    # Not media at all: the item stays, failed, with the reason.
+    junk = tmp_path / "big.mp4"
+    junk.write_bytes(b"\x00junk" * 4096)
+    bad = upload(client, team.project, junk).json()
+    job = Job.objects.get(media_id=bad["id"], kind="probe")
+    run_job.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error
+    assert MediaItem.objects.get(pk=bad["id"]).status == "failed"
