@@ -106,9 +106,9 @@ def serve_storage_name(
     ``download_name``, which may be a client's); ``download_name`` goes out as an
     RFC 6266 filename, RFC 5987-encoded when it is not ASCII.
     """
-    content_type = content_type or safe_content_type(name)
     if settings.STORAGE_BACKEND == "s3":
         return HttpResponseRedirect(_signing_storage().url(name))
+    content_type = content_type or safe_content_type(name)
     try:
         size = storage.size(name)
         handle = storage.open(name, "rb")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from deepreview.jobs.models import Job, JobStatus
+from deepreview.jobs.models import JobStatus
 from deepreview.jobs.signals import job_finished
 
 
-def _discard_failed_import(sender: object, *, job_id: int, status: str, **kwargs: object) -> None:
+def _discard_failed_import(
+    sender: object, *, job_id: int, kind: str, status: str, **kwargs: object
+) -> None:
     from deepreview.exports.importer import IMPORT_JOB, import_discard
 
-    if status in (JobStatus.FAILED, JobStatus.CANCELLED) and Job.objects.filter(
-        pk=job_id, kind=IMPORT_JOB
-    ).exists():
+    if kind == IMPORT_JOB and status in (JobStatus.FAILED, JobStatus.CANCELLED):
         import_discard(job_id=job_id, status=status)
 
 

@@ -129,11 +129,14 @@ def _set_final(
 
 
 def _announce_finished(job_id: int, status: str) -> None:
-    project_id = Job.objects.filter(pk=job_id).values_list("project_id", flat=True).first()
-    if project_id is None:
+    row = Job.objects.filter(pk=job_id).values_list("project_id", "kind").first()
+    if row is None:
         return
+    project_id, kind = row
     # Robust: a listener's fault is logged (django.dispatch) and never fails the job.
-    job_finished.send_robust(sender=Job, job_id=job_id, project_id=project_id, status=status)
+    job_finished.send_robust(
+        sender=Job, job_id=job_id, project_id=project_id, kind=kind, status=status
+    )
 
 
 def job_succeed(*, job_id: int, result: dict, message: str = "Done") -> bool:

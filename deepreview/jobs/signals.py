@@ -6,4 +6,4 @@ build starts its next step this way).
 
 from django.dispatch import Signal
 
-job_finished = Signal()  # kwargs: job_id, project_id, status
+job_finished = Signal()  # kwargs: job_id, project_id, kind, status
