@@ -10,7 +10,7 @@ import re
 from functools import cached_property
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -36,6 +36,7 @@ from deepreview.review.serializers import (
     GoldSerializer,
     KindSerializer,
     KindWriteSerializer,
+    MarkChangesQuerySerializer,
     MarkCreateSerializer,
     MarkReadSerializer,
     MarkUpdateSerializer,
@@ -81,6 +82,19 @@ class ReviewScopedViewSet(ProjectScopedViewSet):
 
 def _etag(response: Response, version: int) -> Response:
     response["ETag"] = f'"{version}"'
+    return response
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    """If-None-Match names ``etag`` (weak comparison, RFC 9110 13.1.2)."""
+    opaque = etag.removeprefix("W/")
+    sent = request.headers.get("If-None-Match", "")
+    return any(tag.strip().removeprefix("W/") in (opaque, "*") for tag in sent.split(","))
+
+
+def _revalidate(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -340,6 +354,7 @@ class ReviewViewSet(ReviewScopedViewSet):
         "list": Role.VIEWER,
         "retrieve": Role.VIEWER,
         "timeline": Role.VIEWER,
+        "mark_changes": Role.VIEWER,
         "agreement": Role.VIEWER,
         "adjudicate": Role.OWNER,
         "gold": Role.OWNER,
@@ -373,12 +388,52 @@ class ReviewViewSet(ReviewScopedViewSet):
         """What the annotator draws: sprite, detection series, ground truth (unless
         hidden), the visible marks, the taxonomy and your own verdict."""
         media = self.video(pk)
+        version, last_change = reports.timeline_version(
+            scope=self.scope, media=media, user=request.user
+        )
+        # Weak: equal content, not equal bytes. Browsers revalidate every time
+        # (no-cache) and an unchanged video costs the fingerprint's small queries only.
+        etag = f'W/"timeline-{version}"'
+        if _etag_matches(request, etag):
+            return _revalidate(HttpResponseNotModified(), etag)
         data = reports.timeline(scope=self.scope, media=media)
+        # Read before the marks: a change committed between them comes again in the
+        # client's next mark-changes request, which replaces marks by id.
+        data["marks_change"] = last_change
         marks = selectors.mark_list_json(scope=self.scope, media=media)
         data["kinds"] = [{**k.__dict__} for k in selectors.artifact_kinds(project=self.project)]
         own = Verdict.objects.filter(media=media, reviewer=request.user).first()
         data["own_verdict"] = VerdictReadSerializer(own).data if own else None
-        return json_response(data, marks=marks)
+        return _revalidate(json_response(data, marks=marks), etag)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since",
+                int,
+                required=True,
+                description="The `marks_change` (or `last_change`) the client holds",
+            )
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"], url_path="mark-changes")
+    def mark_changes(self, request: Request, project_pk: str, pk: str) -> Response:
+        """The video's visible marks written after change ``since`` (as they are now),
+        the ids of those deleted, and ``last_change`` to ask from next time. When
+        ``revealed`` differs from what the client had, it reloads the timeline."""
+        query = MarkChangesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        media = self.video(pk)
+        changes = selectors.mark_changes(
+            scope=self.scope, media=media, since=query.validated_data["since"]
+        )
+        data = {
+            "last_change": changes.last,
+            "revealed": self.scope.reveals(media.pk),
+            "deleted": changes.deleted,
+        }
+        return json_response(data, marks=changes.marks_json)
 
     @extend_schema(request=AdjudicateSerializer, responses=ConsensusReadSerializer)
     @action(detail=True, methods=["post"])

@@ -24,14 +24,14 @@ _FIELDS = """
 _POSTGRES = """
 SELECT COALESCE(json_agg(json_build_object({fields}) ORDER BY m.start_frame, m.end_frame, m.id)::text, '[]')
 FROM {marks} m LEFT JOIN {users} c ON c.id = m.created_by_id LEFT JOIN {users} u ON u.id = m.updated_by_id
-WHERE m.media_id = %s {author}
+WHERE m.media_id = %s {author} {changes}
 """  # noqa: E501
 
 _SQLITE = """
 SELECT COALESCE(json_group_array(json(row)), '[]') FROM (
   SELECT json_object({fields}) AS row
   FROM {marks} m LEFT JOIN {users} c ON c.id = m.created_by_id LEFT JOIN {users} u ON u.id = m.updated_by_id
-  WHERE m.media_id = %s {author}
+  WHERE m.media_id = %s {author} {changes}
   ORDER BY m.start_frame, m.end_frame, m.id)
 """  # noqa: E501
 
@@ -43,8 +43,11 @@ def _utc_iso(column: str) -> str:
     return f"replace({column}, ' ', 'T') || 'Z'"
 
 
-def marks_json(*, media_id: int, author_id: int | None = None) -> str:
-    """The marks of one video (only ``author_id``'s when given) as a JSON array."""
+def marks_json(
+    *, media_id: int, author_id: int | None = None, changes: tuple[int, int] | None = None
+) -> str:
+    """The marks of one video (only ``author_id``'s when given; only those whose last
+    change number is in ``changes`` = (after, up_to] when given) as a JSON array."""
     postgres = connection.vendor == "postgresql"
     fields = _FIELDS.format(
         region="m.region" if postgres else "json(m.region)",
@@ -56,8 +59,13 @@ def marks_json(*, media_id: int, author_id: int | None = None) -> str:
         marks=connection.ops.quote_name(Mark._meta.db_table),
         users=connection.ops.quote_name(get_user_model()._meta.db_table),
         author="AND m.created_by_id = %s" if author_id is not None else "",
+        changes="AND m.change > %s AND m.change <= %s" if changes is not None else "",
     )
-    params = [media_id] if author_id is None else [media_id, author_id]
+    params = [media_id]
+    if author_id is not None:
+        params.append(author_id)
+    if changes is not None:
+        params.extend(changes)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]

@@ -61,6 +61,9 @@ class Mark(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    # The video's mark-change number at this mark's last write (MarkChangeCounter): a
+    # client holding a video's marks asks only for what changed after the number it has.
+    change = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,10 +74,48 @@ class Mark(models.Model):
                 condition=Q(end_frame__gte=F("start_frame")), name="mark_start_before_end"
             ),
         ]
-        indexes = [models.Index(fields=["media", "start_frame"])]
+        indexes = [
+            models.Index(fields=["media", "start_frame"]),
+            models.Index(fields=["media", "change"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind_id} {self.start_frame}-{self.end_frame} on {self.media_id}"
+
+
+class MarkChangeCounter(models.Model):
+    """The number of the last change (create, edit, delete) to a video's marks.
+
+    Every mark write increments it in the write's own transaction; the increment locks
+    the row until commit, so numbers commit in order and a reader that has seen number
+    N has seen every change up to N (a database sequence gives no such promise).
+    """
+
+    media = models.OneToOneField(
+        "media.MediaItem", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    last = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"change {self.last} of {self.media_id}'s marks"
+
+
+class MarkDeletion(models.Model):
+    """A deleted mark, kept so clients holding the video's marks learn it is gone."""
+
+    media = models.ForeignKey("media.MediaItem", on_delete=models.CASCADE, related_name="+")
+    mark_id = models.BigIntegerField()
+    # Whose mark it was: in blind review a reviewer hears only of their own marks.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["media", "change"])]
+
+    def __str__(self) -> str:
+        return f"mark {self.mark_id} deleted at change {self.change} of {self.media_id}"
 
 
 class Verdict(models.Model):

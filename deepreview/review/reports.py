@@ -4,9 +4,11 @@ of marks, verdicts or frames (a test counts them)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 
-from django.db.models import Case, Value, When
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, Count, Max, QuerySet, Sum, Value, When
 from django.urls import reverse
 
 from deepreview.detection.models import DetectionRun
@@ -14,12 +16,20 @@ from deepreview.detection.services import run_series
 from deepreview.media.models import MediaItem
 from deepreview.media.serializers import file_url
 from deepreview.review import agreement
-from deepreview.review.models import Consensus, GoldVideo, Mark, ReviewLabel, Verdict
+from deepreview.review.models import (
+    ArtifactKind,
+    Consensus,
+    GoldVideo,
+    Mark,
+    ReviewLabel,
+    Verdict,
+)
 from deepreview.review.selectors import (
     ReviewScope,
     artifact_kinds,
     effective_label,
     hidden_media_q,
+    last_mark_change,
     review_state,
     review_videos,
 )
@@ -27,11 +37,15 @@ from deepreview.review.selectors import (
 DISAGREEMENT_OVERLAP = 0.5  # marks of one kind overlapping less than this are a disagreement
 
 
-def latest_detection(media: MediaItem) -> DetectionRun | None:
-    """The newest run with a detector score, else the newest signals-only run."""
+def _runs_newest_scored_first(media: MediaItem) -> QuerySet[DetectionRun]:
     scored = Case(When(score_confident__isnull=False, then=Value(1)), default=Value(0))
     runs = DetectionRun.objects.filter(media=media).annotate(scored=scored)
-    return runs.order_by("-scored", "-created_at", "-id").first()
+    return runs.order_by("-scored", "-created_at", "-id")
+
+
+def latest_detection(media: MediaItem) -> DetectionRun | None:
+    """The newest run with a detector score, else the newest signals-only run."""
+    return _runs_newest_scored_first(media).first()
 
 
 def detector_suggestion(run: DetectionRun | None) -> dict | None:
@@ -230,6 +244,46 @@ def project_agreement(*, scope: ReviewScope) -> dict:
         "gold_videos": len(gold) if scope.sees_gold else None,
         "blind": scope.blind,
     }
+
+
+def timeline_version(
+    *, scope: ReviewScope, media: MediaItem, user: AbstractBaseUser
+) -> tuple[str, int]:
+    """A fingerprint of what ``timeline`` (with the marks and the user's own verdict)
+    holds for this user, read with small queries (no series, no marks), and the number
+    of the last mark change it counts. Runs, conversions and usernames do not change
+    once written, so their ids stand for their content; the user's own marks in blind
+    review are among all the marks summarised."""
+    reveals = scope.reveals(media.pk)
+    conversion = None
+    if reveals:
+        from deepreview.swaps.models import Conversion
+
+        conversion = Conversion.objects.filter(output_media=media).values("pk").first()
+    kinds = ArtifactKind.objects.filter(project=scope.project)
+    kinds_count_top = kinds.aggregate(n=Count("id"), top=Max("id"))
+    last = last_mark_change(media)
+    # The marks' own summary too: a write that bypassed the services (a data migration,
+    # the admin) changes it without numbering a change, and must not earn a 304.
+    marks = Mark.objects.filter(media=media).aggregate(
+        n=Count("id"), top=Max("id"), versions=Sum("version"), latest=Max("updated_at")
+    )
+    parts = (
+        media.pk,
+        media.name,
+        str(media.sprite),
+        str(media.frame_pts),
+        media.origin if reveals else None,
+        _runs_newest_scored_first(media).values_list("pk", "status").first(),
+        conversion,
+        kinds_count_top,
+        Verdict.objects.filter(media=media, reviewer=user).values_list("pk", "version").first(),
+        last,
+        marks,
+        scope.blind,
+        reveals,
+    )
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest(), last
 
 
 def timeline(*, scope: ReviewScope, media: MediaItem) -> dict:

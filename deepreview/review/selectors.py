@@ -28,6 +28,8 @@ from deepreview.review.models import (
     Consensus,
     GoldVideo,
     Mark,
+    MarkChangeCounter,
+    MarkDeletion,
     ReviewLabel,
     Verdict,
 )
@@ -118,6 +120,41 @@ def mark_list_json(*, scope: ReviewScope, media: MediaItem) -> str:
     """``mark_list`` as JSON text made by the database (see ``marks_json``)."""
     author = None if scope.reveals(media.pk) else scope.user.pk
     return marks_json(media_id=media.pk, author_id=author)
+
+
+def last_mark_change(media: MediaItem) -> int:
+    """The number of the last change to the video's marks (0 before the first)."""
+    counter = MarkChangeCounter.objects.filter(media=media).values_list("last", flat=True)
+    return counter.first() or 0
+
+
+@dataclass(frozen=True)
+class MarkChanges:
+    """What changed in a video's visible marks after change ``since``, up to ``last``:
+    the marks as they are now (JSON text) and the ids of deleted ones."""
+
+    last: int
+    marks_json: str
+    deleted: list[int]
+
+
+def mark_changes(*, scope: ReviewScope, media: MediaItem, since: int) -> MarkChanges:
+    """The visible marks written and deleted after change ``since``. The counter is read
+    first: every change up to it has committed (see ``MarkChangeCounter``), so a client
+    that asks again from ``last`` misses nothing; a change committed meanwhile comes
+    again next time, which a client keyed by mark id absorbs."""
+    last = last_mark_change(media)
+    if last <= since:
+        return MarkChanges(last=last, marks_json="[]", deleted=[])
+    author = None if scope.reveals(media.pk) else scope.user.pk
+    deleted = MarkDeletion.objects.filter(media=media, change__gt=since, change__lte=last)
+    if author is not None:
+        deleted = deleted.filter(created_by_id=author)
+    return MarkChanges(
+        last=last,
+        marks_json=marks_json(media_id=media.pk, author_id=author, changes=(since, last)),
+        deleted=sorted(deleted.values_list("mark_id", flat=True)),
+    )
 
 
 def verdict_list(*, scope: ReviewScope, media: MediaItem) -> QuerySet[Verdict]:

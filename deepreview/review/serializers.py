@@ -77,6 +77,10 @@ class MarkUpdateSerializer(serializers.Serializer):
     )
 
 
+class MarkChangesQuerySerializer(serializers.Serializer):
+    since = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
+
+
 class VerdictReadSerializer(serializers.ModelSerializer):
     reviewer = username_field()
     reviewer_id = serializers.IntegerField(read_only=True)

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -27,6 +27,8 @@ from deepreview.review.models import (
     Consensus,
     GoldVideo,
     Mark,
+    MarkChangeCounter,
+    MarkDeletion,
     ReviewLabel,
     Verdict,
 )
@@ -207,17 +209,33 @@ def mark_create(
         end_frame=end_frame,
         region=region,
     )
-    return Mark.objects.create(
-        project=scope.project,
-        media=media,
-        kind=kind,
-        start_frame=start_frame,
-        end_frame=end_frame,
-        region=_rounded(region),
-        note=note[:MAX_NOTE],
-        created_by=scope.user,
-        updated_by=scope.user,
-    )
+    with transaction.atomic():
+        return Mark.objects.create(
+            project=scope.project,
+            media=media,
+            kind=kind,
+            start_frame=start_frame,
+            end_frame=end_frame,
+            region=_rounded(region),
+            note=note[:MAX_NOTE],
+            created_by=scope.user,
+            updated_by=scope.user,
+            change=_next_mark_change(media.pk),
+        )
+
+
+def _next_mark_change(media_id: int) -> int:
+    """Number the next change to a video's marks. Call inside the write's transaction:
+    the upsert holds the counter's row lock until commit (see ``MarkChangeCounter``)."""
+    table = connection.ops.quote_name(MarkChangeCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement on Postgres and SQLite (3.35+): insert the first, or increment.
+        cursor.execute(
+            f"INSERT INTO {table} (media_id, last) VALUES (%s, 1) "
+            f"ON CONFLICT (media_id) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [media_id],
+        )
+        return cursor.fetchone()[0]
 
 
 def _rounded(region: list[float] | None) -> list[float] | None:
@@ -243,11 +261,16 @@ def mark_update(*, scope: ReviewScope, mark: Mark, version: int | None, **change
         values["region"] = _rounded(values["region"])
     if "note" in values:
         values["note"] = values["note"][:MAX_NOTE]
-    updated = Mark.objects.filter(pk=mark.pk, version=version).update(
-        **values, version=F("version") + 1, updated_by=scope.user, updated_at=timezone.now()
-    )
-    if not updated:
-        _conflict("mark", Mark.objects.filter(pk=mark.pk).first())
+    with transaction.atomic():
+        updated = Mark.objects.filter(pk=mark.pk, version=version).update(
+            **values,
+            version=F("version") + 1,
+            updated_by=scope.user,
+            updated_at=timezone.now(),
+            change=_next_mark_change(mark.media_id),
+        )
+        if not updated:
+            _conflict("mark", Mark.objects.filter(pk=mark.pk).first())
     return Mark.objects.select_related("created_by", "updated_by").get(pk=mark.pk)
 
 
@@ -258,9 +281,14 @@ def mark_delete(*, scope: ReviewScope, mark: Mark, version: int | None) -> None:
     rows = Mark.objects.filter(pk=mark.pk)
     if version is not None:
         rows = rows.filter(version=version)
-    deleted, _ = rows.delete()
-    if not deleted:
-        _conflict("mark", Mark.objects.filter(pk=mark.pk).first())
+    with transaction.atomic():
+        change = _next_mark_change(mark.media_id)
+        deleted, _ = rows.delete()
+        if not deleted:
+            _conflict("mark", Mark.objects.filter(pk=mark.pk).first())
+        MarkDeletion.objects.create(
+            media_id=mark.media_id, mark_id=mark.pk, created_by_id=mark.created_by_id, change=change
+        )
 
 
 # -- verdicts ---------------------------------------------------------------------------

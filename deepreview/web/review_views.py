@@ -74,6 +74,7 @@ def review_workspace(request: HttpRequest, project_id: int, media_id: int) -> Ht
     pid, mid = project.pk, item.pk
     urls = {
         "timeline": reverse("review-timeline", args=[pid, mid]),
+        "mark_changes": reverse("review-mark-changes", args=[pid, mid]),
         "summary": reverse("review-detail", args=[pid, mid]),
         "marks": reverse("mark-list", args=[pid]),
         "mark": page_url_template("mark-detail", pid),

@@ -11,7 +11,9 @@ import pytest
 from django.core.files.base import ContentFile
 
 from deepreview.media.services import media_local_path, media_save_previews
+from deepreview.review import services
 from deepreview.review.models import Mark, Verdict
+from deepreview.review.selectors import review_scope
 from deepreview_workers.pipeline.previews import render_previews
 from tests.browser.conftest import wait_js
 from tests.browser.test_upload_flow import sign_in
@@ -182,3 +184,24 @@ def test_timeline_zoom_help_and_a_conflicting_edit(page, workspace, artifacts):
     assert page.input_value(".mark-editor textarea[name=note]") == "teeth smeared (curator)"
     assert Mark.objects.get(pk=mark.pk).note == "teeth smeared (curator)"
     page.screenshot(path=str(artifacts / "review-workspace-conflict.png"), full_page=True)
+
+
+def test_other_reviewers_marks_appear_and_go_without_a_reload(page, workspace, artifacts):
+    """The open page asks for mark changes every few seconds: a colleague's new mark
+    shows up on the list and the timeline, and disappears when they delete it."""
+    project, item = workspace["project"], workspace["item"]
+    colleague = MembershipFactory(project=project, role="reviewer").user
+    scope = review_scope(project=_with_role(project, "reviewer"), user=colleague)
+    mark = services.mark_create(scope=scope, media=item, kind="teeth", start_frame=30,
+                                end_frame=45, note="teeth smear")  # fmt: skip
+    page.click("[data-tab=marks]")
+    page.wait_for_selector(f".mark-row[data-mark-id='{mark.pk}']", timeout=15_000)
+    page.screenshot(path=str(artifacts / "review-workspace-live-mark.png"), full_page=True)
+    services.mark_delete(scope=scope, mark=mark, version=1)
+    page.wait_for_selector(f".mark-row[data-mark-id='{mark.pk}']", state="detached",
+                           timeout=15_000)  # fmt: skip
+
+
+def _with_role(project, role: str):  # noqa: ANN001, ANN202
+    project.current_role = role
+    return project

@@ -151,8 +151,18 @@ export interface TimelineData {
   ground_truth_hidden: boolean;
   blind: boolean;
   marks: Mark[];
+  /** The number of the last change to the marks this payload counts: ask for changes after it. */
+  marks_change: number;
   kinds: ArtifactKind[];
   own_verdict: Verdict | null;
+}
+
+/** The visible marks written after a change number (as they are now) and the ids of deleted ones. */
+export interface MarkChanges {
+  last_change: number;
+  revealed: boolean;
+  marks: Mark[];
+  deleted: number[];
 }
 
 export interface VideoAgreement {
@@ -187,6 +197,10 @@ export interface VideoSummary {
 
 export function getTimeline(url: string): Promise<TimelineData> {
   return apiGet<TimelineData>(url);
+}
+
+export function getMarkChanges(url: string, since: number): Promise<MarkChanges> {
+  return apiGet<MarkChanges>(withParams(url, { since }));
 }
 
 export function getSummary(url: string): Promise<VideoSummary> {

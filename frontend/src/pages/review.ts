@@ -6,6 +6,7 @@
 import { ApiError } from "../api/client";
 import {
   createMark,
+  getMarkChanges,
   getTimeline,
   listComments,
   type Mark,
@@ -29,6 +30,7 @@ import { TimelineView } from "../timeline/view";
 
 interface Urls {
   timeline: string;
+  markChanges: string;
   summary: string;
   marks: string;
   mark: string;
@@ -39,8 +41,11 @@ interface Urls {
 }
 
 function urlsFrom(el: HTMLElement): Urls {
-  return dataUrls(el, ["timeline", "summary", "marks", "mark", "verdicts", "comments", "comment", "adjudicate"] as const);
+  return dataUrls(el, ["timeline", "markChanges", "summary", "marks", "mark", "verdicts", "comments", "comment", "adjudicate"] as const);
 }
+
+/** How often an open workspace asks for other reviewers' mark changes (while visible). */
+const MARK_SYNC_MS = 5000;
 
 const SIGNAL_COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
 
@@ -64,6 +69,10 @@ class Workspace {
   private pendingRegion: Region | null = null;
   /** A mark whose region the next drag replaces ("Redraw region"). */
   private regionTarget: number | null = null;
+  /** The last mark change this page holds, and whether others' work is shown. */
+  private marksChange: number;
+  private revealed: boolean;
+  private syncing = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -81,6 +90,8 @@ class Workspace {
     model.sprite = data.sprite;
     model.setMarks(data.marks);
     this.model = model;
+    this.marksChange = data.marks_change;
+    this.revealed = !data.ground_truth_hidden;
     this.activeKind = data.kinds[0]?.slug ?? "";
 
     const video = root.querySelector<HTMLVideoElement>("#review-video") as HTMLVideoElement;
@@ -198,6 +209,7 @@ class Workspace {
     });
     window.addEventListener("hashchange", seekFromHash);
     void this.loadComments();
+    this.startMarkSync();
   }
 
   private mountSignals(el: HTMLElement | null): SignalTimeline | null {
@@ -350,11 +362,42 @@ class Workspace {
     this.notify(`Drag a new box on the picture for this ${this.model.kind(mark.kind)?.label ?? "mark"}.`, "ok");
   }
 
+  /** Other reviewers' marks appear without a reload: every few seconds while the page is
+   * visible (and at once when it becomes visible) ask for the changes after the last
+   * one held. A failed request is retried next time; nothing is lost meanwhile. */
+  private startMarkSync(): void {
+    const sync = (): void => {
+      if (document.visibilityState === "visible") void this.syncMarks();
+    };
+    window.setInterval(sync, MARK_SYNC_MS);
+    document.addEventListener("visibilitychange", sync);
+  }
+
+  private async syncMarks(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      const changes = await getMarkChanges(this.urls.markChanges, this.marksChange);
+      if (changes.revealed !== this.revealed) {
+        await this.reload();
+        return;
+      }
+      this.model.applyMarkChanges(changes.marks, changes.deleted);
+      this.marksChange = Math.max(this.marksChange, changes.last_change);
+    } catch {
+      // Offline or a restart: the next tick asks again from the same change.
+    } finally {
+      this.syncing = false;
+    }
+  }
+
   private async reload(): Promise<void> {
     try {
       const data = await getTimeline(this.urls.timeline);
       this.model.groundTruth = data.ground_truth;
       this.model.setMarks(data.marks);
+      this.marksChange = data.marks_change;
+      this.revealed = !data.ground_truth_hidden;
       await this.loadComments();
       this.root.querySelector<HTMLElement>("#truth-toggle")?.toggleAttribute("hidden", !data.ground_truth);
       this.root.querySelector("#blind-banner")?.remove();

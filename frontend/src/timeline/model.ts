@@ -108,6 +108,16 @@ export class TimelineModel {
     this.setMarks([...this.marks.filter((m) => m.id !== mark.id), mark]);
   }
 
+  /** Others' work arriving: marks replaced by id, deleted ones dropped, one redraw. A
+   * copy older than the one held (an answer that crossed this page's own save) is ignored. */
+  applyMarkChanges(changed: Mark[], deleted: number[]): void {
+    const held = new Map(this.marks.map((m) => [m.id, m]));
+    const newer = changed.filter((m) => (held.get(m.id)?.version ?? 0) <= m.version);
+    if (!newer.length && !deleted.some((id) => held.has(id))) return;
+    const replaced = new Set([...newer.map((m) => m.id), ...deleted]);
+    this.setMarks([...this.marks.filter((m) => !replaced.has(m.id)), ...newer]);
+  }
+
   removeMark(id: number): void {
     this.setMarks(this.marks.filter((m) => m.id !== id));
   }
