@@ -28,6 +28,7 @@ from deepreview.review.apis import (
     ReviewViewSet,
     VerdictViewSet,
 )
+from deepreview.review.interchange_apis import MarkExchangeViewSet
 from deepreview.swaps.apis import ConsentViewSet, ConversionViewSet, SwapModelViewSet
 from deepreview.swaps.files import (
     consent_evidence,
@@ -63,6 +64,10 @@ router.register(
     r"projects/(?P<project_pk>\d+)/artifact-kinds", ArtifactKindViewSet, basename="artifactkind"
 )
 router.register(r"projects/(?P<project_pk>\d+)/marks", MarkViewSet, basename="mark")
+# marks/export/ and marks/import/: files for CVAT and Label Studio (no list, no ids).
+router.register(
+    r"projects/(?P<project_pk>\d+)/marks", MarkExchangeViewSet, basename="markexchange"
+)
 router.register(r"projects/(?P<project_pk>\d+)/verdicts", VerdictViewSet, basename="verdict")
 router.register(
     r"projects/(?P<project_pk>\d+)/assignments", AssignmentViewSet, basename="assignment"

@@ -242,6 +242,14 @@ def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
         mark = Mark.objects.create(project=project, media=media, kind="flicker", start_frame=0,
                                    end_frame=2, created_by=reviewer)  # fmt: skip
         return reverse(name, args=[pid, mark.pk]), {"end_frame": 3, "version": 1}
+    if name == "markexchange-export":
+        return f"{reverse(name, args=[pid])}?media={media.pk}&format=cvat", {}
+    if name == "markexchange-import":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        content = b'<annotations><tag frame="1" label="flicker"/></annotations>'
+        upload = SimpleUploadedFile("marks.xml", content)
+        return reverse(name, args=[pid]), {"file": upload, "media": media.pk, "format": "cvat"}
     if name == "verdict-list":
         body = {"media": media.pk, "label": "fake", "confidence": 0.7}
         return f"{reverse(name, args=[pid])}?media={media.pk}", body
@@ -263,6 +271,8 @@ def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
         return reverse(name, args=[pid, media.pk]), {"label": "real"}
     if name == "review-gold":
         return reverse(name, args=[pid, media.pk]), {"label": "real"}
+    if name == "review-mark-changes":
+        return f"{reverse(name, args=[pid, media.pk])}?since=0", {}
     return reverse(name, args=[pid, media.pk]), {}
 
 
@@ -300,7 +310,7 @@ def _export_target(project, name: str) -> tuple[str, object]:  # noqa: ANN001
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202
-    if name == "import-list" and method == "POST":
+    if name in ("import-list", "markexchange-import") and method == "POST":
         return client.post(url, body, format="multipart")
     if name == "media-list" and method == "POST":
         from tests.media_paths import HOPPER, require_shared_media
