@@ -95,7 +95,7 @@ def _format(file_format: str) -> MarkFormat:
 
 
 def _geometry(media: MediaItem) -> VideoGeometry:
-    services._reviewable_video(media)  # the same "not a video / not ready" answers as marks
+    services.reviewable_video(media)  # the same "not a video / not ready" answers as marks
     return VideoGeometry(
         name=media.name,
         width=media.width,

@@ -44,7 +44,7 @@ COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # -- shared checks ---------------------------------------------------------------------
 
 
-def _reviewable_video(media: MediaItem) -> MediaItem:
+def reviewable_video(media: MediaItem) -> MediaItem:
     if media.kind != MediaKind.VIDEO:
         raise ApplicationError("Only videos are reviewed on the timeline.", code="not_a_video")
     if media.status != MediaStatus.READY or not media.frame_count:
@@ -200,7 +200,7 @@ def mark_create(
     region: list[float] | None = None,
     note: str = "",
 ) -> Mark:
-    _reviewable_video(media)
+    reviewable_video(media)
     _check_mark(
         project=scope.project,
         media=media,
@@ -314,7 +314,7 @@ def verdict_submit(
 ) -> tuple[Verdict, bool]:
     """The reviewer's verdict on ``media``: created when they have none (``version``
     None), else changed from ``version``. Returns (verdict, created)."""
-    _reviewable_video(media)
+    reviewable_video(media)
     _check_verdict(label, confidence)
     if version is None:
         try:
@@ -455,7 +455,7 @@ def gold_set(
     *, project: Project, media: MediaItem, label: str | None, set_by: AbstractBaseUser
 ) -> GoldVideo:
     """Mark a video as a hidden check; the label defaults to its known origin."""
-    _reviewable_video(media)
+    reviewable_video(media)
     label = label or (media.origin if media.origin in ("real", "fake") else None)
     if label not in ("real", "fake"):
         raise ApplicationError(
@@ -475,7 +475,7 @@ def gold_set(
 def comment_create(
     *, scope: ReviewScope, media: MediaItem, frame: int, body: str, parent_id: int | None
 ) -> Comment:
-    _reviewable_video(media)
+    reviewable_video(media)
     body = body.strip()
     if not body:
         raise ApplicationError("Write something first.", fields={"body": ["Empty."]})
