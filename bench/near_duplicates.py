@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from deepreview.facesets.near_duplicates import near_duplicate_rows  # noqa: E402
+from deepreview_workers.pipeline.curation.near_duplicates import near_duplicate_rows  # noqa: E402
 
 
 def one_by_one(vectors: np.ndarray, angles: np.ndarray, distance: float, angle: float) -> int:

@@ -105,7 +105,7 @@ def extract(args: argparse.Namespace) -> int:
 )  # fmt: skip
 def sort(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.alignments import AlignmentsError, read_alignments
-    from deepreview_workers.pipeline.sort import SORT_KEYS, sort_faces
+    from deepreview_workers.pipeline.curation.order import SORT_KEYS, sort_faces
 
     if args.by not in SORT_KEYS:
         print(f"deepreview sort: --by must be one of {', '.join(SORT_KEYS)}", file=sys.stderr)

@@ -3,7 +3,7 @@
 A *track* is one person followed through one extraction job (a segment or a whole
 video), so the group key of a face is ``(media, job, track)``; photos and untracked
 faces are groups of one. Identity clusters join tracks (and single faces) whose
-mean embeddings are close (:mod:`deepreview_workers.pipeline.cluster`).
+mean embeddings are close (:mod:`deepreview_workers.pipeline.curation.grouping`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import transaction
 
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
-from deepreview_workers.pipeline.cluster import (
+from deepreview_workers.pipeline.curation.grouping import (
     DEFAULT_IDENTITY_THRESHOLD,
     group_centres,
     leader_clusters,

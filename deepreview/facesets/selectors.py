@@ -9,6 +9,12 @@ from django.shortcuts import get_object_or_404
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview.projects.models import Project
+from deepreview_workers.pipeline.curation.order import (
+    curation_order,
+    histogram_similarities,
+    hue_outliers,
+    identity_distances,
+)
 
 # Sort keys the database orders directly, each with its curation-friendly
 # direction: the faces a curator most likely removes come first.
@@ -18,12 +24,12 @@ DB_ORDER = {
     "yaw": "yaw",
     "pitch": "pitch",
     "brightness": "brightness",
-    "hue": "hue",
     "confidence": "confidence",  # least confident first
     "frame": "frame_index",
     "created": "id",
 }
-COMPUTED_ORDER = ("identity", "hist")
+# Computed by the curation library, as the CLI's ``deepreview sort`` does.
+COMPUTED_ORDER = ("identity", "hist", "hue")
 SORT_KEYS = tuple(DB_ORDER) + COMPUTED_ORDER
 RANGE_FILTERS = {
     "blur": "blur",
@@ -65,11 +71,13 @@ def face_queryset(
 def face_ids_ordered(
     faces: QuerySet[Face], *, by: str, reverse: bool = False, reference: Face | None = None
 ) -> list[int]:
-    """Face ids in curation order (``reverse`` turns it round).
+    """Face ids in curation order (``reverse`` turns it round), the order of
+    ``deepreview_workers.pipeline.curation.order`` for the same key.
 
-    identity: distance from the reference face (or the set's mean embedding),
-    farthest first, so other people and false positives lead. hist: colour
-    histogram distance from the set's mean, outliers first.
+    identity: distance from the reference face (or the set's mean embedding), farthest
+    first, so other people and false positives lead. hist: colour histogram similarity
+    to the set's mean, outliers first. hue: distance from the set's mean hue, largest
+    first. The others are columns the database orders.
     """
     if by not in SORT_KEYS:
         raise ApplicationError(
@@ -80,28 +88,24 @@ def face_ids_ordered(
         column = DB_ORDER[by]
         order = [f"-{column}" if reverse else column, "id"]
         return list(faces.order_by(*order).values_list("pk", flat=True))
+    column = {"identity": "embedding", "hist": "histogram", "hue": "hue"}[by]
+    rows = list(faces.order_by("id").values_list("pk", column))
+    if not rows:
+        return []
+    ids, values = zip(*rows, strict=True)
     if by == "identity":
-        rows = list(faces.values_list("pk", "embedding"))
-        if not rows:
-            return []
-        ids = np.array([pk for pk, _ in rows])
-        vectors = np.stack([np.frombuffer(bytes(blob), dtype="<f4") for _, blob in rows])
-        if reference is not None:
-            centre = np.frombuffer(bytes(reference.embedding), dtype="<f4")
-        else:
-            centre = vectors.mean(axis=0)
-        distance = np.linalg.norm(vectors - centre, axis=1)
+        reference_vector = None if reference is None else _vector(reference.embedding)
+        scores = identity_distances([_vector(blob) for blob in values], reference_vector)
+        descending = True
+    elif by == "hist":
+        scores, descending = histogram_similarities(values), False
     else:
-        rows = list(faces.values_list("pk", "histogram"))
-        if not rows:
-            return []
-        ids = np.array([pk for pk, _ in rows])
-        hists = np.array([h for _, h in rows], dtype=np.float64)
-        centre = hists.mean(axis=0)
-        # Bhattacharyya distance to the mean histogram.
-        distance = np.sqrt(np.clip(1.0 - np.sqrt(hists * centre).sum(axis=1), 0.0, None))
-    order = np.lexsort((ids, distance if reverse else -distance))
-    return ids[order].tolist()
+        scores, descending = hue_outliers(np.array(values, dtype=np.float64)), True
+    return [ids[i] for i in curation_order(scores, descending=descending, reverse=reverse)]
+
+
+def _vector(blob: bytes | memoryview) -> np.ndarray:
+    return np.frombuffer(bytes(blob), dtype="<f4")
 
 
 YAW_BINS = np.arange(-90, 91, 15)  # 12 bins of 15 degrees

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from deepreview.core.fields import username_field
 from deepreview.facesets.models import CurationEvent, Face, Faceset
-from deepreview_workers.pipeline.cluster import DEFAULT_IDENTITY_THRESHOLD
+from deepreview_workers.pipeline.curation.grouping import DEFAULT_IDENTITY_THRESHOLD
 
 
 def face_file_url(face: Face, variant: str) -> str:

@@ -8,7 +8,6 @@ neither silently reverts the other; the event records what really changed.
 from __future__ import annotations
 
 import io
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -24,12 +23,13 @@ from PIL import Image
 from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import faceset_folder, storage_delete_tree
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
-from deepreview.facesets.near_duplicates import near_duplicate_rows
 from deepreview.facesets.people import split_undo
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES, Job
 from deepreview.media.models import MediaItem
 from deepreview.projects.models import Identity, Project
+from deepreview_workers.pipeline.curation.best import PosedFace, best_by_pose_drops
+from deepreview_workers.pipeline.curation.near_duplicates import near_duplicate_rows
 
 EXTRACT_JOB = "extract"
 # Extraction options a job accepts, with their defaults (validated here, used by the pipeline).
@@ -365,50 +365,16 @@ def near_duplicate_ids(*, faceset: Faceset, max_distance: float, max_angle: floa
     return sorted(int(ids[i]) for i in drop)
 
 
-POSE_BIN_DEGREES = 15.0
-
-
 def best_faces_drop_ids(*, faceset: Faceset, count: int) -> list[int]:
-    """Faces to drop to keep ``count`` that cover head angles evenly (DeepFaceLab's "best").
-
-    Faces go into yaw/pitch bins of 15 degrees; each bin is ordered sharpest
-    first, alternating between source media and tracks for variety; then bins
-    give one face each in turn until ``count`` are kept.
-    """
+    """Faces to drop to keep ``count`` that cover head angles evenly (see
+    ``deepreview_workers.pipeline.curation.best``)."""
     rows = list(
         Face.objects.filter(faceset=faceset, deleted_at__isnull=True)
         .order_by("-blur", "id")
         .values_list("pk", "yaw", "pitch", "media_id", "track_id")
     )
-    if count >= len(rows):
-        return []
-    bins: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    for row in rows:
-        key = (int(row[1] // POSE_BIN_DEGREES), int(row[2] // POSE_BIN_DEGREES))
-        bins[key].append(row)
-    queues = [_varied(members) for members in bins.values()]
-    # Fullest bins first so that ties favour the common angles' best faces.
-    queues.sort(key=len, reverse=True)
-    keep: set[int] = set()
-    while len(keep) < count:
-        for queue in queues:
-            if queue and len(keep) < count:
-                keep.add(queue.pop(0))
-    return sorted(pk for pk, *_ in rows if pk not in keep)
-
-
-def _varied(members: list[tuple]) -> list[int]:
-    """Sharpest first, but each source (media, track) in turn before repeating one."""
-    by_source: dict[tuple, list[int]] = defaultdict(list)
-    for pk, _yaw, _pitch, media_id, track_id in members:
-        by_source[(media_id, track_id)].append(pk)
-    order: list[int] = []
-    lanes = list(by_source.values())
-    while any(lanes):
-        for lane in lanes:
-            if lane:
-                order.append(lane.pop(0))
-    return order
+    faces = [PosedFace(yaw, pitch, (media, track)) for _, yaw, pitch, media, track in rows]
+    return sorted(rows[i][0] for i in best_by_pose_drops(faces, count))
 
 
 def faces_drop(

@@ -31,7 +31,7 @@ from deepreview.swaps.models import (
     SwapModel,
     SwapStatus,
 )
-from deepreview_workers.pipeline.cluster import unit_rows
+from deepreview_workers.pipeline.curation.grouping import unit_rows
 
 TRAIN_JOB = "swap_train"
 CONVERT_JOB = "swap_convert"

@@ -110,24 +110,6 @@ def colour_histogram(
     return tuple(float(v) for v in hist)
 
 
-def histogram_similarity(
-    a: tuple[float, ...] | np.ndarray, b: tuple[float, ...] | np.ndarray
-) -> float:
-    """Bhattacharyya coefficient of two normalised histograms: 1 = identical, 0 = disjoint.
-
-    ``a``, ``b``: equal-length sequences of non-negative floats (normalised here again,
-    so raw counts work too).
-    """
-    p = np.asarray(a, dtype=np.float64).ravel()
-    q = np.asarray(b, dtype=np.float64).ravel()
-    if p.shape != q.shape:
-        raise ValueError(f"histograms differ in length: {p.size} vs {q.size}")
-    p_sum, q_sum = p.sum(), q.sum()
-    if p_sum <= 0 or q_sum <= 0:
-        return 0.0
-    return float(np.clip(np.sqrt(p / p_sum * q / q_sum).sum(), 0.0, 1.0))
-
-
 def face_size(box: Box) -> float:
     """Square root of the box area in source-frame pixels; ``box`` is (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = box

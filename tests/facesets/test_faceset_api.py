@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 from django.urls import reverse
 
 from deepreview.facesets import services
@@ -303,3 +306,32 @@ def test_keep_person_keeps_the_track_and_the_same_person_elsewhere(team, api_as)
     undo = reverse("faceset-undo", args=[team.project.pk, faceset.pk])
     client.post(undo, {"event": event["id"]}, format="json")
     assert Face.objects.filter(deleted_at__isnull=True).count() == 12
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_web_orders_faces_as_the_cli_does(team, api_as, reverse):
+    """One curation library: every key the CLI's ``deepreview sort`` knows orders the
+    faceset grid the same way (hue wraps round 0/360, histograms and embeddings vary)."""
+    from deepreview_workers.pipeline.curation.order import SORT_KEYS, sort_faces
+    from deepreview_workers.pipeline.types import FaceMetrics
+
+    rng = np.random.default_rng(7)
+    faceset = FacesetFactory(project=team.project)
+    faces, records = [], []
+    for hue in (355.0, 3.0, 10.0, 180.0, 350.0, 90.0, 200.0):
+        histogram = rng.random(128)
+        histogram = (histogram / histogram.sum()).tolist()
+        vector = rng.normal(size=128).astype("<f4")
+        metrics = FaceMetrics(
+            blur=float(rng.uniform(5, 500)), face_size=float(rng.uniform(40, 300)),
+            brightness=float(rng.uniform(20, 230)), hue=hue, histogram=tuple(histogram),
+            yaw=float(rng.uniform(-80, 80)), pitch=float(rng.uniform(-50, 50)), roll=0.0,
+            confidence=float(rng.uniform(0.5, 1)),
+        )  # fmt: skip
+        columns = {**metrics.__dict__, "histogram": histogram}
+        faces.append(FaceFactory(faceset=faceset, embedding=vector.tobytes(), **columns))
+        records.append(SimpleNamespace(metrics=metrics, embedding=vector))
+    prefix = "-" if reverse else ""
+    for key in SORT_KEYS:
+        expected = [faces[i].pk for i in sort_faces(records, key, reverse=reverse)]
+        assert listed_ids(api_as("viewer"), faceset, ordering=prefix + key) == expected, key

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from deepreview_workers.pipeline import quality
+from deepreview_workers.pipeline.curation.order import histogram_similarity
 from deepreview_workers.pipeline.mean_face import MEAN_FACE_3D, MEAN_FACE_3D_INDICES, MIRROR_68
 from deepreview_workers.pipeline.pose import (
     angles_from_rotation,
@@ -80,12 +81,12 @@ def test_colour_histogram_and_similarity():
     crop = _portrait()
     hist = quality.colour_histogram(crop)
     assert len(hist) == 8 * 4 * 4 and sum(hist) == pytest.approx(1.0)
-    assert quality.histogram_similarity(hist, hist) == pytest.approx(1.0)
+    assert histogram_similarity(hist, hist) == pytest.approx(1.0)
     inverted = quality.colour_histogram(255 - crop)
-    assert quality.histogram_similarity(hist, inverted) < 0.8
+    assert histogram_similarity(hist, inverted) < 0.8
     red = quality.colour_histogram(np.full((8, 8, 3), (255, 0, 0), np.uint8))
     green = quality.colour_histogram(np.full((8, 8, 3), (0, 255, 0), np.uint8))
-    assert quality.histogram_similarity(red, green) == 0.0
+    assert histogram_similarity(red, green) == 0.0
     assert len(quality.colour_histogram(crop, bins=(4, 2, 2))) == 16
 
 

@@ -27,8 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from deepreview_workers.pipeline.cluster import unit_rows
-from deepreview_workers.pipeline.quality import histogram_similarity
+from deepreview_workers.pipeline.curation.grouping import unit_rows
 from deepreview_workers.pipeline.types import FaceMetrics
 
 SORT_KEYS = ("identity", "blur", "size", "yaw", "pitch", "brightness", "hue", "hist", "confidence")
@@ -52,20 +51,18 @@ class SortableFace(Protocol):
 
 
 def identity_distances(
-    records: Sequence[SortableFace], reference_embedding: np.ndarray | None = None
+    embeddings: Sequence[np.ndarray | None], reference_embedding: np.ndarray | None = None
 ) -> np.ndarray:
     """(N,) float64 Euclidean distance of each unit embedding to the unit reference.
 
     Without a reference, the reference is the normalised mean of all unit embeddings
     (the faceset's centre). Faces without an embedding get NaN.
     """
-    present = [i for i, r in enumerate(records) if r.embedding is not None]
-    distances = np.full(len(records), np.nan)
+    present = [i for i, e in enumerate(embeddings) if e is not None]
+    distances = np.full(len(embeddings), np.nan)
     if not present:
         return distances
-    vectors = unit_rows(
-        np.stack([np.asarray(records[i].embedding, np.float64).ravel() for i in present])
-    )
+    vectors = unit_rows(np.stack([np.asarray(embeddings[i], np.float64).ravel() for i in present]))
     if reference_embedding is None:
         centre = vectors.mean(axis=0)
     else:
@@ -81,7 +78,27 @@ def identity_distances(
     return distances
 
 
-def _hue_outlier_values(hues: np.ndarray) -> np.ndarray:
+def histogram_similarity(
+    a: tuple[float, ...] | np.ndarray, b: tuple[float, ...] | np.ndarray
+) -> float:
+    """Bhattacharyya coefficient of two normalised histograms: 1 = identical, 0 = disjoint.
+
+    ``a``, ``b``: equal-length sequences of non-negative floats (normalised here again,
+    so raw counts work too).
+    """
+    p = np.asarray(a, dtype=np.float64).ravel()
+    q = np.asarray(b, dtype=np.float64).ravel()
+    if p.shape != q.shape:
+        raise ValueError(f"histograms differ in length: {p.size} vs {q.size}")
+    p_sum, q_sum = p.sum(), q.sum()
+    if p_sum <= 0 or q_sum <= 0:
+        return 0.0
+    return float(np.clip(np.sqrt(p / p_sum * q / q_sum).sum(), 0.0, 1.0))
+
+
+def hue_outliers(hues: np.ndarray) -> np.ndarray:
+    """(N,) degrees 0..180: each hue's circular distance from the set's mean hue."""
+    hues = np.asarray(hues, dtype=np.float64)
     angles = np.radians(hues)
     finite = np.isfinite(angles)
     if not finite.any():
@@ -91,11 +108,12 @@ def _hue_outlier_values(hues: np.ndarray) -> np.ndarray:
     return np.degrees(np.abs(np.angle(np.exp(1j * (angles - mean)))))
 
 
-def _hist_values(records: Sequence[SortableFace]) -> np.ndarray:
-    hists = [np.asarray(r.metrics.histogram, dtype=np.float64) for r in records]
+def histogram_similarities(histograms: Sequence[Sequence[float]]) -> np.ndarray:
+    """(N,) Bhattacharyya similarity of each histogram to the set's mean (NaN if empty)."""
+    hists = [np.asarray(h, dtype=np.float64) for h in histograms]
     usable = [h for h in hists if h.size and h.sum() > 0]
     if not usable:
-        return np.full(len(records), np.nan)
+        return np.full(len(hists), np.nan)
     mean = np.mean([h / h.sum() for h in usable if h.size == usable[0].size], axis=0)
     return np.array(
         [
@@ -112,14 +130,28 @@ def sort_values(
     if by not in SORT_KEYS:
         raise ValueError(f"Unknown sort key '{by}'; choose one of: {', '.join(SORT_KEYS)}")
     if by == "identity":
-        return identity_distances(records, reference_embedding), True
+        embeddings = [r.embedding for r in records]
+        return identity_distances(embeddings, reference_embedding), True
     if by == "hist":
-        return _hist_values(records), False
+        return histogram_similarities([r.metrics.histogram for r in records]), False
     if by == "hue":
-        hues = np.array([r.metrics.hue for r in records], dtype=np.float64)
-        return _hue_outlier_values(hues), True
+        return hue_outliers(np.array([r.metrics.hue for r in records], dtype=np.float64)), True
     field, descending = _METRIC_KEYS[by]
     return np.array([getattr(r.metrics, field) for r in records], dtype=np.float64), descending
+
+
+def curation_order(values: np.ndarray, *, descending: bool, reverse: bool = False) -> list[int]:
+    """Indices in curation order of one value per face: ``descending`` puts the largest
+    first, ``reverse`` turns that round; faces without a value (NaN) stay last either
+    way and ties keep input order."""
+    values = np.asarray(values, dtype=np.float64)
+    if reverse:
+        descending = not descending
+    missing = ~np.isfinite(values)
+    keyed = np.where(missing, 0.0, -values if descending else values)
+    # lexsort: last key is primary -> missing last, then the value, then input order.
+    order = np.lexsort((np.arange(len(values)), keyed, missing))
+    return [int(i) for i in order]
 
 
 def sort_faces(
@@ -136,10 +168,4 @@ def sort_faces(
     that have a value; faces without one stay last either way.
     """
     values, descending = sort_values(records, by, reference_embedding=reference_embedding)
-    if reverse:
-        descending = not descending
-    missing = ~np.isfinite(values)
-    keyed = np.where(missing, 0.0, -values if descending else values)
-    # lexsort: last key is primary -> missing last, then the value, then input order.
-    order = np.lexsort((np.arange(len(values)), keyed, missing))
-    return [int(i) for i in order]
+    return curation_order(values, descending=descending, reverse=reverse)

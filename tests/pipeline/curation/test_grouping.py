@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepreview_workers.pipeline.cluster import group_centres, identity_clusters, leader_clusters
+from deepreview_workers.pipeline.curation.grouping import (
+    group_centres,
+    identity_clusters,
+    leader_clusters,
+)
 from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.embed import embedders
 from deepreview_workers.pipeline.landmarks import landmarkers

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepreview.facesets import near_duplicates
-from deepreview.facesets.near_duplicates import near_duplicate_rows
+from deepreview_workers.pipeline.curation import near_duplicates
+from deepreview_workers.pipeline.curation.near_duplicates import near_duplicate_rows
 
 
 def _one_by_one(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 
-from deepreview_workers.pipeline.sort import SORT_KEYS, identity_distances, sort_faces
+from deepreview_workers.pipeline.curation.order import SORT_KEYS, identity_distances, sort_faces
 from deepreview_workers.pipeline.types import FaceMetrics
 
 BASE = FaceMetrics(
@@ -59,7 +59,7 @@ def test_identity_puts_the_odd_person_out_first():
 def test_identity_reference_must_match_the_embedder():
     records = [Record(BASE, _unit(1))]
     with pytest.raises(ValueError, match="same embedder"):
-        identity_distances(records, np.zeros(512))
+        identity_distances([r.embedding for r in records], np.zeros(512))
 
 
 @pytest.mark.parametrize(
