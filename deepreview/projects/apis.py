@@ -152,5 +152,5 @@ class IdentityViewSet(ProjectScopedViewSet, mixins.ListModelMixin):
         return Response(IdentityReadSerializer(identity).data)
 
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
-        get_object_or_404(self.get_queryset(), pk=pk).delete()
+        services.identity_delete(identity=get_object_or_404(self.get_queryset(), pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

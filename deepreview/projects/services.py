@@ -120,6 +120,11 @@ def identity_update(
     return identity
 
 
+def identity_delete(*, identity: Identity) -> None:
+    """Delete an identity; its media and facesets stay, no longer naming anyone."""
+    identity.delete()
+
+
 def project_delete(*, project: Project) -> None:
     """Delete the project, everything in it and every file it stored, after stopping
     its jobs (a running job stops at its next progress report).

@@ -283,7 +283,7 @@ class AssignmentViewSet(ReviewScopedViewSet, mixins.ListModelMixin):
         return Response(result, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
-        get_object_or_404(self.get_queryset(), pk=pk).delete()
+        services.assignment_delete(assignment=get_object_or_404(self.get_queryset(), pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -457,9 +457,7 @@ class ReviewViewSet(ReviewScopedViewSet):
         """Make the video a hidden gold check (POST) or an ordinary video again (DELETE)."""
         media = self.video(pk)
         if request.method == "DELETE":
-            media_gold = getattr(media, "gold", None)
-            if media_gold is not None:
-                media_gold.delete()
+            services.gold_clear(media=media)
             return Response(status=status.HTTP_204_NO_CONTENT)
         data = GoldSerializer(data=request.data)
         data.is_valid(raise_exception=True)

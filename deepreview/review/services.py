@@ -415,6 +415,11 @@ def assignments_create(
     return {"created": len(new), "existing": len(existing)}
 
 
+def assignment_delete(*, assignment: Assignment) -> None:
+    """Take a video off a reviewer's list; verdicts and marks they gave stay."""
+    assignment.delete()
+
+
 # -- consensus and gold -------------------------------------------------------------------
 
 
@@ -467,6 +472,11 @@ def gold_set(
         media=media, defaults={"project": project, "label": label, "set_by": set_by}
     )
     return gold
+
+
+def gold_clear(*, media: MediaItem) -> None:
+    """Make a gold video an ordinary one again (nothing to do if it is not gold)."""
+    GoldVideo.objects.filter(media=media).delete()
 
 
 # -- comments -----------------------------------------------------------------------------

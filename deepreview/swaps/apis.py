@@ -54,10 +54,7 @@ class ConsentViewSet(ProjectScopedViewSet, mixins.ListModelMixin):
         return Response(ConsentReadSerializer(record).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, project_pk: str, faceset_pk: str, pk: str) -> Response:
-        record = get_object_or_404(self.get_queryset(), pk=pk)
-        if record.evidence:
-            record.evidence.delete(save=False)
-        record.delete()
+        services.consent_delete(record=get_object_or_404(self.get_queryset(), pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

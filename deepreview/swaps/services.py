@@ -102,6 +102,15 @@ def consent_add(
     return record
 
 
+def consent_delete(*, record: ConsentRecord) -> None:
+    """Delete a consent record and, once that has committed, its evidence file (a
+    rolled-back delete keeps both)."""
+    evidence = record.evidence.name
+    record.delete()
+    if evidence:
+        transaction.on_commit(lambda: default_storage.delete(evidence))
+
+
 # -- models --------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -40,7 +41,7 @@ def test_architectures_match_the_pipeline_registry():
     assert tuple(architectures.names()) == SWAP_ARCHS
 
 
-def test_consent_needs_evidence_or_a_reference(team, api_as):
+def test_consent_needs_evidence_or_a_reference(team, api_as, django_capture_on_commit_callbacks):
     faceset = FacesetFactory(project=team.project)
     url = reverse("consent-list", args=[team.project.pk, faceset.pk])
     client = api_as("curator")
@@ -58,6 +59,13 @@ def test_consent_needs_evidence_or_a_reference(team, api_as):
     assert api_as("viewer").get(record["evidence_url"]).status_code == 403
     listed = api_as("viewer").get(url).json()
     assert [r["subject"] for r in listed["results"]] == ["Ann"]
+
+    stored = ConsentRecord.objects.get(pk=record["id"]).evidence.name
+    detail = reverse("consent-detail", args=[team.project.pk, faceset.pk, record["id"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as("owner").delete(detail).status_code == 204
+    assert not ConsentRecord.objects.filter(pk=record["id"]).exists()
+    assert not default_storage.exists(stored)  # the evidence went with its record
 
 
 def test_training_is_refused_without_consent_or_enough_faces(team, api_as):
