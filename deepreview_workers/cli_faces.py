@@ -95,7 +95,8 @@ def extract(args: argparse.Namespace) -> int:
     "sort",
     help="Print the faces of an extracted folder in curation order, one path per line.",
     arguments=[
-        arg("folder", type=Path, metavar="DIR", help="a folder written by `deepreview extract`"),
+        arg("folder", type=Path, metavar="DIR",
+            help="the folder given to `deepreview extract -o` (one or many inputs)"),
         arg("--by", required=True, help="identity, blur, size, yaw, pitch, brightness, hue, hist "
             "or confidence (the faces most likely to remove come first)"),
         arg("--reverse", action="store_true", help="turn the order round"),
@@ -104,23 +105,34 @@ def extract(args: argparse.Namespace) -> int:
     ],
 )  # fmt: skip
 def sort(args: argparse.Namespace) -> int:
-    from deepreview_workers.pipeline.alignments import AlignmentsError, read_alignments
+    from deepreview_workers.pipeline.alignments import (
+        ALIGNMENTS_FILE,
+        AlignmentsError,
+        extracted_folders,
+        read_alignments,
+    )
     from deepreview_workers.pipeline.curation.order import SORT_KEYS, sort_faces
 
     if args.by not in SORT_KEYS:
         print(f"deepreview sort: --by must be one of {', '.join(SORT_KEYS)}", file=sys.stderr)
         return 2
-    alignments_path = args.folder / "alignments.json"
+    faces, paths = [], []
     try:
-        alignments = read_alignments(alignments_path)
-    except (AlignmentsError, FileNotFoundError) as exc:
-        print(f"deepreview sort: {alignments_path}: {exc}", file=sys.stderr)
+        for source in extracted_folders(args.folder):  # every input `extract -o` wrote
+            for face in read_alignments(source / ALIGNMENTS_FILE).faces:
+                if face.crop_path:
+                    faces.append(face)
+                    paths.append(source / face.crop_path)
+    except AlignmentsError as exc:
+        print(f"deepreview sort: {exc}", file=sys.stderr)
         return 1
-    faces = [face for frame in alignments.frames for face in frame.faces]
     reference = None
     if args.reference is not None:
         matches = [
-            f for f in faces if f.crop_path and Path(f.crop_path).name == args.reference.name
+            face
+            for face, path in zip(faces, paths, strict=True)
+            if path.resolve() == args.reference.resolve()
+            or (not args.reference.parent.name and path.name == args.reference.name)
         ]
         if not matches:
             print(
@@ -128,7 +140,6 @@ def sort(args: argparse.Namespace) -> int:
             )
             return 1
         reference = matches[0].embedding
-    order = sort_faces(faces, args.by, reference_embedding=reference, reverse=args.reverse)
-    for index in order:
-        print(args.folder / faces[index].crop_path)
+    for index in sort_faces(faces, args.by, reference_embedding=reference, reverse=args.reverse):
+        print(paths[index])
     return 0

@@ -107,6 +107,17 @@ def test_extract_then_sort(tmp_path, bad_media):
     assert reversed_paths.splitlines() == paths[::-1]
     assert run_cli("sort", str(clip_dir), "--by", "wrong").returncode == 2
 
+    # The folder given to `extract -o` holds both inputs' faces: sort takes it as it is.
+    both = run_cli("sort", str(tmp_path), "--by", "identity", "--reference", paths[0])
+    assert both.returncode == 0, both.stderr
+    both_paths = both.stdout.splitlines()
+    assert len(both_paths) == 6 and set(paths) < set(both_paths)
+    assert both_paths[-1] == paths[0]  # the reference is nearest itself
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_cli("sort", str(empty), "--by", "blur")
+    assert nothing.returncode == 1 and f"deepreview extract INPUT... -o {empty}" in nothing.stderr
+
 
 @needs_shared_media
 def test_train_resume_and_convert(tmp_path):
@@ -190,3 +201,54 @@ def test_detect_without_a_detector_uses_the_built_in_one():
                if s["percentile"] is not None)  # fmt: skip
     both = run_cli("detect", str(PD_CLIP), "--signals-only", "--detector", "x.pt")
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+@needs_shared_media
+def test_extract_then_train_detector_then_detect(tmp_path):
+    """The folders `deepreview extract -o` writes are what train-detector takes, and the
+    checkpoint it writes is what detect takes."""
+    import pytest
+
+    from tests.media_paths import SHARED_MEDIA
+
+    real_004 = SHARED_MEDIA / "real_videos" / "ffpp_original_youtube_004.mp4"
+    fake_004 = SHARED_MEDIA / "fake_videos" / "ffpp_NeuralTextures_004_982.mp4"  # 004's face
+    fake_other = SHARED_MEDIA / "fake_videos" / "ffpp_Face2Face_750_743.mp4"
+    if not all(path.is_file() for path in (real_004, fake_004, fake_other)):
+        pytest.skip("the FaceForensics++ clips are not in the shared media")
+    data = tmp_path / "DATA"
+    few = ["--sampling", "every_n", "--every-n", "EVERY_N", "--device", "cpu"]
+    # Real videos into DATA/real, fakes into DATA/fake; the fake of person 004 into an
+    # identity folder named like the real one, so both land on one side of the split.
+    for inputs, out in (
+        ((PD_CLIP, real_004), data / "real"),
+        ((fake_004,), data / "fake" / real_004.stem),
+        ((fake_other,), data / "fake"),
+    ):
+        extracted = run_cli("extract", *map(str, inputs), "-o", str(out), *few)
+        assert extracted.returncode == 0, extracted.stderr
+    masks = list(data.rglob("masks/*/*.png"))
+    assert masks  # extract wrote masks beside the faces; training must not take them
+
+    model = tmp_path / "model.pt"
+    train = ["train-detector", str(data), "-o", str(model), "--arch", "meso4", "--epochs", "1",
+             "--batch-size", "8", "--device", "cpu"]  # fmt: skip
+    lost = run_cli(*train)  # the videos are neither beside DATA nor in the working folder
+    assert lost.returncode == 1 and "pass --source-dir" in lost.stderr
+    assert not model.exists()
+    trained = run_cli(*train, "--source-dir", str(SHARED_MEDIA))
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout)
+    faces = len(list(data.rglob("faces/*.png")))
+    assert summary["dataset"]["source"] == "extract"
+    assert summary["dataset"]["faces"] == faces and summary["dataset"]["identities"] == 3
+    assert summary["dataset"]["landmarks"] == faces  # extract's landmarks, not dlib on crops
+    assert len(summary["history"]) == 1 and model.is_file()
+
+    detected = run_cli("detect", str(fake_004), "--detector", str(model), "--frames", "4",
+                       "--device", "cpu")  # fmt: skip
+    assert detected.returncode == 0, detected.stderr
+    result = json.loads(detected.stdout)
+    assert result["status"] == "ok" and result["detector"]["arch"] == "meso4"
+    assert result["detector"]["input_size"] == 256 and result["detector"]["crop_margin"] == 0.3
+    assert 0.0 <= result["score"]["confident"] <= 1.0 and result["score"]["source"] == "detector"

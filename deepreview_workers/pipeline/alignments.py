@@ -276,6 +276,30 @@ _JSON_NAMES = {
 }
 
 
+ALIGNMENTS_FILE = "alignments.json"
+
+
+def extracted_folders(folder: str | os.PathLike[str]) -> list[Path]:
+    """The extracted sources in ``folder``: the folder itself when it holds an alignments
+    file, else each subfolder that does (``deepreview extract -o DIR`` writes one per
+    input), in name order. Raises ``AlignmentsError`` naming the folder when none does."""
+    folder = Path(folder)
+    if (folder / ALIGNMENTS_FILE).is_file():
+        return [folder]
+    found = (
+        sorted(p for p in folder.iterdir() if (p / ALIGNMENTS_FILE).is_file())
+        if folder.is_dir()
+        else []
+    )
+    if not found:
+        what = "a folder" if folder.is_dir() else "not a folder"
+        raise AlignmentsError(
+            f"{folder} is {what} with no {ALIGNMENTS_FILE}, in it or in its subfolders: "
+            f"extract faces into it first (deepreview extract INPUT... -o {folder})"
+        )
+    return found
+
+
 def _fail(where: str, message: str) -> AlignmentsError:
     return AlignmentsError(f"{where}: {message}")
 

@@ -1,10 +1,11 @@
 """Facesets for training: aligned face crops of one identity with their aligned landmarks.
 
-An extracted folder (what ``deepreview extract`` /
-:mod:`deepreview_workers.pipeline.extract` writes)
-is read through its ``alignments.json``: each face's crop is ``faces/<frame:07d>_<i>.png``
-and its aligned landmarks are the stored 68 source-frame landmarks mapped through the
-stored frame->crop matrix, so no detector or landmarker runs here.
+An extracted folder (what ``deepreview extract -o DIR`` /
+:mod:`deepreview_workers.pipeline.extract` writes: ``DIR`` itself or ``DIR`` holding one
+such folder per input) is read through its ``alignments.json``: each face's crop is
+``faces/<frame:07d>_<i>.png`` and its aligned landmarks are the stored 68 source-frame
+landmarks mapped through the stored frame->crop matrix, so no detector or landmarker
+runs here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ import cv2
 import numpy as np
 
 from deepreview_workers.pipeline.align import transform_points, umeyama
-from deepreview_workers.pipeline.alignments import AlignmentsError, FaceRecord, read_alignments
+from deepreview_workers.pipeline.alignments import (
+    ALIGNMENTS_FILE,
+    AlignmentsError,
+    FaceRecord,
+    extracted_folders,
+    read_alignments,
+)
 from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
 from deepreview_workers.pipeline.swap.errors import SwapInputError
 from deepreview_workers.pipeline.swap.models import FaceGeometry
@@ -157,21 +164,21 @@ def load_faceset_folder(
 def _faces_in_folder(
     folder: Path, keep: Callable[[FaceRecord], bool] | None
 ) -> Iterable[tuple[Path, np.ndarray]]:
-    alignments_path = folder / "alignments.json"
-    if not alignments_path.is_file():
-        raise SwapInputError(
-            f"{folder} is not an extracted faceset folder (no alignments.json); "
-            "extract faces into it first"
-        )
     try:
-        alignments = read_alignments(alignments_path)
+        sources = extracted_folders(folder)
     except AlignmentsError as exc:
-        raise SwapInputError(f"{alignments_path}: {exc}") from None
-    for face in alignments.faces:
-        if face.crop_path is None or (keep is not None and not keep(face)):
-            continue
-        aligned = transform_points(face.landmarks68, face.matrix).astype(np.float32)
-        yield folder / face.crop_path, aligned
+        raise SwapInputError(str(exc)) from None
+    for source in sources:
+        alignments_path = source / ALIGNMENTS_FILE
+        try:
+            alignments = read_alignments(alignments_path)
+        except AlignmentsError as exc:
+            raise SwapInputError(f"{alignments_path}: {exc}") from None
+        for face in alignments.faces:
+            if face.crop_path is None or (keep is not None and not keep(face)):
+                continue
+            aligned = transform_points(face.landmarks68, face.matrix).astype(np.float32)
+            yield source / face.crop_path, aligned
 
 
 def empty_faceset(size: int = 0, label: str = "") -> Faceset:

@@ -147,3 +147,12 @@ def test_unknown_architecture_and_bad_coverage_are_refused(facesets, tmp_path):
         TrainOptions(arch="nope")
     with pytest.raises(SwapInputError, match="coverage 0.6 would cut into the face"):
         Trainer(tmp_path / "model", *facesets, replace(TRAIN, coverage=0.6))
+
+
+def test_the_folder_given_to_extract_o_reads_every_input_in_it(swap_media):
+    """``extract A B -o ROOT`` writes ROOT/A and ROOT/B: ROOT itself is a faceset."""
+    root = swap_media.faces_a.parent
+    sources = [p for p in sorted(root.iterdir()) if (p / "alignments.json").is_file()]
+    assert swap_media.faces_a in sources and swap_media.faces_b in sources
+    merged = load_faceset_folder(root)
+    assert len(merged) == sum(len(load_faceset_folder(p)) for p in sources)
