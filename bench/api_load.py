@@ -25,7 +25,8 @@ beside the p95 of a trivial endpoint measured in the same run; then audits every
 3. Starts gunicorn on a free localhost port (``DEEPREVIEW_DEBUG=false``, persistent
    database connections unless ``--conn-max-age 0``) and runs the reviewers as threads
    with stdlib ``http.client`` (the lightest client: it shares the CPUs with the
-   server). Each behaves as the annotator page does: it opens the video (the whole
+   server; latency runs from sending the request to its last byte, so parsing the answer
+   is not counted). Each behaves as the annotator page does: it opens the video (the whole
    timeline, revalidated with its ETag when opened again), keeps the marks it shows
    current by asking for the changes after the last one it holds (the page does so
    every 5 s), and saves, edits (naming the version it holds) and deletes marks;
@@ -89,11 +90,12 @@ LABELS = {
     OPEN: "timeline open      GET    .../reviews/<id>/timeline/ (If-None-Match)",
     TRIVIAL: "trivial            GET    /api/projects/<p>/  (project detail)",
 }
-# A stale version's 409 is the right answer to an edit, not an error (counted apart).
+# A stale version's 409 is the right answer to an edit, not an error (counted apart); so
+# is a 404 for a mark its author deleted while a curator was editing it.
 OK_STATUS = {
     SAVE: {201},
-    EDIT: {200, 409},
-    DELETE: {204, 409},
+    EDIT: {200, 404, 409},
+    DELETE: {204, 404, 409},
     REFRESH: {200},
     OPEN: {200, 304},
     TRIVIAL: {200},
@@ -419,7 +421,7 @@ def count_queries(seed: Seed, args: argparse.Namespace, repeat: int = 5) -> dict
                     started = time.perf_counter()
                     response = call()
                     elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code not in OK_STATUS[name] - {304, 409}:
+                if response.status_code not in OK_STATUS[name] - {304, 404, 409}:
                     raise SystemExit(f"{name}: {response.status_code} {response.content!r}")
                 if name in (SAVE, EDIT):
                     mark = response.json()
@@ -641,16 +643,20 @@ class Reviewer:
         self.marks: dict[int, dict] = {}  # the marks this client shows, by id
         self.last_change = 0
         self.etag = ""
+        self.elapsed_ms = 0.0  # the last request's, connection and all
 
     def send(self, method: str, path: str, body: dict | None = None, **headers: str) -> tuple:
         """(status, response headers, JSON body or None); one reconnect when the server
         had closed the idle keep-alive connection before reading the request."""
         data = json.dumps(body).encode() if body is not None else None
+        started = time.perf_counter()
         for attempt in (1, 2):
             try:
                 self.conn.request(method, path, body=data, headers={**self.headers, **headers})
                 response = self.conn.getresponse()
                 payload = response.read()
+                # Timed to the last byte; parsing is the client's work, not the server's.
+                self.elapsed_ms = (time.perf_counter() - started) * 1000
                 return response.status, response, json.loads(payload) if payload else None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self.conn.close()
@@ -716,6 +722,8 @@ class Reviewer:
             with ledger.lock:
                 ledger.conflicts += 1
             self.hold(data["error"]["current"])  # what the page shows after a conflict
+        elif status == 404:
+            self.marks.pop(mark["id"], None)  # deleted meanwhile
         return status
 
 
@@ -740,13 +748,15 @@ def reviewer(
         error = None
         try:
             status = client.act(name, ledger)
+            elapsed = client.elapsed_ms
             if status and status not in OK_STATUS[name]:
                 error = f"{status}"
         except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
             client.conn.close()
             status, error = -1, repr(exc)
+            elapsed = (time.perf_counter() - started) * 1000
         if recorded and status:
-            recorder.add(name, started, (time.perf_counter() - started) * 1000, error)
+            recorder.add(name, started, elapsed, error)
         if args.think[1] > 0:
             stop.wait(rng.uniform(*args.think))
     client.conn.close()
