@@ -23,9 +23,8 @@ from deepreview.core.api import ProjectScopedViewSet, json_response
 from deepreview.core.errors import ApplicationError
 from deepreview.media.models import MediaItem
 from deepreview.projects.roles import Role, role_at_least
-from deepreview.review import reports, selectors, services
+from deepreview.review import queue, reports, selectors, services
 from deepreview.review.models import ArtifactKind, Assignment, Comment, Consensus, Mark, Verdict
-from deepreview.review.queue import review_queue
 from deepreview.review.serializers import (
     AdjudicateSerializer,
     AssignmentCreateSerializer,
@@ -375,7 +374,15 @@ class ReviewViewSet(ReviewScopedViewSet):
     def list(self, request: Request, project_pk: str) -> Response:
         """Every video with its review state, verdict counts, consensus, detector
         suggestion and assigned reviewers (paginated)."""
-        return review_queue(view=self, scope=self.scope, params=request.query_params)
+        params = request.query_params
+        videos = queue.queue_videos(
+            scope=self.scope,
+            state=params.get("state"),
+            assigned_to_me=params.get("assigned") == "me",
+            disagreement=params.get("disagreement") in ("1", "true"),
+        )
+        page = self.paginate_queryset(videos)
+        return self.get_paginated_response(queue.queue_rows(scope=self.scope, page=page))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, project_pk: str, pk: str) -> Response:
