@@ -7,14 +7,14 @@
 import { ApiError } from "../api/client";
 import { DetectionApi, type DetectionFormSpec, type DetectionRun, type DetectionUrls, type Detector } from "../api/detection";
 import type { Media } from "../api/types";
-import { CaughtMatrixView } from "../components/caughtMatrix";
-import { DetectionEvaluation } from "../components/detectionEvaluation";
-import { RunForm, RunList } from "../components/detectionRuns";
-import { DetectorHistory } from "../components/detectorHistory";
-import { DetectorTable } from "../components/detectorTable";
-import { dataBool, dataUrls, onReady, setText } from "../components/dom";
-import { startRelativeTimes } from "../components/format";
-import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../components/jobs";
+import { CaughtMatrixView } from "../detection/caughtMatrix";
+import { DetectionEvaluation } from "../detection/detectionEvaluation";
+import { RunForm, RunList } from "../detection/detectionRuns";
+import { DetectorHistory } from "../detection/detectorHistory";
+import { DetectorTable } from "../detection/detectorTable";
+import { dataBool, dataUrls, onReady, setText } from "../shared/dom";
+import { startRelativeTimes } from "../shared/format";
+import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../shared/jobs";
 
 const RUNS_SHOWN = 20;
 

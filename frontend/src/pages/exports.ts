@@ -3,10 +3,10 @@
 // button, and the list of exports with their build jobs, datasheets and downloads.
 import { ApiError } from "../api/client";
 import { ExportsApi, type ExportUrls } from "../api/exports";
-import { dataBool, dataUrls, h, onReady, setText } from "../components/dom";
-import { type BuilderSpec, ExportForm } from "../components/exportForm";
-import { ExportList } from "../components/exportList";
-import { ExportPreviewView } from "../components/exportPreview";
+import { dataBool, dataUrls, h, onReady, setText } from "../shared/dom";
+import { type BuilderSpec, ExportForm } from "../exports/exportForm";
+import { ExportList } from "../exports/exportList";
+import { ExportPreviewView } from "../exports/exportPreview";
 
 const PREVIEW_DELAY_MS = 300;
 

@@ -2,16 +2,16 @@
 // curation actions, the face detail panel, pose/quality charts and history.
 import { FacesetApi, type CurationEvent, type FacesetUrls, latestUndoable, type SortKey } from "../api/facesets";
 import { ApiError } from "../api/client";
-import { mountConsentCard } from "../components/consents";
-import { CurationActions } from "../components/curationActions";
-import { CurationHistory } from "../components/curationHistory";
-import { dataBool, dataUrls, onReady, setText } from "../components/dom";
-import { ExtractForm } from "../components/extractForm";
-import { FaceDetailPanel } from "../components/faceDetail";
-import { FaceGrid } from "../components/faceGrid";
-import { FacesetCharts } from "../components/facesetCharts";
-import { startRelativeTimes } from "../components/format";
-import { JOBS_CHANGED_EVENT, type JobsChangedDetail, mountJobsPanel } from "../components/jobs";
+import { mountConsentCard } from "../curation/consents";
+import { CurationActions } from "../curation/curationActions";
+import { CurationHistory } from "../curation/curationHistory";
+import { dataBool, dataUrls, onReady, setText } from "../shared/dom";
+import { ExtractForm } from "../curation/extractForm";
+import { FaceDetailPanel } from "../curation/faceDetail";
+import { FaceGrid } from "../curation/faceGrid";
+import { FacesetCharts } from "../curation/facesetCharts";
+import { startRelativeTimes } from "../shared/format";
+import { JOBS_CHANGED_EVENT, type JobsChangedDetail, mountJobsPanel } from "../shared/jobs";
 
 function readUrls(root: HTMLElement): FacesetUrls {
   return dataUrls(root, ["faceset", "faces", "ids", "remove", "restore", "history", "undo", "stats", "extract", "media", "jobs", "facesets", "move", "merge", "dedupe", "best", "split", "keepPerson"] as const);

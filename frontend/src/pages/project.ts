@@ -1,11 +1,11 @@
 // Project page: demo build, uploader, media grid, swap models and jobs panel, each only if present.
-import { onReady } from "../components/dom";
-import { mountDemoBuild } from "../components/demoBuild";
-import { startRelativeTimes } from "../components/format";
-import { mountJobsPanel } from "../components/jobs";
-import { mountMediaGrid } from "../components/mediaGrid";
-import { mountSwapModelList } from "../components/swapModelList";
-import { mountUploader } from "../components/upload";
+import { onReady } from "../shared/dom";
+import { mountDemoBuild } from "../shared/demoBuild";
+import { startRelativeTimes } from "../shared/format";
+import { mountJobsPanel } from "../shared/jobs";
+import { mountMediaGrid } from "../shared/mediaGrid";
+import { mountSwapModelList } from "../swaps/swapModelList";
+import { mountUploader } from "../shared/upload";
 
 onReady(() => {
   mountDemoBuild();

@@ -1,8 +1,8 @@
 // Projects list: focus the "new project" name field when there is nothing else to do;
 // the "import a dataset export" card.
-import { onReady } from "../components/dom";
-import { startRelativeTimes } from "../components/format";
-import { mountImportCard } from "../components/importCard";
+import { onReady } from "../shared/dom";
+import { startRelativeTimes } from "../shared/format";
+import { mountImportCard } from "../exports/importCard";
 
 onReady(() => {
   const explicit = document.querySelector<HTMLInputElement>("[data-autofocus]");

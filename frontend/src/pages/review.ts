@@ -13,10 +13,10 @@ import {
   type Region,
   type TimelineData,
 } from "../api/review";
-import { signalTimeline, type SignalTimeline } from "../charts/plotly";
-import { flagWords, regionWords, scoreName } from "../components/detectionExplain";
-import { dataBool, dataUrls, h, onReady } from "../components/dom";
-import { FRAME_EVENT, type FrameDetail, FrameClock } from "../components/frameClock";
+import { signalTimeline, type SignalTimeline } from "../shared/charts/plotly";
+import { flagWords, regionWords, scoreName } from "../detection/detectionExplain";
+import { dataBool, dataUrls, h, onReady } from "../shared/dom";
+import { FRAME_EVENT, type FrameDetail, FrameClock } from "../review/frameClock";
 import { CommentPanel } from "../review/commentPanel";
 import { actionFor, helpOverlay, type KeyAction } from "../review/keys";
 import { HeatLayer } from "../review/heatLayer";
@@ -24,9 +24,9 @@ import { mapReach } from "../review/heatMap";
 import { MarkPanel } from "../review/markPanel";
 import { RegionLayer } from "../review/regionLayer";
 import { VerdictPanel } from "../review/verdictPanel";
-import { bindTimeline } from "../timeline/controller";
-import { TimelineModel } from "../timeline/model";
-import { TimelineView } from "../timeline/view";
+import { bindTimeline } from "../review/timeline/controller";
+import { TimelineModel } from "../review/timeline/model";
+import { TimelineView } from "../review/timeline/view";
 
 interface Urls {
   timeline: string;

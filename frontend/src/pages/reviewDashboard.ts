@@ -4,10 +4,10 @@
 // review and keeps gold videos secret from reviewers.
 import { ApiError } from "../api/client";
 import { setBlindReview } from "../api/review";
-import { dataBool, dataUrls, onReady, setText } from "../components/dom";
-import { ReviewAgreement } from "../components/reviewAgreement";
-import { ReviewInbox } from "../components/reviewInbox";
-import { ReviewQueue } from "../components/reviewQueue";
+import { dataBool, dataUrls, onReady, setText } from "../shared/dom";
+import { ReviewAgreement } from "../review/reviewAgreement";
+import { ReviewInbox } from "../review/reviewInbox";
+import { ReviewQueue } from "../review/reviewQueue";
 
 interface ReviewUrls {
   reviews: string;

@@ -5,10 +5,10 @@
 import { apiGet } from "../api/client";
 import type { FaceMap } from "../api/detection";
 import type { SignalSeries } from "../api/review";
-import { type FrameBand, frameSeriesChart, type LineSeries, measuredPoints } from "../charts/plotly";
-import { percent } from "../components/detectionExplain";
-import { dataNumber, h, onReady } from "../components/dom";
-import { formatTimecode, humanize } from "../components/format";
+import { type FrameBand, frameSeriesChart, type LineSeries, measuredPoints } from "../shared/charts/plotly";
+import { percent } from "../detection/detectionExplain";
+import { dataNumber, h, onReady } from "../shared/dom";
+import { formatTimecode, humanize } from "../shared/format";
 import { DEFAULT_CROP_MARGIN, drawFaceMaps } from "../review/heatMap";
 
 interface ReportSeries {

@@ -14,14 +14,14 @@ import {
   swapStatusClass,
 } from "../api/swaps";
 import type { Job, Media } from "../api/types";
-import { lineChart } from "../charts/plotly";
-import { ConversionList } from "../components/conversionList";
-import { ConvertForm } from "../components/convertForm";
-import { dataBool, dataNumber, dataUrls, onReady, setAttr, setText } from "../components/dom";
-import { startRelativeTimes } from "../components/format";
-import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../components/jobs";
-import { PreviewTimelapse } from "../components/previewTimelapse";
-import { TrainingPanel } from "../components/swapTraining";
+import { lineChart } from "../shared/charts/plotly";
+import { ConversionList } from "../swaps/conversionList";
+import { ConvertForm } from "../swaps/convertForm";
+import { dataBool, dataNumber, dataUrls, onReady, setAttr, setText } from "../shared/dom";
+import { startRelativeTimes } from "../shared/format";
+import { JOBS_CHANGED_EVENT, type JobsChangedDetail, JobsPanel } from "../shared/jobs";
+import { PreviewTimelapse } from "../swaps/previewTimelapse";
+import { TrainingPanel } from "../swaps/swapTraining";
 
 const ACTIVE_POLL_MS = 3_000;
 const IDLE_POLL_MS = 30_000;

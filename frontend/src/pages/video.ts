@@ -1,12 +1,12 @@
 // Video page: frame counter with frame stepping, sprite strip, ground truth of a
 // fake made here (with its mask overlay), the latest detection run, jobs for this video.
-import { mountDetectionCard } from "../components/detectionCard";
-import { dataNumber, onReady } from "../components/dom";
-import { startRelativeTimes } from "../components/format";
-import { bindFrameKeys, FrameClock } from "../components/frameClock";
-import { mountGroundTruth } from "../components/groundTruth";
-import { mountJobsPanel } from "../components/jobs";
-import { mountSpriteStrip } from "../components/spriteStrip";
+import { mountDetectionCard } from "../detection/detectionCard";
+import { dataNumber, onReady } from "../shared/dom";
+import { startRelativeTimes } from "../shared/format";
+import { bindFrameKeys, FrameClock } from "../review/frameClock";
+import { mountGroundTruth } from "../swaps/groundTruth";
+import { mountJobsPanel } from "../shared/jobs";
+import { mountSpriteStrip } from "../shared/spriteStrip";
 
 onReady(() => {
   const video = document.getElementById("video-player");

@@ -2,9 +2,9 @@
 // screen; replies join their thread. Clicking a thread's frame jumps there.
 import { ApiError } from "../api/client";
 import { type Comment, createComment, deleteComment } from "../api/review";
-import { h } from "../components/dom";
-import { formatRelative, formatTimecode } from "../components/format";
-import type { TimelineModel } from "../timeline/model";
+import { h } from "../shared/dom";
+import { formatRelative, formatTimecode } from "../shared/format";
+import type { TimelineModel } from "./timeline/model";
 
 export interface CommentPanelOptions {
   root: HTMLElement;

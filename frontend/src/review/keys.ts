@@ -1,6 +1,6 @@
 // The annotator's keyboard map and its help overlay (press ?). One table drives both,
 // so the overlay can never disagree with what the keys do.
-import { h } from "../components/dom";
+import { h } from "../shared/dom";
 
 export type KeyAction =
   | "prev-frame"

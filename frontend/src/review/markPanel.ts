@@ -3,9 +3,9 @@
 // first the server answers 409 with their version, which replaces ours on screen.
 import { ApiError } from "../api/client";
 import { deleteMark, type Mark, type MarkInput, updateMark } from "../api/review";
-import { h } from "../components/dom";
-import { formatRelative, formatTimecode } from "../components/format";
-import type { TimelineModel } from "../timeline/model";
+import { h } from "../shared/dom";
+import { formatRelative, formatTimecode } from "../shared/format";
+import type { TimelineModel } from "./timeline/model";
 
 export interface MarkPanelOptions {
   root: HTMLElement;

@@ -1,7 +1,7 @@
 // Region layer: a box over the video picture. Shows the regions of the marks at the
 // current frame and lets the reviewer drag a new box. Coordinates are fractions of
 // the picture (0..1), so they do not depend on the player's size or letterboxing.
-import { h } from "../components/dom";
+import { h } from "../shared/dom";
 import type { Mark, Region } from "../api/review";
 
 const MIN_SIZE = 0.01; // a drag smaller than 1% of the picture is a click, not a box

@@ -12,8 +12,8 @@ import {
   type Verdict,
   type VideoSummary,
 } from "../api/review";
-import { h } from "../components/dom";
-import { formatRelative } from "../components/format";
+import { h } from "../shared/dom";
+import { formatRelative } from "../shared/format";
 
 const LABELS: [ReviewLabel, string, string][] = [
   ["real", "Real", "r"],
