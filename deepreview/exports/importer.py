@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -115,27 +115,58 @@ def _pseudonym_user(record: DatasetImport, pseudonym: str) -> AbstractBaseUser:
     return user
 
 
-def _ground_truth_zip(contents: ExportContents, video: ExportedVideo, out: Path) -> None:
-    """The swap ground-truth zip rebuilt from the export's full-frame masks."""
+def _export_masks(
+    contents: ExportContents, video: ExportedVideo, scratch: Path
+) -> Iterator[np.ndarray | None]:
+    """The export's full-frame masks of ``video``, frame by frame from frame 0 (None:
+    no mask): its mask video (``masks/videos/<video>.mp4``, copied to ``scratch`` to be
+    decoded), or the PNG per frame that exports of schema version 1 held."""
     # Worker-only imports (the "ml" extra): the web host imports this module too.
     import cv2
 
+    from deepreview_workers.pipeline.dataset.maskvideo import read_mask_video
+
+    if video.mask_video:
+        with contents.open(video.mask_video) as src, scratch.open("wb") as dst:
+            while chunk := src.read(1024 * 1024):
+                dst.write(chunk)
+        try:
+            yield from read_mask_video(scratch)
+        finally:
+            scratch.unlink(missing_ok=True)
+        return
+    members = dict(video.mask_members)  # frame index -> zip member
+    for index in range(video.frame_count):
+        member = members.get(index)
+        if member is None:
+            yield None
+        else:
+            data = np.frombuffer(contents.read(member), np.uint8)
+            yield cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+
+
+def _ground_truth_zip(contents: ExportContents, video: ExportedVideo, out: Path) -> None:
+    """The swap ground-truth zip rebuilt from the export's full-frame masks: a frame
+    is manipulated where its mask is not all black."""
     from deepreview_workers.pipeline.swap.groundtruth import GroundTruthWriter
 
     writer = GroundTruthWriter(out, (video.height, video.width))
-    masks = dict(video.mask_members)  # frame index -> zip member
-    for index in range(video.frame_count):
-        member = masks.get(index)
-        if member is None:
+    count = 0
+    try:
+        masks = _export_masks(contents, video, out.with_name(f"{video.key}.masks.mp4"))
+        for index, mask in enumerate(masks):
+            count = index + 1
+            ys, xs = np.nonzero(mask) if mask is not None else ((), ())
+            if not len(xs):
+                writer.add_frame(index)
+                continue
+            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            writer.add_frame(index, alpha=mask[box[1] : box[3], box[0] : box[2]], box=box)
+        for index in range(count, video.frame_count):  # a mask video shorter than probed
             writer.add_frame(index)
-            continue
-        mask = cv2.imdecode(np.frombuffer(contents.read(member), np.uint8), cv2.IMREAD_GRAYSCALE)
-        ys, xs = np.nonzero(mask)
-        if not len(xs):
-            writer.add_frame(index)
-            continue
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        writer.add_frame(index, alpha=mask[box[1] : box[3], box[0] : box[2]], box=box)
+    except BaseException:
+        writer.abort()
+        raise
     writer.close({
         "video": {"file_name": video.name, "frame_count": video.frame_count, "fps": video.fps,
                   "width": video.width, "height": video.height},
@@ -285,7 +316,7 @@ def _import_video(
             origin=origin,
             identity_id=identities[names[0]].pk if len(names) == 1 else None,
         )
-    if video.mask_members or (video.method and video.method != "uploaded"):
+    if video.mask_video or video.mask_members or (video.method and video.method != "uploaded"):
         gt_path = tmp / f"{video.key}.groundtruth.zip"
         _ground_truth_zip(contents, video, gt_path)
         conversion = Conversion(

@@ -8,6 +8,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import UploadedFile
 
@@ -18,6 +19,7 @@ from deepreview.projects.models import Project
 from deepreview.review.models import Consensus, Mark, Verdict
 from deepreview.swaps.models import Conversion
 from deepreview_workers.pipeline.progress import no_progress
+from deepreview_workers.pipeline.swap.groundtruth import read_ground_truth
 from deepreview_workers.tasks.base import run_job
 from tests.pipeline.dataset.media import PASTED
 from tests.pipeline.torch_threads import one_torch_thread
@@ -61,6 +63,23 @@ def test_export_import_export_gives_the_same_manifest(team, source_project, tmp_
     fake = MediaItem.objects.get(project=project, origin="fake")
     conversion = Conversion.objects.get(output_media=fake)
     assert conversion.manipulated_ranges == [list(PASTED)]
+    # The masks went out as FaceForensics++ ships them (one video per fake) and came
+    # back as the same ground truth: the same manipulated frames, the same masks.
+    with zipfile.ZipFile(tmp_path / "first.zip") as archive:
+        videos = [n for n in archive.namelist() if "/masks/videos/" in n]
+    key = fake.sha256[:16]
+    assert videos == [f"manipulated_sequences/deepreview-original/masks/videos/{key}.mp4"]
+    original = Conversion.objects.get(project=source_project)
+    truths = {}
+    for name, row in (("original", original), ("imported", conversion)):
+        with row.masks.open("rb") as handle:
+            (tmp_path / f"{name}.zip").write_bytes(handle.read())
+        truths[name] = read_ground_truth(tmp_path / f"{name}.zip")
+    frames = list(range(PASTED[0], PASTED[1] + 1))
+    assert truths["imported"].manipulated_frames == truths["original"].manipulated_frames
+    assert truths["imported"].manipulated_frames == frames
+    for index in frames:
+        assert np.array_equal(truths["imported"].mask(index), truths["original"].mask(index))
     assert Verdict.objects.filter(media=fake).count() == 2
     assert Consensus.objects.get(media=fake).label == "fake"
     assert Mark.objects.get(media=fake).region == [0.3, 0.2, 0.65, 0.75]

@@ -12,7 +12,9 @@ raised by ``progress`` propagates and leaves no partial zip behind):
    (:mod:`~deepreview_workers.pipeline.dataset.faces`), into a temporary folder.
 3. Drops near-duplicate faces across splits (:mod:`~deepreview_workers.pipeline.dataset.dedupe`).
 4. Re-encodes the videos at the requested FaceForensics++ levels
-   (:mod:`~deepreview_workers.pipeline.dataset.encode`).
+   (:mod:`~deepreview_workers.pipeline.dataset.encode`) and writes each fake's
+   ground-truth masks as one lossless mask video, as FF++ ships them
+   (:mod:`~deepreview_workers.pipeline.dataset.maskvideo`).
 5. Writes the tables, annotations, datasheet and export.json, then streams every file
    into the zip, sorted, with fixed metadata, and ``manifest.sha256`` last
    (:mod:`~deepreview_workers.pipeline.dataset.archive`).
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deepreview_workers.pipeline.dataset import layout
-from deepreview_workers.pipeline.dataset.archive import Source, ZipMember, write_zip
+from deepreview_workers.pipeline.dataset.archive import Source, write_zip
 from deepreview_workers.pipeline.dataset.datasheet import render_datasheet
 from deepreview_workers.pipeline.dataset.dedupe import remove_cross_split_duplicates
 from deepreview_workers.pipeline.dataset.encode import encode_video
@@ -43,6 +45,7 @@ from deepreview_workers.pipeline.dataset.faces import (
     key_frames,
     manipulated_frames,
 )
+from deepreview_workers.pipeline.dataset.maskvideo import write_mask_video
 from deepreview_workers.pipeline.dataset.splits import assign_splits, identity_overlap
 from deepreview_workers.pipeline.dataset.tables import (
     ExportReport,
@@ -132,7 +135,7 @@ def _phases(request: ExportRequest) -> dict[str, tuple[float, float]]:
     )
     weights = {
         "faces": 6.0 if decode else 0.0,
-        "encode": 2.5 * len(o.compressions) if "ffpp" in o.formats else 0.0,
+        "encode": 2.5 * _encode_jobs(request) / len(request.videos),
         "write": 1.5,
     }
     total = sum(weights.values())
@@ -241,6 +244,16 @@ def _extract(
     return staged
 
 
+def _encode_jobs(request: ExportRequest) -> int:
+    """Videos the FaceForensics++ tree encodes: every video at each compression, and a
+    mask video for each fake with a ground truth (about as slow as one re-encode)."""
+    if "ffpp" not in request.options.formats:
+        return 0
+    videos = request.videos
+    masks = sum(v.label == "fake" and v.ground_truth is not None for v in videos)
+    return len(videos) * len(request.options.compressions) + masks
+
+
 def _stage_videos(
     request: ExportRequest,
     videos: Sequence[ExportVideo],
@@ -249,11 +262,11 @@ def _stage_videos(
     work: Path,
     progress: ProgressCallback,
 ) -> dict[str, VideoFacts]:
-    """The FaceForensics++ tree: raw bytes, re-encoded copies, full-frame masks."""
+    """The FaceForensics++ tree: raw bytes, re-encoded copies, one mask video per fake."""
     options = request.options
     ffpp = "ffpp" in options.formats
     facts: dict[str, VideoFacts] = {}
-    jobs = len(videos) * len(options.compressions) if ffpp else 0
+    jobs = _encode_jobs(request)
     done = 0
     for video in videos:
         truth = GroundTruthMasks(video.ground_truth) if video.ground_truth else None
@@ -265,17 +278,25 @@ def _stage_videos(
                 split=splits[video.key],
                 manipulated_ranges=frame_ranges(fake_frames),
                 files={},
-                mask_folder=None,
+                mask_video=None,
                 masks=0,
                 faces=0,
                 sampled=staged.sampled.get(video.key, 0),
             )
-            if ffpp and truth is not None and truth.members:
-                for frame, member in sorted(truth.members.items()):
-                    name = layout.full_mask_member(video.method, video.key, frame)
-                    staged.members[name] = ZipMember(Path(video.ground_truth), member)
-                entry.mask_folder = name.rsplit("/", 1)[0] + "/"
-                entry.masks = len(truth.members)
+            if ffpp and video.label == "fake" and truth is not None:
+                step = scaled(progress, done / jobs, (done + 1) / jobs)
+                if truth.members:
+                    step(0.0, f"Writing the mask video of {video.name}")
+                    out = work / "masks" / f"{video.key}.mp4"
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    _frames, entry.masks = write_mask_video(
+                        Path(video.path), out, truth.mask,
+                        frame_count=video.frame_count, progress=step,
+                    )  # fmt: skip
+                    member = layout.mask_video_member(video.method, video.key)
+                    staged.members[member] = out
+                    entry.mask_video = member
+                done += 1
         finally:
             if truth is not None:
                 truth.close()

@@ -92,9 +92,15 @@ def render_datasheet(report: ExportReport) -> str:
             f"`{c}` (H.264 CRF {COMPRESSIONS[c]})" for c in sorted(options.compressions)
         )
         out.append(
-            "- FaceForensics++-style tree: every video's original bytes under `raw`"
+            "- FaceForensics++'s tree: reals under `original_sequences/youtube/<c>/videos/`, "
+            "fakes under `manipulated_sequences/<method>/<c>/videos/`; every video's "
+            "original bytes under `raw`"
             + (f", and re-encoded copies: {levels}" if levels else "")
-            + "; full-frame masks of every manipulated frame under `masks`."
+            + ". Ground-truth masks as FaceForensics++ ships them: one video per fake with "
+            "ground truth, `manipulated_sequences/<method>/masks/videos/<video>.mp4`, with "
+            "as many frames as the fake, the mask as luma (255 = replaced, 0 = the "
+            "original's, between = the blended edge; black on frames not manipulated), "
+            "lossless H.264 (QP 0)."
         )
     if "imagefolder" in options.formats:
         out.append(

@@ -65,8 +65,11 @@ def raw_suffix(name: str) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".mp4"
 
 
-def full_mask_member(method: str | None, key: str, frame: int) -> str:
-    return f"{sequences('fake', method)}/masks/{key}/{frame:06d}.png"
+def mask_video_member(method: str | None, key: str) -> str:
+    """``manipulated_sequences/<method>/masks/videos/<key>.mp4``: a fake's ground-truth
+    masks as one video, where FaceForensics++ keeps them (its download script's
+    ``masks`` type; one for every compression, as in FF++)."""
+    return f"{sequences('fake', method)}/masks/videos/{key}.mp4"
 
 
 def key_frame_member(key: str, frame: int) -> str:
@@ -86,9 +89,9 @@ __all__ = [
     "crop_mask_member",
     "crop_member",
     "face_name",
-    "full_mask_member",
     "jsonl_member",
     "key_frame_member",
+    "mask_video_member",
     "raw_suffix",
     "safe_segment",
     "sequences",

@@ -118,7 +118,11 @@ def _tree(path: Path) -> Iterator[_Tree]:
 class ExportedVideo:
     """One video of an export. ``raw_member``: the original bytes (None when the export
     has no ``ffpp`` format); ``encoded_members``: compression -> member;
-    ``mask_members``: (frame index, member) of its full-frame ground-truth masks."""
+    ``mask_video``: its full-frame ground-truth masks as one video, FaceForensics++'s
+    ``masks/videos/<video>.mp4`` (read it with
+    :func:`~deepreview_workers.pipeline.dataset.maskvideo.read_mask_video`);
+    ``mask_members``: (frame index, member) of the PNG masks that exports of schema
+    version 1 held instead (``masks/<video>/<frame>.png``)."""
 
     key: str
     name: str
@@ -138,6 +142,7 @@ class ExportedVideo:
     raw_member: str | None
     encoded_members: dict[str, str] = field(default_factory=dict)
     mask_members: tuple[tuple[int, str], ...] = ()
+    mask_video: str | None = None
     faces: int = 0
     verdicts: tuple[ExportVerdict, ...] = ()
     consensus: str | None = None
@@ -226,8 +231,11 @@ def _annotations(tree: _Tree) -> tuple[dict | None, dict[str, dict]]:
 
 def _video(entry: dict, names: list[str], notes: dict | None) -> ExportedVideo:
     files = dict(entry.get("files") or {})
-    folder = entry.get("mask_folder")
+    folder = entry.get("mask_folder")  # schema version 1: a PNG per manipulated frame
     masks = []
+    mask_video = entry.get("mask_video")
+    if mask_video is not None and mask_video not in names:
+        raise ValueError(f"the mask video {mask_video} of {entry['key']} is missing")
     if folder:
         for name in names:
             if name.startswith(folder) and name.endswith(".png"):
@@ -252,6 +260,7 @@ def _video(entry: dict, names: list[str], notes: dict | None) -> ExportedVideo:
         raw_member=files.pop(layout.RAW, None),
         encoded_members=files,
         mask_members=tuple(sorted(masks)),
+        mask_video=mask_video,
         faces=int(entry.get("faces", 0)),
         verdicts=tuple(ExportVerdict(**v) for v in notes.get("verdicts", [])),
         consensus=notes.get("consensus"),

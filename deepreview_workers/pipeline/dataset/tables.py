@@ -156,8 +156,8 @@ class VideoFacts:
     split: str
     manipulated_ranges: list[list[int]]
     files: dict[str, str]  # raw / c0 / c23 / c40 -> member
-    mask_folder: str | None  # folder of its full-frame masks, when it has any
-    masks: int
+    mask_video: str | None  # its ground-truth masks as one video, when it has any
+    masks: int  # frames of that video with a mask (the others are black)
     faces: int
     sampled: int
 
@@ -235,7 +235,7 @@ def _video_entry(video: ExportVideo, facts: VideoFacts) -> dict:
         "height": video.height,
         "source": video.source,
         "files": facts.files,
-        "mask_folder": facts.mask_folder,
+        "mask_video": facts.mask_video,
         "masks": facts.masks,
         "faces": facts.faces,
         "frames_sampled": facts.sampled,

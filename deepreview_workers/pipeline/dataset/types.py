@@ -7,7 +7,7 @@ The layout of an export (a zip, or the same tree in a folder)::
     export.json                      schema "deepreview.dataset", version, selection,
                                      options (not the device), seed, counts, splits, every
                                      video (key, name, sha256, label, identities, method,
-                                     manipulated_ranges, split, files, mask_folder),
+                                     manipulated_ranges, split, files, mask_video),
                                      duplicates removed, videos without faces (no
                                      timestamps: the same selection and seed give
                                      byte-identical files)
@@ -26,12 +26,15 @@ The layout of an export (a zip, or the same tree in a folder)::
                                      has no folder.
     masks/{split}/<video>_<frame:06d>_<face>.png   the face crop's manipulation mask
                                      (manipulated frames of fakes with ground truth)
-    original_sequences/youtube/<c>/videos/<video>.mp4          FaceForensics++-style tree
+    original_sequences/youtube/<c>/videos/<video>.mp4          FaceForensics++'s tree
     manipulated_sequences/<method>/<c>/videos/<video>.mp4      (<c>: raw = the original
-    manipulated_sequences/<method>/masks/<video>/<frame:06d>.png   bytes, always there,
+    manipulated_sequences/<method>/masks/videos/<video>.mp4    bytes, always there,
                                      with the original's suffix; c0/c23/c40 = re-encoded
-                                     copies; masks: full-frame ground truth, every
-                                     manipulated frame)
+                                     copies; masks, as FF++ ships them: one video per fake
+                                     with ground truth, as many frames as the fake, the
+                                     full-frame mask as luma (255 = replaced, 0 = the
+                                     original's; black on frames not manipulated),
+                                     lossless H.264 (QP 0) in MP4)
     annotations/annotations.json     verdicts, consensus, marks (frame ranges, regions)
                                      and the taxonomy, reviewers pseudonymised
     annotations/regions_coco.json    COCO-style boxes of marks with a region, on key frames
@@ -48,7 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA = "deepreview.dataset"
-SCHEMA_VERSION = 1
+# 2: a fake's full-frame masks are one video (masks/videos/<video>.mp4, "mask_video"),
+# no longer a PNG per frame (masks/<video>/<frame>.png, "mask_folder"); both are read.
+SCHEMA_VERSION = 2
 SPLITS = ("train", "validation", "test")
 COMPRESSIONS = {"c0": 0, "c23": 23, "c40": 40}  # FaceForensics++ levels: H.264 CRF
 FORMATS = ("imagefolder", "ffpp", "annotations")

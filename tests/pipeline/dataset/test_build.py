@@ -11,9 +11,12 @@ import zipfile
 from collections import Counter
 from dataclasses import replace
 
+import cv2
+import numpy as np
 import pytest
 
 from deepreview_workers.pipeline.dataset.build import build_dataset
+from deepreview_workers.pipeline.dataset.maskvideo import read_mask_video
 from deepreview_workers.pipeline.dataset.read import verify_manifest
 from deepreview_workers.pipeline.dataset.splits import SplitError, identity_overlap
 from deepreview_workers.pipeline.dataset.types import ExportRequest
@@ -31,6 +34,11 @@ def rows_of(folder) -> list[dict]:
 
 def info_of(folder) -> dict:
     return json.loads((folder / "export.json").read_text())
+
+
+def names_of(built) -> list[str]:  # noqa: ANN001
+    with zipfile.ZipFile(built.zip_path) as archive:
+        return archive.namelist()
 
 
 def test_no_identity_is_in_two_splits(main_export, main_request):
@@ -147,10 +155,17 @@ def test_the_video_tree_holds_the_original_bytes_and_every_mask(main_export, mai
         assert entries[video.key]["files"]["raw"].startswith(expected)
     fake = entries[pasted.record.key]
     assert fake["manipulated_ranges"] == [list(PASTED)]
-    masks = sorted((main_export.folder / fake["mask_folder"]).iterdir())
-    assert [int(p.stem) for p in masks] == list(range(PASTED[0], PASTED[1] + 1))
+    # The masks as FaceForensics++ ships them: one video per fake, frame for frame.
+    member = f"manipulated_sequences/deepreview-original/masks/videos/{pasted.record.key}.mp4"
+    assert fake["mask_video"] == member and fake["masks"] == PASTED[1] - PASTED[0] + 1
+    masks = list(read_mask_video(main_export.folder / member))
+    assert len(masks) == pasted.record.frame_count
+    assert [i for i, m in enumerate(masks) if m.any()] == list(range(PASTED[0], PASTED[1] + 1))
     with zipfile.ZipFile(pasted.ground_truth) as truth:
-        assert masks[0].read_bytes() == truth.read(f"masks/{PASTED[0]:07d}.png")
+        png = np.frombuffer(truth.read(f"masks/{PASTED[0]:07d}.png"), np.uint8)
+    assert np.array_equal(masks[PASTED[0]], cv2.imdecode(png, cv2.IMREAD_GRAYSCALE))
+    tree = [n for n in names_of(main_export) if n.startswith("manipulated_sequences/")]
+    assert not any(n.endswith(".png") for n in tree)  # no PNG per frame any more
     # A fake without ground truth is fake on every frame.
     textures = next(v for v in main_request.videos if v.method == "NeuralTextures")
     assert entries[textures.key]["manipulated_ranges"] == [[0, textures.frame_count - 1]]

@@ -8,20 +8,25 @@ import zipfile
 import pytest
 
 from deepreview_workers.pipeline.dataset.read import ExportError, read_export, verify_manifest
+from deepreview_workers.pipeline.dataset.types import SCHEMA_VERSION
 from tests.pipeline.dataset.media import PASTED
 
 
 def test_read_export_gives_videos_faces_and_annotations(main_export, main_request, pasted):
     contents = read_export(main_export.zip_path)
     assert contents.manifest_sha256 == main_export.summary.manifest_sha256
-    assert contents.version == 1 and contents.info["title"] == "deepreview test dataset"
+    assert contents.version == SCHEMA_VERSION == 2
+    assert contents.info["title"] == "deepreview test dataset"
     assert {v.key for v in contents.videos} == {v.key for v in main_request.videos}
     fake = next(v for v in contents.videos if v.key == pasted.record.key)
     assert (fake.label, fake.method, fake.identities) == (
         "fake", "deepreview-original", ("Barack Obama", "Grace Hopper"),
     )  # fmt: skip
     assert fake.manipulated_ranges == (PASTED,)
-    assert [frame for frame, _member in fake.mask_members] == list(range(8, 22))
+    assert fake.mask_video == (
+        f"manipulated_sequences/deepreview-original/masks/videos/{fake.key}.mp4"
+    )
+    assert fake.mask_members == ()  # the PNG masks of schema version 1
     assert fake.consensus == "fake" and len(fake.verdicts) == 2
     assert fake.marks == pasted.record.marks
     assert contents.read(fake.raw_member) == pasted.video.read_bytes()
@@ -49,8 +54,8 @@ def _rewrite(source, target, change) -> None:  # noqa: ANN001
 
 def test_unknown_schemas_and_newer_versions_are_refused(small_export, tmp_path):
     newer = tmp_path / "newer.zip"
-    _rewrite(small_export.zip_path, newer, lambda info: info.update(version=2))
-    with pytest.raises(ExportError, match="newer deepreview .*version 2.*Update deepreview"):
+    _rewrite(small_export.zip_path, newer, lambda info: info.update(version=SCHEMA_VERSION + 1))
+    with pytest.raises(ExportError, match="newer deepreview .*version 3.*Update deepreview"):
         read_export(newer)
     other = tmp_path / "other.zip"
     _rewrite(small_export.zip_path, other, lambda info: info.update(schema="someone.else"))
