@@ -67,7 +67,8 @@ def detect(args: argparse.Namespace) -> int:
 @command(
     "train-detector",
     help="Train a fake detector from labeled face folders (DATA/real, DATA/fake or a "
-    "labels.csv) or a dataset export (its zip or folder; its own train/validation splits).",
+    "labels.csv), from what `deepreview extract -o DATA/real` and `-o DATA/fake` wrote, "
+    "or from a dataset export (its zip or folder; its own train/validation splits).",
     arguments=[
         arg("data", type=Path, metavar="DATA"),
         arg("-o", "--output", required=True, type=Path, metavar="PATH", help="checkpoint"),
@@ -76,12 +77,17 @@ def detect(args: argparse.Namespace) -> int:
         arg("--batch-size", type=int, default=32),
         arg("--learning-rate", type=float, default=1e-3),
         arg("--pretrained-weights", default=None, help="local ImageNet weights (efficientnet)"),
+        arg("--source-dir", action="append", type=Path, default=[], metavar="DIR",
+            help="extract output: a folder holding the videos the faces were extracted from "
+                 "(searched with its subfolders; repeatable). Each face is cut from its "
+                 "source frame as detection cuts it; without this the videos are looked "
+                 "for beside DATA and in the working folder"),
         arg("--seed", type=int, default=0),
         arg("--device", default="auto"),
     ],
 )  # fmt: skip
 def train_detector(args: argparse.Namespace) -> int:
-    from deepreview_workers.pipeline.detection.dataset import TrainingDataError
+    from deepreview_workers.pipeline.detection.dataset import TrainingDataError, load_face_set
     from deepreview_workers.pipeline.detection.train import TrainOptions
     from deepreview_workers.pipeline.detection.train import train_detector as train
 
@@ -91,7 +97,12 @@ def train_detector(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate, pretrained_weights=args.pretrained_weights,
             seed=args.seed, device=args.device,
         )  # fmt: skip
-        result = train(args.data, args.output, options, progress=TerminalProgress("training"))
+        # Extract output: faces found and cut from their frames as detection finds and cuts
+        # them, at the model's input size and margin.
+        face_set = load_face_set(args.data, source_dirs=args.source_dir, crop_size=options.size,
+                                 crop_margin=options.crop_margin, device=args.device,
+                                 progress=TerminalProgress("faces"))  # fmt: skip
+        result = train(face_set, args.output, options, progress=TerminalProgress("training"))
     except (TrainingDataError, ValueError, FileNotFoundError) as exc:
         print(f"deepreview train-detector: {args.data}: {exc}", file=sys.stderr)
         return 1

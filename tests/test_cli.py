@@ -201,3 +201,56 @@ def test_detect_without_a_detector_uses_the_built_in_one():
                if s["percentile"] is not None)  # fmt: skip
     both = run_cli("detect", str(PD_CLIP), "--signals-only", "--detector", "x.pt")
     assert both.returncode == 2 and "exclude each other" in both.stderr
+
+
+@needs_shared_media
+def test_extract_then_train_detector_then_detect(tmp_path):
+    """The folders `deepreview extract -o` writes are what train-detector takes, and the
+    checkpoint it writes is what detect takes."""
+    import pytest
+
+    from tests.media_paths import SHARED_MEDIA
+
+    train_real = SHARED_MEDIA / "train_real" / "videos"
+    # Plumbing only, so any faces do: the evaluation clips (eval_external, fake_videos)
+    # are never trained on, and the "fake" side is real 256 x 256 clips standing in.
+    real_a = train_real / "dagan_driving.mp4"
+    fake_of_a = train_real / "edtalk_mouth_source.mp4"
+    other_fake = train_real / "dpe_s.mp4"
+    if not all(path.is_file() for path in (real_a, fake_of_a, other_fake)):
+        pytest.skip("the train_real clips are not in the shared media")
+    data = tmp_path / "DATA"
+    few = ["--sampling", "every_n", "--every-n", "100", "--device", "cpu"]
+    # Real videos into DATA/real, fakes into DATA/fake; the "fake of A" into an identity
+    # folder named like A's video, so both land on one side of the split.
+    for inputs, out in (
+        ((PD_CLIP, real_a), data / "real"),
+        ((fake_of_a,), data / "fake" / real_a.stem),
+        ((other_fake,), data / "fake"),
+    ):
+        extracted = run_cli("extract", *map(str, inputs), "-o", str(out), *few)
+        assert extracted.returncode == 0, extracted.stderr
+    assert list(data.rglob("masks/*/*.png"))  # beside the faces; training must not take them
+
+    model = tmp_path / "model.pt"
+    train = ["train-detector", str(data), "-o", str(model), "--arch", "meso4", "--epochs", "1",
+             "--batch-size", "4", "--device", "cpu"]  # fmt: skip
+    lost = run_cli(*train)  # the videos are neither beside DATA nor in the working folder
+    assert lost.returncode == 1 and "pass --source-dir" in lost.stderr
+    assert not model.exists()
+    trained = run_cli(*train, "--source-dir", str(SHARED_MEDIA))
+    assert trained.returncode == 0, trained.stderr
+    summary = json.loads(trained.stdout)
+    faces = len(list(data.rglob("faces/*.png")))
+    assert summary["dataset"]["source"] == "extract" and summary["dataset"]["faces"] == faces
+    assert summary["dataset"]["identities"] == 3  # PD_CLIP's, A's, the other fake's
+    assert summary["dataset"]["landmarks"] == faces  # extract's landmarks, not dlib on crops
+    assert len(summary["history"]) == 1 and model.is_file()
+
+    detected = run_cli("detect", str(fake_of_a), "--detector", str(model), "--frames", "4",
+                       "--device", "cpu")  # fmt: skip
+    assert detected.returncode == 0, detected.stderr
+    result = json.loads(detected.stdout)
+    assert result["status"] == "ok" and result["detector"]["arch"] == "meso4"
+    assert result["detector"]["input_size"] == 256 and result["detector"]["crop_margin"] == 0.3
+    assert 0.0 <= result["score"]["confident"] <= 1.0 and result["score"]["source"] == "detector"

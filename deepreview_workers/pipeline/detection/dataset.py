@@ -13,6 +13,13 @@ margin around the face box, any size), described in one of two ways:
    first sub-folder name is the identity, shared across ``real`` and ``fake``. Files
    directly in ``real/`` or ``fake/`` have no identity, so each counts as its own; the
    summary says how many, because such a split may put one person on both sides.
+   Images under a ``masks/`` folder are never faces and are skipped.
+   ``DATA/real`` and ``DATA/fake`` may instead hold what ``deepreview extract -o`` wrote
+   (``DATA/real/<source>/alignments.json``, or ``DATA/real/<identity>/<source>/...``):
+   then the faces come from the alignments files alone and each crop is cut from its
+   source frame as detection cuts it
+   (:mod:`~deepreview_workers.pipeline.detection.extracted`). One set is one kind: a
+   mix of extract output and plain images is refused with a message.
 3. A dataset export (:mod:`deepreview_workers.pipeline.dataset`), as its zip or extracted folder:
    the faces of its ``metadata.csv`` with the export's own identity-disjoint splits
    (training uses its train and validation splits; test stays unseen) and the crop
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
@@ -35,8 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
+from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 LABELS = {"real": 0, "fake": 1, "0": 0, "1": 1}
+CLASS_FOLDERS = (("real", 0), ("fake", 1))
+DEFAULT_CROP_MARGIN = 0.3  # models.CROP_MARGIN (not imported: that module imports torch)
 
 
 class TrainingDataError(ValueError):
@@ -58,7 +70,7 @@ class LabeledFace:
 @dataclass(frozen=True)
 class FaceSet:
     faces: tuple[LabeledFace, ...]
-    source: str  # "labels.csv", "labels.jsonl", "folders" or "export"
+    source: str  # "labels.csv", "labels.jsonl", "folders", "extract" or "export"
     identities_from_files: int = 0  # faces without an identity, each counted as its own
     crop_margin: float | None = None  # the margin the crops were cut with, when known
     # Keeps the folder of crops unpacked from an export zip alive as long as the set.
@@ -113,9 +125,23 @@ def is_export(root: str | Path) -> bool:
         return "export.json" in archive.namelist()
 
 
-def load_face_set(root: str | Path) -> FaceSet:
+def load_face_set(
+    root: str | Path,
+    *,
+    source_dirs: Sequence[str | Path] = (),
+    crop_size: int | None = None,
+    crop_margin: float = DEFAULT_CROP_MARGIN,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> FaceSet:
     """Read a labeled set (see the module docstring). Raises ``TrainingDataError`` when
-    the folder has no faces; class and identity checks happen at the split."""
+    the folder has no faces; class and identity checks happen at the split.
+
+    For ``deepreview extract`` output only: ``source_dirs`` are searched first for the
+    source videos; faces are found again on ``device`` as detection finds them, and
+    crops cut with ``crop_margin`` at ``crop_size`` (the model's input size; None keeps
+    them at source resolution, which training resizes the same way), into a temporary
+    folder that lives as long as the returned set."""
     root = Path(root)
     if root.exists() and is_export(root):
         face_set = _from_export(root)
@@ -143,13 +169,32 @@ def load_face_set(root: str | Path) -> FaceSet:
                 faces.append(_row_face(root, json.loads(line), f"labels.jsonl line {n}"))
         face_set = FaceSet(tuple(faces), "labels.jsonl")
     else:
-        face_set = _from_folders(root)
-    if not face_set.faces:
-        raise TrainingDataError(
-            f"No faces in {root}: put crops in real/<identity>/ and fake/<identity>/ "
-            "(PNG or JPEG), or list them in labels.csv"
+        face_set = _from_folders(
+            root, [Path(d) for d in source_dirs], crop_size, crop_margin, device, progress
         )
+    if not face_set.faces:
+        raise TrainingDataError(f"No faces in {root}: {_what_to_add(root)}")
     return face_set
+
+
+def _what_to_add(root: Path) -> str:
+    from deepreview_workers.pipeline.alignments import AlignmentsError, extracted_folders
+
+    try:
+        extracted = extracted_folders(root)
+    except (AlignmentsError, OSError):
+        extracted = []
+    if extracted:  # ``extract -o DATA`` without a class folder
+        return (
+            f"it holds extract output ({extracted[0].name}/alignments.json) but no real/ "
+            f"or fake/ folder: extract real videos with -o {root / 'real'} and fakes with "
+            f"-o {root / 'fake'}"
+        )
+    return (
+        "put crops in real/<identity>/ and fake/<identity>/ (PNG or JPEG), extract videos "
+        f"into them (deepreview extract VIDEO... -o {root / 'real'}), or list crops in "
+        "labels.csv"
+    )
 
 
 def _from_export(root: Path) -> FaceSet:
@@ -194,23 +239,116 @@ def _from_export(root: Path) -> FaceSet:
     )
 
 
-def _from_folders(root: Path) -> FaceSet:
+def _from_folders(
+    root: Path,
+    source_dirs: Sequence[Path] = (),
+    crop_size: int | None = None,
+    crop_margin: float = DEFAULT_CROP_MARGIN,
+    device: str = "auto",
+    progress: ProgressCallback = no_progress,
+) -> FaceSet:
+    from deepreview_workers.pipeline.detection.extracted import extractions_in
+
+    extractions = []
+    images: list[tuple[Path, int, Path]] = []  # (image, label, class folder)
+    for name, label in CLASS_FOLDERS:
+        folder = root / name
+        if folder.is_dir():
+            found = extractions_in(folder, label)
+            extractions += found
+            images += [(p, label, folder) for p in _plain_images(folder, found)]
+    if extractions and images:
+        example = images[0][0]
+        raise TrainingDataError(
+            f"{root} mixes `deepreview extract` output ({len(extractions)} folders with "
+            f"alignments.json, e.g. {extractions[0].folder}) with {len(images)} other face "
+            f"images (e.g. {example}). Extracted faces are cut from their source frames as "
+            "detection cuts them; other images are taken as they are, and a detector learns "
+            "how its crops were made as readily as whether they are fake. Train on one kind: "
+            f"move the other images out of {root}, or extract their videos"
+        )
+    if extractions:
+        return _from_extractions(root, extractions, source_dirs, crop_size, crop_margin,
+                                 device, progress)  # fmt: skip
     faces: list[LabeledFace] = []
     loose = 0
-    for name, label in (("real", 0), ("fake", 1)):
-        folder = root / name
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
-                continue
-            parts = path.relative_to(folder).parts
-            if len(parts) > 1:
-                identity = parts[0]
-            else:
-                identity, loose = f"{name}/{path.stem}", loose + 1
-            faces.append(LabeledFace(path, label, identity))
+    for path, label, folder in images:
+        parts = path.relative_to(folder).parts
+        if len(parts) > 1:
+            identity = parts[0]
+        else:
+            identity, loose = f"{folder.name}/{path.stem}", loose + 1
+        faces.append(LabeledFace(path, label, identity))
     return FaceSet(tuple(faces), "folders", identities_from_files=loose)
+
+
+def _plain_images(folder: Path, extractions: Sequence) -> list[Path]:
+    """Face images under ``folder`` outside the extracted folders, ``masks/`` skipped.
+    An extract layout whose alignments file is missing or too deep is refused."""
+    from deepreview_workers.pipeline.alignments import ALIGNMENTS_FILE
+
+    skip = {extraction.folder for extraction in extractions}
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        if here in skip:
+            dirnames[:] = []
+            continue
+        dirnames.sort()
+        if ALIGNMENTS_FILE in filenames:
+            raise TrainingDataError(
+                f"{here / ALIGNMENTS_FILE} is deeper than train-detector reads extract output: "
+                f"use {folder}/<source>/ (deepreview extract VIDEO -o {folder}) or "
+                f"{folder}/<identity>/<source>/ (-o {folder}/<identity>)"
+            )
+        if "faces" in dirnames and "masks" in dirnames:
+            raise TrainingDataError(
+                f"{here} looks like `deepreview extract` output without its "
+                f"{ALIGNMENTS_FILE}: its faces/ are aligned crops, not the margin crops "
+                "detection scores. Put the alignments file back (training cuts the crops "
+                "from the source video) or extract the video again"
+            )
+        if "masks" in dirnames:
+            dirnames.remove("masks")  # extract's masks: grey images, not faces
+        out += [
+            here / name
+            for name in sorted(filenames)
+            if Path(name).suffix.lower() in IMAGE_SUFFIXES and (here / name).is_file()
+        ]
+    return sorted(out)  # the order rglob gave, so splits stay as they were
+
+
+def _from_extractions(
+    root: Path,
+    extractions: Sequence,
+    source_dirs: Sequence[Path],
+    crop_size: int | None,
+    crop_margin: float,
+    device: str,
+    progress: ProgressCallback,
+) -> FaceSet:
+    from deepreview_workers.pipeline.detection.extracted import (
+        ExtractedSetError,
+        cut_extracted_faces,
+        new_workdir,
+    )
+
+    workdir = new_workdir()
+    try:
+        cut = cut_extracted_faces(extractions, root, Path(workdir.name),
+                                  source_dirs=source_dirs, size=crop_size, margin=crop_margin,
+                                  device=device, progress=progress)  # fmt: skip
+    except ExtractedSetError as exc:
+        workdir.cleanup()
+        raise TrainingDataError(str(exc)) from None
+    except BaseException:
+        workdir.cleanup()
+        raise
+    faces = tuple(
+        LabeledFace(face.path, face.label, face.identity, face.video, face.landmarks)
+        for face in cut
+    )
+    return FaceSet(faces, "extract", crop_margin=crop_margin, workdir=workdir)
 
 
 @dataclass(frozen=True)
