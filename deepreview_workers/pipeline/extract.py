@@ -28,9 +28,9 @@ import numpy as np
 from deepreview_workers.pipeline import quality
 from deepreview_workers.pipeline.align import align_face
 from deepreview_workers.pipeline.alignments import write_alignments
-from deepreview_workers.pipeline.detect import KeyframeTracker, detectors
 from deepreview_workers.pipeline.device import device_label, resolve_device
 from deepreview_workers.pipeline.embed import Embedder, embedders
+from deepreview_workers.pipeline.face_detectors import KeyframeTracker, detectors
 from deepreview_workers.pipeline.frames import Frame, FrameFilter, iter_frames
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.masks import maskers

@@ -24,7 +24,6 @@ from deepreview.exports.models import DatasetExport
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_local_path
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
 from deepreview_workers.pipeline.detection.checkpoint import CheckpointError, load_detector
 from deepreview_workers.pipeline.detection.dataset import TrainingDataError
@@ -32,6 +31,7 @@ from deepreview_workers.pipeline.detection.models import face_crop
 from deepreview_workers.pipeline.detection.train import TrainOptions, train_detector
 from deepreview_workers.pipeline.detection.video import DetectOptions, detect_video
 from deepreview_workers.pipeline.device import resolve_device
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import iter_frames
 from deepreview_workers.pipeline.progress import Cancelled, ProgressCallback, scaled
 from deepreview_workers.pipeline.video_io import MediaRejected

@@ -155,7 +155,7 @@ def test_coverage_and_offset_move_the_mean_face():
 @cache
 def _models():
     try:
-        from deepreview_workers.pipeline.detect import detectors
+        from deepreview_workers.pipeline.face_detectors import detectors
         from deepreview_workers.pipeline.landmarks import landmarkers
 
         return detectors.create("mtcnn", device="cpu"), landmarkers.create("dlib68")

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.embed import cosine_distance, embedders
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.weights import (
     FACENET_ENV,
@@ -139,7 +139,7 @@ def test_every_registered_embedder_can_be_created(name, monkeypatch):
 
 
 def test_every_registered_plugin_of_each_kind_can_be_created():
-    from deepreview_workers.pipeline.detect import detectors as detector_registry
+    from deepreview_workers.pipeline.face_detectors import detectors as detector_registry
     from deepreview_workers.pipeline.landmarks import landmarkers as landmarker_registry
 
     for registry in (detector_registry, landmarker_registry):

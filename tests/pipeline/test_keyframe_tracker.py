@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deepreview_workers.pipeline.detect import KeyframeTracker, detectors
+from deepreview_workers.pipeline.face_detectors import KeyframeTracker, detectors
 from deepreview_workers.pipeline.frames import Frame, iter_frames
 from tests.media_paths import PD_CLIP, require_shared_media
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepreview_workers.pipeline.detect import detectors
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.landmarks import dlib_box_from_detector_box, landmarkers
 from deepreview_workers.pipeline.weights import dlib_shape_predictor_path
 from tests.media_paths import FACES, HOPPER, PD_CLIP, SHARED_MEDIA, needs_shared_media

@@ -25,10 +25,10 @@ import numpy as np
 
 from deepreview_workers.pipeline.dataset.layout import face_name
 from deepreview_workers.pipeline.dataset.types import ExportOptions, ExportVideo
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection.models import face_crop
 from deepreview_workers.pipeline.device import resolve_device
 from deepreview_workers.pipeline.embed import embedders
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import Frame, iter_frames
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress

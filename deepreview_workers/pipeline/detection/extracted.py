@@ -141,8 +141,8 @@ class DetectionBoxes:
 
     def __call__(self, frames_rgb: Sequence[np.ndarray]) -> list[list[Box]]:
         """Boxes per frame (source pixels); frames of one video, so of one size."""
-        from deepreview_workers.pipeline.detect import detectors
         from deepreview_workers.pipeline.detection.video import _scale_box, _shrink
+        from deepreview_workers.pipeline.face_detectors import detectors
 
         if not frames_rgb:
             return []

@@ -13,9 +13,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection.selfblend import self_blend
 from deepreview_workers.pipeline.device import resolve_device
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import iter_frames
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.video_io import probe_media

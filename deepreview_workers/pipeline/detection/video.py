@@ -41,7 +41,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection.checkpoint import LoadedDetector
 from deepreview_workers.pipeline.detection.explain import map_region, summarise_regions
 from deepreview_workers.pipeline.detection.metrics import confident_strategy, mean_score
@@ -57,6 +56,7 @@ from deepreview_workers.pipeline.detection.signals import (
     signals,
 )
 from deepreview_workers.pipeline.device import device_label, resolve_device
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import Frame, iter_frames
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress

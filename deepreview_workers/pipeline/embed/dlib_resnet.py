@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepreview_workers.pipeline.detect.base import check_frame_rgb
 from deepreview_workers.pipeline.embed.base import embedders, face_chips, l2_normalise
+from deepreview_workers.pipeline.face_detectors.base import check_frame_rgb
 from deepreview_workers.pipeline.weights import dlib_face_descriptor_path
 
 # dlib's descriptor network takes 150x150 chips with 0.25 padding (dlib's own

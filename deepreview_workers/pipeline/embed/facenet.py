@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deepreview_workers.pipeline.detect.base import check_frame_rgb
 from deepreview_workers.pipeline.embed.base import embedders, face_chips, l2_normalise
+from deepreview_workers.pipeline.face_detectors.base import check_frame_rgb
 from deepreview_workers.pipeline.weights import FACENET_ENV, FACENET_HELP, WeightsMissing
 from deepreview_workers.pipeline.weights import facenet_weights_path as _configured_path
 

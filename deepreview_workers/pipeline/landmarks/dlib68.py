@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepreview_workers.pipeline.detect.base import check_frame_rgb
+from deepreview_workers.pipeline.face_detectors.base import check_frame_rgb
 from deepreview_workers.pipeline.landmarks.base import landmarkers
 from deepreview_workers.pipeline.types import Box
 from deepreview_workers.pipeline.weights import dlib_shape_predictor_path

@@ -11,8 +11,8 @@ from deepreview_workers.pipeline.curation.grouping import (
     identity_clusters,
     leader_clusters,
 )
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.embed import embedders
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.landmarks import landmarkers
 from tests.media_paths import FACES, SHARED_MEDIA
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deepreview_workers.pipeline.detect import detectors
 from deepreview_workers.pipeline.detection import DetectOptions, VideoDetector
+from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.landmarks import landmarkers
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from deepreview_workers.pipeline.detect.base import DROP_REASONS, check_frame_rgb, detectors
+from deepreview_workers.pipeline.face_detectors.base import DROP_REASONS, check_frame_rgb, detectors
 from deepreview_workers.pipeline.types import Box, FaceDetection
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from deepreview_workers.pipeline.detect import DROP_REASONS, detectors
 from deepreview_workers.pipeline.device import DeviceUnavailable, device_label, resolve_device
+from deepreview_workers.pipeline.face_detectors import DROP_REASONS, detectors
 from tests.media_paths import (
     FACES,
     HOPPER,

@@ -22,7 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from deepreview_workers.pipeline.detect.base import DROP_REASONS, Detector
+from deepreview_workers.pipeline.face_detectors.base import DROP_REASONS, Detector
 from deepreview_workers.pipeline.frames import Frame
 from deepreview_workers.pipeline.types import FaceDetection
 
