@@ -65,7 +65,7 @@ def main() -> None:
             fps=25,
             frame_count=250,
             status="ready",
-        )  # fmt: skip
+        )
         for i in range(args.media)
     )
     Job.objects.bulk_create(

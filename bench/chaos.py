@@ -60,9 +60,12 @@ def main() -> None:
     if not CLIP.is_file():
         sys.exit(f"{CLIP} is missing: set DEEPREVIEW_SHARED_MEDIA")
     scratch = Path(tempfile.mkdtemp(prefix="deepreview-chaos-"))
-    os.environ.update(DEEPREVIEW_DEBUG="true", DEEPREVIEW_DATA_DIR=str(scratch),
-                      DJANGO_SETTINGS_MODULE="deepreview.settings",
-                      DEEPREVIEW_JOB_PROGRESS_INTERVAL="0.2")  # fmt: skip
+    os.environ.update(
+        DEEPREVIEW_DEBUG="true",
+        DEEPREVIEW_DATA_DIR=str(scratch),
+        DJANGO_SETTINGS_MODULE="deepreview.settings",
+        DEEPREVIEW_JOB_PROGRESS_INTERVAL="0.2",
+    )
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)
     import django
@@ -87,37 +90,66 @@ def main() -> None:
     project = project_services.project_create(name="chaos", created_by=owner)
     log = (scratch / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "deepreview", "worker", "-Q", "cpu,io,gpu",
-         "--concurrency", "1", "-n", "chaos@%h", "--without-gossip", "--without-mingle"],
-        cwd=REPO, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "deepreview",
+            "worker",
+            "-Q",
+            "cpu,io,gpu",
+            "--concurrency",
+            "1",
+            "-n",
+            "chaos@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=REPO,
+        env=os.environ.copy(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        item, _ = media_add_local(project=project, path=CLIP, name=CLIP.name,
-                                  added_by=owner, origin="real")  # fmt: skip
+        item, _ = media_add_local(
+            project=project, path=CLIP, name=CLIP.name, added_by=owner, origin="real"
+        )
         ready = _wait(lambda: MediaItem.objects.get(pk=item.pk).status == "ready", 120)
         if not ready:
             sys.exit(f"the clip was not probed; see {scratch / 'worker.log'}")
-        faceset = faceset_services.faceset_create(project=project, name="chaos",
-                                                  created_by=owner)  # fmt: skip
+        faceset = faceset_services.faceset_create(project=project, name="chaos", created_by=owner)
         rng = random.Random(args.seed)
         totals = {"succeeded": 0, "failed": 0, "stuck": 0, "duplicated": 0, "killed": 0}
-        print(f"{'round':>5s} {'job':14s} {'killed after':>12s} {'ended':10s} {'attempts':>8s} "
-              f"{'seconds':>7s}  duplicates")  # fmt: skip
+        print(
+            f"{'round':>5s} {'job':14s} {'killed after':>12s} {'ended':10s} {'attempts':>8s} "
+            f"{'seconds':>7s}  duplicates"
+        )
         for number in range(1, args.kills + 1):
             kind = KINDS[(number - 1) % len(KINDS)]
             if kind == "extract":
                 [job] = faceset_services.faceset_extract(
-                    faceset=faceset, media_ids=[item.pk], options={"target_fps": 4.0},
-                    requested_by=owner)  # fmt: skip
+                    faceset=faceset,
+                    media_ids=[item.pk],
+                    options={"target_fps": 4.0},
+                    requested_by=owner,
+                )
             elif kind == "detect":
                 [job] = detection_services.detect_request(
-                    project=project, media_ids=[item.pk], detector_id=None, options={},
-                    requested_by=owner)  # fmt: skip
+                    project=project,
+                    media_ids=[item.pk],
+                    detector_id=None,
+                    options={},
+                    requested_by=owner,
+                )
             else:
                 export = export_services.export_request(
-                    project=project, name=f"chaos-{number}", requested_by=owner,
+                    project=project,
+                    name=f"chaos-{number}",
+                    requested_by=owner,
                     selection={"label_source": "ground_truth", "labels": ["real"]},
-                    options={"frames_per_video": 4, "ratios": [1, 0, 0]})  # fmt: skip
+                    options={"frames_per_video": 4, "ratios": [1, 0, 0]},
+                )
                 job = export.job
             started = time.monotonic()
             _wait(lambda pk=job.pk: Job.objects.get(pk=pk).status == "running", 60, 0.05)
@@ -129,8 +161,9 @@ def main() -> None:
                     os.kill(pid, signal.SIGKILL)
                     killed = f"{delay:.1f} s"
                     totals["killed"] += 1
-            ended = _wait(lambda pk=job.pk: Job.objects.get(pk=pk).status in FINAL_STATUSES,
-                          args.timeout)  # fmt: skip
+            ended = _wait(
+                lambda pk=job.pk: Job.objects.get(pk=pk).status in FINAL_STATUSES, args.timeout
+            )
             job.refresh_from_db()
             duplicates = []
             if kind == "extract":
@@ -147,17 +180,23 @@ def main() -> None:
                 if artifacts > 1:
                     duplicates.append(f"{artifacts} exports")
             status = job.status if ended else "STUCK"
-            totals["stuck" if not ended else "succeeded" if status == "succeeded" else
-                   "failed"] += 1  # fmt: skip
+            totals[
+                "stuck" if not ended else "succeeded" if status == "succeeded" else "failed"
+            ] += 1
             totals["duplicated"] += bool(duplicates)
-            print(f"{number:5d} {kind:14s} {killed or 'not killed':>12s} {status:10s} "
-                  f"{job.attempts:8d} {time.monotonic() - started:7.1f}  "
-                  f"{'; '.join(duplicates) or '-'}", flush=True)  # fmt: skip
+            print(
+                f"{number:5d} {kind:14s} {killed or 'not killed':>12s} {status:10s} "
+                f"{job.attempts:8d} {time.monotonic() - started:7.1f}  "
+                f"{'; '.join(duplicates) or '-'}",
+                flush=True,
+            )
             if status == "failed":
                 print(f"      reason: {job.error.splitlines()[0] if job.error else '?'}")
-        print(f"\nkills {totals['killed']}: succeeded {totals['succeeded']}, failed with a "
-              f"reason {totals['failed']}, stuck {totals['stuck']}, duplicated "
-              f"{totals['duplicated']} (targets: 0 stuck, 0 duplicated)")  # fmt: skip
+        print(
+            f"\nkills {totals['killed']}: succeeded {totals['succeeded']}, failed with a "
+            f"reason {totals['failed']}, stuck {totals['stuck']}, duplicated "
+            f"{totals['duplicated']} (targets: 0 stuck, 0 duplicated)"
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

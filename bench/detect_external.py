@@ -64,8 +64,11 @@ def clips() -> list[Clip]:
     ext = SHARED / "eval_external"
     out = [Clip(p, 0, "real") for p in sorted((ext / "real_videos").glob("*.mp4"))]
     out += [Clip(p, 0, "real") for p in sorted((SHARED / "real_videos").glob("*.mp4"))]
-    halves = {"fsrt_result.mp4": 256, "tpsmmkairess_result.mp4": 512,
-              "deepfacelive_side_by_side_Tim_Norland_0.mp4": 520}  # fmt: skip
+    halves = {
+        "fsrt_result.mp4": 256,
+        "tpsmmkairess_result.mp4": 512,
+        "deepfacelive_side_by_side_Tim_Norland_0.mp4": 520,
+    }
     fakes = sorted((ext / "fake_videos").glob("*.mp4")) + sorted(
         (SHARED / "fake_videos").glob("*.mp4")
     )
@@ -96,8 +99,9 @@ def cut_half(clip: Clip, folder: Path) -> Path:
             rgb = frame.to_ndarray(format="rgb24")
             part = rgb[:, : clip.split_x] if clip.half == "left" else rgb[:, clip.split_x :]
             part = part[: enc.height, : enc.width]
-            for packet in enc.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(part),
-                                                                format="rgb24")):  # fmt: skip
+            for packet in enc.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(part), format="rgb24")
+            ):
                 dst.mux(packet)
         for packet in enc.encode():
             dst.mux(packet)
@@ -117,8 +121,9 @@ def metrics(labels: list[int], scores: list[float | None], probability: bool) ->
         "auc": round(float(roc_auc_score(y, s)), 4),
         "ap": round(float(average_precision_score(y, s)), 4),
         "log_loss": round(float(log_loss(y, np.clip(s, 1e-6, 1 - 1e-6))), 4)
-        if probability else None,
-    }  # fmt: skip
+        if probability
+        else None,
+    }
 
 
 def main() -> None:
@@ -134,8 +139,11 @@ def main() -> None:
     from deepreview_workers.pipeline.detection.checkpoint import load_detector
     from deepreview_workers.pipeline.detection.video import DetectOptions, VideoDetector
 
-    detector = (load_detector(args.detector, args.device) if args.detector
-                else load_builtin_detector(args.device))  # fmt: skip
+    detector = (
+        load_detector(args.detector, args.device)
+        if args.detector
+        else load_builtin_detector(args.device)
+    )
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     selected = clips()[: args.limit or None]
     rows = []
@@ -148,26 +156,38 @@ def main() -> None:
             duration = result.source.get("duration_seconds") or 0.0
             reference = result.signal_reference or {}
             row = {
-                "clip": clip.name, "label": clip.label, "method": clip.method,
-                "status": result.status, "detector": result.score_confident,
+                "clip": clip.name,
+                "label": clip.label,
+                "method": clip.method,
+                "status": result.status,
+                "detector": result.score_confident,
                 "fusion": reference.get("fusion_probability"),
                 "map_region": (result.map_summary or {}).get("region"),
                 "signals": {n: s.summary.get("p90") for n, s in result.signals.items()},
-                "higher_is_suspicious": {n: s.higher_is_suspicious
-                                         for n, s in result.signals.items()},
-                "seconds": round(seconds, 2), "duration": duration,
+                "higher_is_suspicious": {
+                    n: s.higher_is_suspicious for n, s in result.signals.items()
+                },
+                "seconds": round(seconds, 2),
+                "duration": duration,
                 "seconds_per_10s": round(seconds * 10 / duration, 2) if duration else None,
-            }  # fmt: skip
+            }
             rows.append(row)
             truth = "FAKE" if clip.label else "real"
-            print(f"[{number:2d}/{len(selected)}] {clip.name:55s} {truth}"
-                  f"  detector {_fmt(row['detector'])}  fusion {_fmt(row['fusion'])}"
-                  f"  {row['map_region'] or '':13s} {seconds:5.1f} s", flush=True)  # fmt: skip
+            print(
+                f"[{number:2d}/{len(selected)}] {clip.name:55s} {truth}"
+                f"  detector {_fmt(row['detector'])}  fusion {_fmt(row['fusion'])}"
+                f"  {row['map_region'] or '':13s} {seconds:5.1f} s",
+                flush=True,
+            )
 
-    report = {"clips": len(rows), "fakes": sum(r["label"] for r in rows),
-              "detector": detector.describe(), "scores": {}, "per_clip": rows}  # fmt: skip
-    subsets = {"all": rows,
-               "face swaps": [r for r in rows if r["method"] in (FACE_SWAP, "real")]}  # fmt: skip
+    report = {
+        "clips": len(rows),
+        "fakes": sum(r["label"] for r in rows),
+        "detector": detector.describe(),
+        "scores": {},
+        "per_clip": rows,
+    }
+    subsets = {"all": rows, "face swaps": [r for r in rows if r["method"] in (FACE_SWAP, "real")]}
     names = ["detector", "fusion", *sorted(rows[0]["signals"])] if rows else []
     print(f"\n{'score':22s} {'subset':11s} {'n':>3s} {'AUC':>6s} {'AP':>6s} {'logloss':>8s}")
     for name in names:
@@ -176,21 +196,30 @@ def main() -> None:
             if name in ("detector", "fusion"):
                 scores, prob = [r[name] for r in chosen], True
             else:  # a signal: oriented so that higher means more suspicious
-                sign = -1.0 if chosen and chosen[0]["higher_is_suspicious"].get(name) is False \
-                    else 1.0  # fmt: skip
-                scores = [None if r["signals"].get(name) is None else sign * r["signals"][name]
-                          for r in chosen]  # fmt: skip
+                sign = (
+                    -1.0 if chosen and chosen[0]["higher_is_suspicious"].get(name) is False else 1.0
+                )
+                scores = [
+                    None if r["signals"].get(name) is None else sign * r["signals"][name]
+                    for r in chosen
+                ]
                 prob = False
             m = metrics(labels, scores, prob)
             report["scores"].setdefault(name, {})[subset] = m
-            print(f"{name:22s} {subset:11s} {m['count']:3d} {_fmt(m['auc']):>6s} "
-                  f"{_fmt(m['ap']):>6s} {_fmt(m['log_loss']):>8s}")  # fmt: skip
+            print(
+                f"{name:22s} {subset:11s} {m['count']:3d} {_fmt(m['auc']):>6s} "
+                f"{_fmt(m['ap']):>6s} {_fmt(m['log_loss']):>8s}"
+            )
     per10 = [r["seconds_per_10s"] for r in rows if r["seconds_per_10s"]]
     if per10:
-        report["seconds_per_10s_video"] = {"median": round(float(np.median(per10)), 2),
-                                           "p90": round(float(np.percentile(per10, 90)), 2)}
-        print(f"\nseconds per 10-second video: median {np.median(per10):.2f}, "
-              f"p90 {np.percentile(per10, 90):.2f} (CPU threads: {_threads()})")
+        report["seconds_per_10s_video"] = {
+            "median": round(float(np.median(per10)), 2),
+            "p90": round(float(np.percentile(per10, 90)), 2),
+        }
+        print(
+            f"\nseconds per 10-second video: median {np.median(per10):.2f}, "
+            f"p90 {np.percentile(per10, 90):.2f} (CPU threads: {_threads()})"
+        )
     by_method: dict[str, list] = {}
     for r in rows:
         if r["label"] and r["detector"] is not None:

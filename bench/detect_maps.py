@@ -37,11 +37,14 @@ def main() -> None:
 
     detector = load_detector(args.detector) if args.detector else load_builtin_detector()
     videos = sorted((SHARED / "real_videos").glob("*.mp4"))
-    bank = collect_real_faces([(v.stem, v) for v in videos],
-                              frames_per_video=args.frames_per_video, max_faces=1)  # fmt: skip
+    bank = collect_real_faces(
+        [(v.stem, v) for v in videos], frames_per_video=args.frames_per_video, max_faces=1
+    )
     rng = np.random.default_rng(0)
-    fakes, masks = zip(*(self_blend(c, p, rng) for c, p in
-                         zip(bank.crops, bank.landmarks, strict=True)), strict=True)  # fmt: skip
+    fakes, masks = zip(
+        *(self_blend(c, p, rng) for c, p in zip(bank.crops, bank.landmarks, strict=True)),
+        strict=True,
+    )
     _scores, fake_maps = detector.score_crops_with_maps(list(fakes))
     _scores, real_maps = detector.score_crops_with_maps(list(bank.crops))
     ious = []
@@ -52,8 +55,10 @@ def main() -> None:
         ious.append((truth & found).sum() / union if union else 1.0)
     ious = np.asarray(ious)
     print(f"{len(ious)} self-blended fakes of faces from {len(videos)} unseen real clips")
-    print(f"map IoU with the blend mask: mean {ious.mean():.3f}, median {np.median(ious):.3f}, "
-          f"IoU >= 0.5 on {np.mean(ious >= 0.5):.0%} of faces")  # fmt: skip
+    print(
+        f"map IoU with the blend mask: mean {ious.mean():.3f}, median {np.median(ious):.3f}, "
+        f"IoU >= 0.5 on {np.mean(ious >= 0.5):.0%} of faces"
+    )
     print(f"mean map value: fakes {fake_maps.mean():.3f}, reals {real_maps.mean():.3f}")
 
 

@@ -109,15 +109,21 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="stop after N frames")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--redetect-seconds", type=float, default=1.0,
-                        help="full detection this often, faces followed between (0 = always)")
+    parser.add_argument(
+        "--redetect-seconds",
+        type=float,
+        default=1.0,
+        help="full detection this often, faces followed between (0 = always)",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
     print(f"video: {args.video.name}  sampling: {args.sampling}")
     seconds, sampled, info = run_pipeline(args.video, args)
-    print(f"pipeline  ({info['device']}): {sampled} frames, {info['faces']} faces in "
-          f"{seconds:.2f} s = {sampled / seconds:.1f} frames/s")  # fmt: skip
+    print(
+        f"pipeline  ({info['device']}): {sampled} frames, {info['faces']} faces in "
+        f"{seconds:.2f} s = {sampled / seconds:.1f} frames/s"
+    )
     total = sum(info["stages"].values()) or 1.0
     for stage, spent in sorted(info["stages"].items(), key=lambda kv: -kv[1]):
         print(f"    {stage:12} {spent:7.2f} s  {spent / total:5.1%}")
@@ -127,8 +133,10 @@ def main() -> None:
     if args.no_baseline:
         return
     base_seconds, base_sampled, base_faces = run_baseline(args.video, args)
-    print(f"baseline: {base_sampled} frames, {base_faces} faces in {base_seconds:.2f} s = "
-          f"{base_sampled / base_seconds:.1f} frames/s")  # fmt: skip
+    print(
+        f"baseline: {base_sampled} frames, {base_faces} faces in {base_seconds:.2f} s = "
+        f"{base_sampled / base_seconds:.1f} frames/s"
+    )
     speedup = (sampled / seconds) / (base_sampled / base_seconds)
     print(f"speed-up over the baseline: {speedup:.2f}x")
 

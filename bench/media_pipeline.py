@@ -39,8 +39,10 @@ def time_call(func, repeat: int) -> float:  # noqa: ANN001
 
 def main(argv: list[str]) -> None:
     files = [Path(a) for a in argv] or default_files()
-    print(f"{'file':44} {'frames':>7} {'size':>10} {'probe ms':>9} {'previews fps':>13} "
-          f"{'with proxy fps':>15}")  # fmt: skip
+    print(
+        f"{'file':44} {'frames':>7} {'size':>10} {'probe ms':>9} {'previews fps':>13} "
+        f"{'with proxy fps':>15}"
+    )
     for path in files:
         probe = probe_media(path)
         probe_s = time_call(lambda p=path: probe_media(p), 5)

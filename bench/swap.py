@@ -77,10 +77,17 @@ def bench_training(
     )
 
     options = TrainOptions(
-        arch=args.arch, width=args.width, batch_size=args.batch_size, device=args.device,
-        iterations=args.warmup, checkpoint_every=10**9, preview_every=10**9, log_every=10**9,
-        min_faces=1, learning_rate=1e-4,
-    )  # fmt: skip
+        arch=args.arch,
+        width=args.width,
+        batch_size=args.batch_size,
+        device=args.device,
+        iterations=args.warmup,
+        checkpoint_every=10**9,
+        preview_every=10**9,
+        log_every=10**9,
+        min_faces=1,
+        learning_rate=1e-4,
+    )
     size = faceset_size(options)
     a = load_faceset_folder(faces_a, size=size)
     b = load_faceset_folder(faces_b, size=size)
@@ -130,16 +137,21 @@ def bench_training(
     show(
         "training",
         {
-            "device": str(trainer.device), "arch": args.arch, "width": args.width,
-            "resolution": model.size, "batch_size_per_identity": args.batch_size,
-            "mixed_precision": trainer.amp, "faces_a": len(a), "faces_b": len(b),
+            "device": str(trainer.device),
+            "arch": args.arch,
+            "width": args.width,
+            "resolution": model.size,
+            "batch_size_per_identity": args.batch_size,
+            "mixed_precision": trainer.amp,
+            "faces_a": len(a),
+            "faces_b": len(b),
             "pipeline_iterations_per_second": round(pipeline, 2),
             "bare_loop_iterations_per_second": round(bare, 2),
             "pipeline_over_bare": round(pipeline / bare, 3),
             "batch_build_ms_per_identity": round(batch_ms, 2),
             "torch_threads": torch.get_num_threads(),
         },
-    )  # fmt: skip
+    )
     trainer.save_checkpoint()
     return work / "model"
 
@@ -154,12 +166,15 @@ def bench_conversion(
     show(
         "conversion",
         {
-            "device": result.device, "frames": result.frames_total,
-            "frames_swapped": len(result.frames_manipulated), "seconds": result.seconds,
-            "frames_per_second": result.frames_per_second, "video_codec": result.video_codec,
+            "device": result.device,
+            "frames": result.frames_total,
+            "frames_swapped": len(result.frames_manipulated),
+            "seconds": result.seconds,
+            "frames_per_second": result.frames_per_second,
+            "video_codec": result.video_codec,
             "size": "512x388",
         },
-    )  # fmt: skip
+    )
 
 
 def main() -> None:

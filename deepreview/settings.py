@@ -166,25 +166,31 @@ def _origin(url: str) -> str:
 
 # Scripts from this site only; inline styles are allowed (Plotly and the API docs set
 # them); media may come from the S3 host browsers fetch presigned URLs from.
-_MEDIA_HOSTS = " ".join(
-    filter(None, {_origin(S3_PUBLIC_ENDPOINT_URL or env_str("DEEPREVIEW_S3_ENDPOINT_URL", ""))})
-) if STORAGE_BACKEND == "s3" else ""
+_MEDIA_HOSTS = (
+    " ".join(
+        filter(None, {_origin(S3_PUBLIC_ENDPOINT_URL or env_str("DEEPREVIEW_S3_ENDPOINT_URL", ""))})
+    )
+    if STORAGE_BACKEND == "s3"
+    else ""
+)
 CONTENT_SECURITY_POLICY = env_str(
     "DEEPREVIEW_CONTENT_SECURITY_POLICY",
-    "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        f"img-src 'self' data: blob: {_MEDIA_HOSTS}".strip(),
-        f"media-src 'self' blob: {_MEDIA_HOSTS}".strip(),
-        f"connect-src 'self' {_MEDIA_HOSTS}".strip(),
-        "worker-src 'self' blob:",
-        "font-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]),
+    "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob: {_MEDIA_HOSTS}".strip(),
+            f"media-src 'self' blob: {_MEDIA_HOSTS}".strip(),
+            f"connect-src 'self' {_MEDIA_HOSTS}".strip(),
+            "worker-src 'self' blob:",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    ),
 )
 STORAGES = {
     "default": _default_storage,

@@ -65,9 +65,7 @@ router.register(
 )
 router.register(r"projects/(?P<project_pk>\d+)/marks", MarkViewSet, basename="mark")
 # marks/export/ and marks/import/: files for CVAT and Label Studio (no list, no ids).
-router.register(
-    r"projects/(?P<project_pk>\d+)/marks", MarkExchangeViewSet, basename="markexchange"
-)
+router.register(r"projects/(?P<project_pk>\d+)/marks", MarkExchangeViewSet, basename="markexchange")
 router.register(r"projects/(?P<project_pk>\d+)/verdicts", VerdictViewSet, basename="verdict")
 router.register(
     r"projects/(?P<project_pk>\d+)/assignments", AssignmentViewSet, basename="assignment"

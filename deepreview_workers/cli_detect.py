@@ -17,15 +17,22 @@ from deepreview_workers.cli_registry import arg, command
     "signals per frame.",
     arguments=[
         arg("videos", nargs="+", type=Path, metavar="VIDEO"),
-        arg("--detector", type=Path, default=None,
-            help="a checkpoint from train-detector (default: the built-in detector)"),
+        arg(
+            "--detector",
+            type=Path,
+            default=None,
+            help="a checkpoint from train-detector (default: the built-in detector)",
+        ),
         arg("--signals-only", action="store_true", help="no detector: forensic signals alone"),
         arg("--frames", type=int, default=32, help="analysed frames, evenly spread"),
         arg("--device", default="auto"),
-        arg("--json", action="store_true",
-            help="print the whole result per video (per-frame scores and signals)"),
+        arg(
+            "--json",
+            action="store_true",
+            help="print the whole result per video (per-frame scores and signals)",
+        ),
     ],
-)  # fmt: skip
+)
 def detect(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
     from deepreview_workers.pipeline.detection.checkpoint import CheckpointError, load_detector
@@ -33,8 +40,9 @@ def detect(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.video_io import MediaRejected
 
     if args.signals_only and args.detector:
-        print("deepreview detect: --detector and --signals-only exclude each other",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "deepreview detect: --detector and --signals-only exclude each other", file=sys.stderr
+        )
         return 2
     try:
         if args.signals_only:
@@ -44,8 +52,7 @@ def detect(args: argparse.Namespace) -> int:
         else:
             loaded = load_builtin_detector(args.device)
     except (CheckpointError, FileNotFoundError) as exc:
-        print(f"deepreview detect: {args.detector or 'built-in detector'}: {exc}",
-              file=sys.stderr)  # fmt: skip
+        print(f"deepreview detect: {args.detector or 'built-in detector'}: {exc}", file=sys.stderr)
         return 1
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     status = 0
@@ -53,8 +60,10 @@ def detect(args: argparse.Namespace) -> int:
         try:
             result = runner.run(video, loaded, progress=TerminalProgress(video.name))
         except (MediaRejected, FileNotFoundError) as exc:
-            print(f"deepreview detect: {video}: {getattr(exc, 'message', None) or exc}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"deepreview detect: {video}: {getattr(exc, 'message', None) or exc}",
+                file=sys.stderr,
+            )
             status = 1
             continue
         data = result.as_dict()
@@ -77,15 +86,21 @@ def detect(args: argparse.Namespace) -> int:
         arg("--batch-size", type=int, default=32),
         arg("--learning-rate", type=float, default=1e-3),
         arg("--pretrained-weights", default=None, help="local ImageNet weights (efficientnet)"),
-        arg("--source-dir", action="append", type=Path, default=[], metavar="DIR",
+        arg(
+            "--source-dir",
+            action="append",
+            type=Path,
+            default=[],
+            metavar="DIR",
             help="extract output: a folder holding the videos the faces were extracted from "
-                 "(searched with its subfolders; repeatable). Each face is cut from its "
-                 "source frame as detection cuts it; without this the videos are looked "
-                 "for beside DATA and in the working folder"),
+            "(searched with its subfolders; repeatable). Each face is cut from its "
+            "source frame as detection cuts it; without this the videos are looked "
+            "for beside DATA and in the working folder",
+        ),
         arg("--seed", type=int, default=0),
         arg("--device", default="auto"),
     ],
-)  # fmt: skip
+)
 def train_detector(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.detection.dataset import TrainingDataError, load_face_set
     from deepreview_workers.pipeline.detection.train import TrainOptions
@@ -93,15 +108,24 @@ def train_detector(args: argparse.Namespace) -> int:
 
     try:
         options = TrainOptions(
-            arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-            learning_rate=args.learning_rate, pretrained_weights=args.pretrained_weights,
-            seed=args.seed, device=args.device,
-        )  # fmt: skip
+            arch=args.arch,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            pretrained_weights=args.pretrained_weights,
+            seed=args.seed,
+            device=args.device,
+        )
         # Extract output: faces found and cut from their frames as detection finds and cuts
         # them, at the model's input size and margin.
-        face_set = load_face_set(args.data, source_dirs=args.source_dir, crop_size=options.size,
-                                 crop_margin=options.crop_margin, device=args.device,
-                                 progress=TerminalProgress("faces"))  # fmt: skip
+        face_set = load_face_set(
+            args.data,
+            source_dirs=args.source_dir,
+            crop_size=options.size,
+            crop_margin=options.crop_margin,
+            device=args.device,
+            progress=TerminalProgress("faces"),
+        )
         result = train(face_set, args.output, options, progress=TerminalProgress("training"))
     except (TrainingDataError, ValueError, FileNotFoundError) as exc:
         print(f"deepreview train-detector: {args.data}: {exc}", file=sys.stderr)
@@ -115,15 +139,29 @@ def train_detector(args: argparse.Namespace) -> int:
     help="Export a detector (the built-in one, or a checkpoint from train-detector) to ONNX "
     "for onnxruntime and other runtimes, with a model card beside the file.",
     arguments=[
-        arg("detector", nargs="?", default="builtin", metavar="CHECKPOINT",
-            help="a checkpoint from train-detector, or 'builtin' (the default)"),
-        arg("-o", "--output", required=True, type=Path, metavar="OUT.onnx",
-            help="the ONNX file; its model card goes beside it as OUT.model-card.md"),
+        arg(
+            "detector",
+            nargs="?",
+            default="builtin",
+            metavar="CHECKPOINT",
+            help="a checkpoint from train-detector, or 'builtin' (the default)",
+        ),
+        arg(
+            "-o",
+            "--output",
+            required=True,
+            type=Path,
+            metavar="OUT.onnx",
+            help="the ONNX file; its model card goes beside it as OUT.model-card.md",
+        ),
         arg("--onnx", action="store_true", help="export to ONNX (the one format so far)"),
-        arg("--no-check", action="store_true",
-            help="skip running the file in onnxruntime against PyTorch"),
+        arg(
+            "--no-check",
+            action="store_true",
+            help="skip running the file in onnxruntime against PyTorch",
+        ),
     ],
-)  # fmt: skip
+)
 def export_detector(args: argparse.Namespace) -> int:
     if not args.onnx:
         print("deepreview export-detector: name the format: --onnx", file=sys.stderr)
@@ -144,7 +182,10 @@ def export_detector(args: argparse.Namespace) -> int:
     print(json.dumps(result.as_dict()), flush=True)
     parity = result.parity_max_abs_diff
     if parity is not None and parity > PARITY_TOLERANCE:
-        print(f"deepreview export-detector: {args.output}: onnxruntime differs from PyTorch "
-              f"by up to {parity:.2e} (over {PARITY_TOLERANCE:g})", file=sys.stderr)  # fmt: skip
+        print(
+            f"deepreview export-detector: {args.output}: onnxruntime differs from PyTorch "
+            f"by up to {parity:.2e} (over {PARITY_TOLERANCE:g})",
+            file=sys.stderr,
+        )
         return 1
     return 0

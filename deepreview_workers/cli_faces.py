@@ -50,12 +50,16 @@ class TerminalProgress:
         arg("--min-confidence", type=float, default=0.9, help="detector score threshold"),
         arg("--margin", type=float, default=0.0, help="box margin as a fraction of its size"),
         arg("--batch-size", type=int, default=16, help="frames per detector batch"),
-        arg("--redetect-seconds", type=float, default=1.0,
+        arg(
+            "--redetect-seconds",
+            type=float,
+            default=1.0,
             help="full face detection at least this often; faces are followed in between "
-                 "(0 = detect every frame)"),
+            "(0 = detect every frame)",
+        ),
         arg("--device", default="auto", help="auto, cpu or cuda[:N]"),
     ],
-)  # fmt: skip
+)
 def extract(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.extract import ExtractOptions, Extractor
     from deepreview_workers.pipeline.video_io import MediaRejected
@@ -95,15 +99,27 @@ def extract(args: argparse.Namespace) -> int:
     "sort",
     help="Print the faces of an extracted folder in curation order, one path per line.",
     arguments=[
-        arg("folder", type=Path, metavar="DIR",
-            help="the folder given to `deepreview extract -o` (one or many inputs)"),
-        arg("--by", required=True, help="identity, blur, size, yaw, pitch, brightness, hue, hist "
-            "or confidence (the faces most likely to remove come first)"),
+        arg(
+            "folder",
+            type=Path,
+            metavar="DIR",
+            help="the folder given to `deepreview extract -o` (one or many inputs)",
+        ),
+        arg(
+            "--by",
+            required=True,
+            help="identity, blur, size, yaw, pitch, brightness, hue, hist "
+            "or confidence (the faces most likely to remove come first)",
+        ),
         arg("--reverse", action="store_true", help="turn the order round"),
-        arg("--reference", type=Path, default=None,
-            help="identity: a face crop from the folder to measure distance from"),
+        arg(
+            "--reference",
+            type=Path,
+            default=None,
+            help="identity: a face crop from the folder to measure distance from",
+        ),
     ],
-)  # fmt: skip
+)
 def sort(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.alignments import (
         ALIGNMENTS_FILE,

@@ -20,12 +20,29 @@ def _fail(subcommand: str, target: str, reason: str) -> int:
     "train",
     help="Train (or resume) an A<->B face-swap model from two extracted face folders.",
     arguments=[
-        arg("--faces-a", required=True, type=Path, nargs="+", metavar="DIR",
-            help="folder(s) written by `deepreview extract` for identity A"),
-        arg("--faces-b", required=True, type=Path, nargs="+", metavar="DIR",
-            help="folder(s) for identity B"),
-        arg("--model", required=True, type=Path, metavar="DIR",
-            help="model folder: checkpoint, previews, loss history (resumed when present)"),
+        arg(
+            "--faces-a",
+            required=True,
+            type=Path,
+            nargs="+",
+            metavar="DIR",
+            help="folder(s) written by `deepreview extract` for identity A",
+        ),
+        arg(
+            "--faces-b",
+            required=True,
+            type=Path,
+            nargs="+",
+            metavar="DIR",
+            help="folder(s) for identity B",
+        ),
+        arg(
+            "--model",
+            required=True,
+            type=Path,
+            metavar="DIR",
+            help="model folder: checkpoint, previews, loss history (resumed when present)",
+        ),
         arg("--arch", default=None, help="original (64 px) or medium128 (new models only)"),
         arg("--iterations", type=int, default=100_000, help="train until this many in total"),
         arg("--batch-size", type=int, default=16, help="faces per identity per iteration"),
@@ -38,7 +55,7 @@ def _fail(subcommand: str, target: str, reason: str) -> int:
         arg("--seed", type=int, default=0),
         arg("--device", default="auto", help="auto, cpu, cuda or cuda:N"),
     ],
-)  # fmt: skip
+)
 def train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -89,25 +106,39 @@ def train(args: argparse.Namespace) -> int:
         arg("video", type=Path, metavar="VIDEO"),
         arg("--model", required=True, type=Path, metavar="DIR", help="a trained model folder"),
         arg("-o", "--output", required=True, type=Path, metavar="OUT.mp4"),
-        arg("--direction", choices=["a-to-b", "b-to-a"], default="a-to-b",
-            help="a-to-b: the video shows A, the output shows B"),
-        arg("--alignments", type=Path, default=None,
+        arg(
+            "--direction",
+            choices=["a-to-b", "b-to-a"],
+            default="a-to-b",
+            help="a-to-b: the video shows A, the output shows B",
+        ),
+        arg(
+            "--alignments",
+            type=Path,
+            default=None,
             help="the video's alignments.json from `deepreview extract --sampling all`; "
-                 "extracted now when omitted"),
+            "extracted now when omitted",
+        ),
         arg("--track", type=int, default=None, help="track id of the face to swap (largest)"),
         arg("--mask", default="extended", help="components, extended, learned or ellipse"),
-        arg("--erode-dilate", dest="erode_dilate_px", type=int, default=0,
-            help="pixels; negative erodes the mask"),
+        arg(
+            "--erode-dilate",
+            dest="erode_dilate_px",
+            type=int,
+            default=0,
+            help="pixels; negative erodes the mask",
+        ),
         arg("--feather", dest="feather_px", type=float, default=8.0, help="pixels of soft edge"),
-        arg("--color-transfer", default="avg-color",
-            help="none, avg-color, reinhard or hist-match"),
+        arg(
+            "--color-transfer", default="avg-color", help="none, avg-color, reinhard or hist-match"
+        ),
         arg("--seamless-clone", action="store_true"),
         arg("--sharpen", type=float, default=0.0),
         arg("--smoothing-window", type=int, default=1, help="frames of landmark averaging"),
         arg("--face-scale", type=float, default=1.0),
         arg("--device", default="auto"),
     ],
-)  # fmt: skip
+)
 def convert(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -116,23 +147,39 @@ def convert(args: argparse.Namespace) -> int:
     from deepreview_workers.pipeline.swap.errors import SwapInputError
     from deepreview_workers.pipeline.video_io import MediaRejected
 
-    names = ("direction", "mask", "erode_dilate_px", "feather_px", "color_transfer",
-             "seamless_clone", "sharpen", "smoothing_window", "face_scale", "device")  # fmt: skip
+    names = (
+        "direction",
+        "mask",
+        "erode_dilate_px",
+        "feather_px",
+        "color_transfer",
+        "seamless_clone",
+        "sharpen",
+        "smoothing_window",
+        "face_scale",
+        "device",
+    )
     try:
         options = ConvertOptions(**{name: getattr(args, name) for name in names})
         with tempfile.TemporaryDirectory() as tmp:
             alignments = args.alignments
             if alignments is None:
                 found = extract_media(
-                    args.video, Path(tmp), progress=TerminalProgress("faces"),
+                    args.video,
+                    Path(tmp),
+                    progress=TerminalProgress("faces"),
                     options=ExtractOptions(sampling="all", masks=(), device=args.device),
-                )  # fmt: skip
+                )
                 alignments = found.alignments_path
             result = convert_video(
-                args.video, alignments, args.model, args.output, options,
+                args.video,
+                alignments,
+                args.model,
+                args.output,
+                options,
                 track="largest" if args.track is None else args.track,
                 progress=TerminalProgress(args.video.name),
-            )  # fmt: skip
+            )
     except (SwapInputError, MediaRejected, FileNotFoundError) as exc:
         return _fail("convert", str(args.video), getattr(exc, "message", None) or str(exc))
     summary = result.as_dict()

@@ -59,20 +59,25 @@ def main() -> None:
             blended = Path(tmp) / f"{video.stem}_sbi.mp4"
             self_blend_video(video, blended, seed=number, max_frames=args.max_frames)
             trimmed = Path(tmp) / f"{video.stem}_real.mp4"
-            self_blend_video(video, trimmed, seed=number, max_frames=args.max_frames,
-                             blend=False)  # fmt: skip
+            self_blend_video(video, trimmed, seed=number, max_frames=args.max_frames, blend=False)
             for path, bucket in ((trimmed, real), (blended, fake)):
                 result = runner.run(path)
                 if result.status == "ok":
                     bucket.append(video_statistics(result.signals))
-            print(f"[{number + 1}/{len(videos)}] {video.name} "
-                  f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
+            print(
+                f"[{number + 1}/{len(videos)}] {video.name} ({time.monotonic() - started:.0f} s)",
+                flush=True,
+            )
     names = sorted(real[0])
     reference = {n: sorted(v[n] for v in real if v[n] is not None) for n in names}
-    data = {"schema": SCHEMA, "version": 1, "statistic": "p90", "videos": len(real),
-            "source": "train_real/videos (shared media), first "
-                      f"{args.max_frames} frames of each clip",
-            "signals": reference}  # fmt: skip
+    data = {
+        "schema": SCHEMA,
+        "version": 1,
+        "statistic": "p90",
+        "videos": len(real),
+        "source": f"train_real/videos (shared media), first {args.max_frames} frames of each clip",
+        "signals": reference,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     ref = SignalReference.load(args.out)
@@ -84,11 +89,14 @@ def main() -> None:
     x = np.array([features(s) for s in real + fake])
     y = np.array([0] * len(real) + [1] * len(fake))
     fit = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-    data["fusion"] = {"features": names, "coef": [round(float(c), 5) for c in fit.coef_[0]],
-                      "intercept": round(float(fit.intercept_[0]), 5),
-                      "trained_on": f"{len(real)} real clips and {len(fake)} self-blended "
-                                    "fakes of them (train_real/videos)",
-                      "train_accuracy": round(float(fit.score(x, y)), 4)}  # fmt: skip
+    data["fusion"] = {
+        "features": names,
+        "coef": [round(float(c), 5) for c in fit.coef_[0]],
+        "intercept": round(float(fit.intercept_[0]), 5),
+        "trained_on": f"{len(real)} real clips and {len(fake)} self-blended "
+        "fakes of them (train_real/videos)",
+        "train_accuracy": round(float(fit.score(x, y)), 4),
+    }
     args.out.write_text(json.dumps(data, indent=1) + "\n")
     print(json.dumps(data["fusion"], indent=1))
     print(f"wrote {args.out} in {time.monotonic() - started:.0f} s")

@@ -49,8 +49,12 @@ IDENTITY_MERGES = {
 
 def training_sources(shared: Path) -> list[tuple[str, Path]]:
     root = shared / "train_real"
-    files = sorted(p for folder in ("videos", "images") for p in (root / folder).iterdir()
-                   if p.suffix.lower() in {".mp4", ".mov", ".jpg", ".jpeg", ".png"})  # fmt: skip
+    files = sorted(
+        p
+        for folder in ("videos", "images")
+        for p in (root / folder).iterdir()
+        if p.suffix.lower() in {".mp4", ".mov", ".jpg", ".jpeg", ".png"}
+    )
     assert not any(part in FORBIDDEN for p in files for part in p.parts)
     return [(IDENTITY_MERGES.get(p.stem, p.stem), p) for p in files]
 
@@ -67,13 +71,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--time-limit", type=float, default=0.0, help="seconds; 0: none")
-    parser.add_argument("--stop-at", type=int, default=0,
-                        help="stop after this step; the learning-rate schedule still spans --steps")
+    parser.add_argument(
+        "--stop-at",
+        type=int,
+        default=0,
+        help="stop after this step; the learning-rate schedule still spans --steps",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=3e-4)
-    parser.add_argument("--init", type=Path, default=None,
-                        help="continue from this checkpoint (a second stage of the recipe)")
+    parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from this checkpoint (a second stage of the recipe)",
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -82,27 +94,41 @@ def main() -> None:
         bank = RealFaceBank.load(args.faces_cache)
     else:
         bank = collect_real_faces(
-            sources, frames_per_video=args.frames_per_video, device=args.device,
+            sources,
+            frames_per_video=args.frames_per_video,
+            device=args.device,
             progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
-        )  # fmt: skip
+        )
         args.faces_cache.parent.mkdir(parents=True, exist_ok=True)
         bank.save(args.faces_cache)
-    print(f"{len(bank)} real faces of {len(set(bank.groups))} identities "
-          f"({time.monotonic() - started:.0f} s)", flush=True)  # fmt: skip
+    print(
+        f"{len(bank)} real faces of {len(set(bank.groups))} identities "
+        f"({time.monotonic() - started:.0f} s)",
+        flush=True,
+    )
 
-    options = SelfBlendTrainOptions(steps=args.steps, batch_size=args.batch_size,
-                                    device=args.device, seed=args.seed, lr=args.lr,
-                                    time_limit_s=args.time_limit,
-                                    stop_at=args.stop_at)  # fmt: skip
+    options = SelfBlendTrainOptions(
+        steps=args.steps,
+        batch_size=args.batch_size,
+        device=args.device,
+        seed=args.seed,
+        lr=args.lr,
+        time_limit_s=args.time_limit,
+        stop_at=args.stop_at,
+    )
     init = builtin_state_dict(args.init) if args.init else None
     result = train_self_blend(
-        bank, args.out, options, init_state=init,
+        bank,
+        args.out,
+        options,
+        init_state=init,
         progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
-    )  # fmt: skip
+    )
     card = {
         "recipe": "scripts/train_builtin_detector.py",
-        "arguments": {k: str(v).replace(f"{REPO}/", "") for k, v in vars(args).items()
-                      if k != "shared_media"},  # fmt: skip
+        "arguments": {
+            k: str(v).replace(f"{REPO}/", "") for k, v in vars(args).items() if k != "shared_media"
+        },
         "training_files": [str(p.relative_to(args.shared_media)) for _i, p in sources],
         "faces": len(bank),
         "identities": len(set(bank.groups)),
@@ -115,8 +141,13 @@ def main() -> None:
     }
     card_path = args.out.with_suffix(".json")
     card_path.write_text(json.dumps(card, indent=1, default=float) + "\n")
-    print(json.dumps({k: card[k] for k in ("best_step", "validation", "calibration",
-                                           "total_seconds")}, indent=1, default=float))  # fmt: skip
+    print(
+        json.dumps(
+            {k: card[k] for k in ("best_step", "validation", "calibration", "total_seconds")},
+            indent=1,
+            default=float,
+        )
+    )
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB) and {card_path}")
 
 

@@ -141,16 +141,34 @@ def start_worker(
     }
     log_path = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "deepreview", "worker",
-        "-Q", "cpu,io,gpu", "--concurrency", str(concurrency), "-P", "prefork",
-        "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
-        "--loglevel", "INFO",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "deepreview",
+        "worker",
+        "-Q",
+        "cpu,io,gpu",
+        "--concurrency",
+        str(concurrency),
+        "-P",
+        "prefork",
+        "-n",
+        f"test-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     worker = WorkerProcess(process=process, log_path=log_path)
     deadline = time.monotonic() + 90
     while " ready." not in worker.log():

@@ -146,9 +146,16 @@ def ground_truth_zip(frames: int = 3, manipulated: tuple[int, ...] = (1,)) -> by
                 pixels = np.zeros((8, 8), np.uint8)
                 pixels[2:6, 2:6] = 255
                 archive.writestr(mask, cv2.imencode(".png", pixels)[1].tobytes())
-            entries.append({"frame_index": index, "output_index": index,
-                            "manipulated": mask is not None, "mask": mask,
-                            "box": [2, 2, 6, 6] if mask else None, "face": None})  # fmt: skip
+            entries.append(
+                {
+                    "frame_index": index,
+                    "output_index": index,
+                    "manipulated": mask is not None,
+                    "mask": mask,
+                    "box": [2, 2, 6, 6] if mask else None,
+                    "face": None,
+                }
+            )
         manifest = {"schema": "deepreview.swap_ground_truth", "version": 1, "frames": entries}
         archive.writestr("manifest.json", json.dumps(manifest))
     return buffer.getvalue()

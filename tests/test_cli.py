@@ -88,8 +88,20 @@ def test_cli_does_not_import_django():
 def test_extract_then_sort(tmp_path, bad_media):
     photo = HOPPER
     bad = bad_media / "not_media.mp4"
-    result = run_cli("extract", str(PD_CLIP), str(photo), str(bad), "-o", str(tmp_path),
-                     "--sampling", "every_n", "--every-n", "60", "--device", "cpu")  # fmt: skip
+    result = run_cli(
+        "extract",
+        str(PD_CLIP),
+        str(photo),
+        str(bad),
+        "-o",
+        str(tmp_path),
+        "--sampling",
+        "every_n",
+        "--every-n",
+        "60",
+        "--device",
+        "cpu",
+    )
     assert result.returncode == 1  # the bad file failed, the others were done
     summaries = [json.loads(line) for line in result.stdout.splitlines()]
     assert [s["faces_kept"] for s in summaries] == [5, 1]
@@ -129,14 +141,38 @@ def test_train_resume_and_convert(tmp_path):
         import pytest
 
         pytest.skip("shared media absent")
-    extracted = run_cli("extract", str(PD_CLIP), str(other), "-o", str(tmp_path / "faces"),
-                        "--fps", "4", "--device", "cpu")  # fmt: skip
+    extracted = run_cli(
+        "extract",
+        str(PD_CLIP),
+        str(other),
+        "-o",
+        str(tmp_path / "faces"),
+        "--fps",
+        "4",
+        "--device",
+        "cpu",
+    )
     assert extracted.returncode == 0, extracted.stderr
     faces_a, faces_b = tmp_path / "faces" / PD_CLIP.stem, tmp_path / "faces" / other.stem
     model = tmp_path / "model"
-    common = ["--faces-a", str(faces_a), "--faces-b", str(faces_b), "--model", str(model),
-              "--width", "0.25", "--batch-size", "4", "--checkpoint-every", "5",
-              "--preview-every", "5", "--device", "cpu"]  # fmt: skip
+    common = [
+        "--faces-a",
+        str(faces_a),
+        "--faces-b",
+        str(faces_b),
+        "--model",
+        str(model),
+        "--width",
+        "0.25",
+        "--batch-size",
+        "4",
+        "--checkpoint-every",
+        "5",
+        "--preview-every",
+        "5",
+        "--device",
+        "cpu",
+    ]
     first = run_cli("train", *common, "--iterations", "10")
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["iteration"] == 10
@@ -145,21 +181,46 @@ def test_train_resume_and_convert(tmp_path):
     assert len(list((model / "previews").glob("*.png"))) >= 3
 
     fake = tmp_path / "fake.mp4"
-    sampled = run_cli("convert", str(PD_CLIP), "--model", str(model), "-o", str(fake),
-                      "--alignments", str(faces_a / "alignments.json"))  # fmt: skip
+    sampled = run_cli(
+        "convert",
+        str(PD_CLIP),
+        "--model",
+        str(model),
+        "-o",
+        str(fake),
+        "--alignments",
+        str(faces_a / "alignments.json"),
+    )
     assert sampled.returncode == 1 and "extract the target video with sampling 'all'" in (
         sampled.stderr
     )
-    converted = run_cli("convert", str(PD_CLIP), "--model", str(model), "-o", str(fake),
-                        "--color-transfer", "reinhard", "--device", "cpu")  # fmt: skip
+    converted = run_cli(
+        "convert",
+        str(PD_CLIP),
+        "--model",
+        str(model),
+        "-o",
+        str(fake),
+        "--color-transfer",
+        "reinhard",
+        "--device",
+        "cpu",
+    )
     assert converted.returncode == 0, converted.stderr
     summary = json.loads(converted.stdout.splitlines()[-1])
     assert summary["frames_total"] == 259 and summary["frames_manipulated"] == 259
     assert read_synthetic_tag(fake) is not None
     assert Path(summary["ground_truth_path"]).is_file()
-    untrained = run_cli("convert", str(PD_CLIP), "--model", str(tmp_path / "none"),
-                        "-o", str(tmp_path / "x.mp4"), "--alignments",
-                        str(faces_a / "alignments.json"))  # fmt: skip
+    untrained = run_cli(
+        "convert",
+        str(PD_CLIP),
+        "--model",
+        str(tmp_path / "none"),
+        "-o",
+        str(tmp_path / "x.mp4"),
+        "--alignments",
+        str(faces_a / "alignments.json"),
+    )
     assert untrained.returncode == 1 and "deepreview convert:" in untrained.stderr
 
 
@@ -168,8 +229,9 @@ def test_detect_signals_only_and_a_no_face_video(tmp_path):
     from tests.facesets.test_extract_job import no_face_clip
 
     empty = no_face_clip(tmp_path / "empty.mp4")
-    result = run_cli("detect", str(PD_CLIP), str(empty), "--frames", "8", "--device", "cpu",
-                     "--signals-only")  # fmt: skip
+    result = run_cli(
+        "detect", str(PD_CLIP), str(empty), "--frames", "8", "--device", "cpu", "--signals-only"
+    )
     assert result.returncode == 0, result.stderr
     clip, nobody = (json.loads(line) for line in result.stdout.splitlines())
     assert clip["status"] == "ok" and clip["detector"] is None  # no detector: signals alone
@@ -197,8 +259,11 @@ def test_detect_without_a_detector_uses_the_built_in_one():
     assert faces and all(len(face["map"]) == 16 for face in faces)
     reference = clip["signal_reference"]
     assert reference["reference_videos"] >= 20 and 0 <= reference["fusion_probability"] <= 1
-    assert all(0 <= s["percentile"] <= 1 for s in reference["signals"].values()
-               if s["percentile"] is not None)  # fmt: skip
+    assert all(
+        0 <= s["percentile"] <= 1
+        for s in reference["signals"].values()
+        if s["percentile"] is not None
+    )
     both = run_cli("detect", str(PD_CLIP), "--signals-only", "--detector", "x.pt")
     assert both.returncode == 2 and "exclude each other" in both.stderr
 
@@ -233,8 +298,20 @@ def test_extract_then_train_detector_then_detect(tmp_path):
     assert list(data.rglob("masks/*/*.png"))  # beside the faces; training must not take them
 
     model = tmp_path / "model.pt"
-    train = ["train-detector", str(data), "-o", str(model), "--arch", "meso4", "--epochs", "1",
-             "--batch-size", "4", "--device", "cpu"]  # fmt: skip
+    train = [
+        "train-detector",
+        str(data),
+        "-o",
+        str(model),
+        "--arch",
+        "meso4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--device",
+        "cpu",
+    ]
     lost = run_cli(*train)  # the videos are neither beside DATA nor in the working folder
     assert lost.returncode == 1 and "pass --source-dir" in lost.stderr
     assert not model.exists()
@@ -247,8 +324,9 @@ def test_extract_then_train_detector_then_detect(tmp_path):
     assert summary["dataset"]["landmarks"] == faces  # extract's landmarks, not dlib on crops
     assert len(summary["history"]) == 1 and model.is_file()
 
-    detected = run_cli("detect", str(fake_of_a), "--detector", str(model), "--frames", "4",
-                       "--device", "cpu")  # fmt: skip
+    detected = run_cli(
+        "detect", str(fake_of_a), "--detector", str(model), "--frames", "4", "--device", "cpu"
+    )
     assert detected.returncode == 0, detected.stderr
     result = json.loads(detected.stdout)
     assert result["status"] == "ok" and result["detector"]["arch"] == "meso4"

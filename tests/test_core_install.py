@@ -58,9 +58,13 @@ def test_the_blocker_really_blocks():
 
 def test_web_app_and_schema_import_nothing_from_the_ml_extra():
     run = subprocess.run(
-        [sys.executable, "-c", WEB_APP], env=without_ml_env(), cwd=REPO_ROOT,
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-c", WEB_APP],
+        env=without_ml_env(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ml modules loaded: []" in run.stdout
 
@@ -77,10 +81,15 @@ def test_ml_job_on_a_worker_without_the_extra_names_it(transactional_db, team, t
             project_id=team.project.pk, kind="selftest", queue="cpu", params={"seconds": 0.2}
         )
         wait_for(
-            lambda: Job.objects.filter(pk__in=[extract.pk, probe_like.pk], status__in=[
-                "failed", "succeeded"]).count() == 2,
-            90, message="both jobs to finish",
-        )  # fmt: skip
+            lambda: (
+                Job.objects.filter(
+                    pk__in=[extract.pk, probe_like.pk], status__in=["failed", "succeeded"]
+                ).count()
+                == 2
+            ),
+            90,
+            message="both jobs to finish",
+        )
     finally:
         worker.process.terminate()
         worker.process.wait(timeout=30)

@@ -61,10 +61,11 @@ def test_every_requirement_is_pinned_within_its_range(lock, extras):
 
 def test_every_range_has_an_upper_bound_on_its_major():
     open_ended = [
-        str(r) for r in requirements("ml", "dev")
+        str(r)
+        for r in requirements("ml", "dev")
         if not any(spec.operator in ("<", "<=", "==", "~=") for spec in r.specifier)
         and r.name != "drf-spectacular-sidecar"  # calendar versions: every release is a date
-    ]  # fmt: skip
+    ]
     assert not open_ended, f"add an upper bound (next major) to: {open_ended}"
 
 

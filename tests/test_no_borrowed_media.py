@@ -22,8 +22,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Where committed files live; build outputs and installed packages are not looked at.
-SOURCE_FOLDERS = ("fixtures", "docs", "tests", "bench", "scripts", "deepreview",
-                  "deepreview_workers", "frontend")  # fmt: skip
+SOURCE_FOLDERS = (
+    "fixtures",
+    "docs",
+    "tests",
+    "bench",
+    "scripts",
+    "deepreview",
+    "deepreview_workers",
+    "frontend",
+)
 SKIPPED = {"node_modules", "dist", "__pycache__", ".pytest_cache"}
 
 

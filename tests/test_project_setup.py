@@ -61,8 +61,12 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -70,9 +74,13 @@ def test_production_refuses_to_start_without_a_secret(tmp_path):
     env = _bare_environment()
     env.update(DJANGO_SETTINGS_MODULE="deepreview.settings", DEEPREVIEW_DATA_DIR=str(tmp_path))
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
     assert result.returncode != 0
     assert "DEEPREVIEW_SECRET_KEY" in result.stderr
 

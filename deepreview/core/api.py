@@ -79,4 +79,3 @@ def json_response(
         )
         body = body[:-1] + (b"," if len(body) > 2 else b"") + extra + b"}"
     return HttpResponse(body, content_type="application/json")
-

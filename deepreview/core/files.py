@@ -63,12 +63,29 @@ def _signing_storage() -> Storage:
 # Types a stored file may be served as when the caller names none, guessed from the
 # stored name (which the app chose). Anything else, HTML and SVG included, goes out as
 # octet-stream, so no stored file ever runs as a page of this site.
-SAFE_TYPES = frozenset({
-    "image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff",
-    "video/mp4", "video/webm", "video/x-matroska", "video/x-msvideo", "video/mp2t",
-    "video/mpeg", "video/ogg", "application/json", "application/zip", "application/pdf",
-    "application/gzip", "application/x-tar", "text/csv",
-})  # fmt: skip
+SAFE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "image/bmp",
+        "image/tiff",
+        "video/mp4",
+        "video/webm",
+        "video/x-matroska",
+        "video/x-msvideo",
+        "video/mp2t",
+        "video/mpeg",
+        "video/ogg",
+        "application/json",
+        "application/zip",
+        "application/pdf",
+        "application/gzip",
+        "application/x-tar",
+        "text/csv",
+    }
+)
 
 
 def safe_content_type(name: str) -> str:
@@ -87,8 +104,14 @@ def serve_stored_file(
     """Answer with the file behind ``field``; the caller has checked access."""
     if not field or not field.name:
         raise Http404("No such file.")
-    return serve_storage_name(request, field.storage, field.name, download_name=download_name,
-                              content_type=content_type, attachment=attachment)  # fmt: skip
+    return serve_storage_name(
+        request,
+        field.storage,
+        field.name,
+        download_name=download_name,
+        content_type=content_type,
+        attachment=attachment,
+    )
 
 
 def serve_storage_name(

@@ -46,8 +46,10 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         if review_scope(project=self.project, user=self.request.user).blind:
             raise ApplicationError(
                 "Evaluations show which videos are fake, which blind review hides from "
-                "reviewers; ask a curator or owner.", code="blind_review", status=403,
-            )  # fmt: skip
+                "reviewers; ask a curator or owner.",
+                code="blind_review",
+                status=403,
+            )
 
     @extend_schema(request=DetectorWriteSerializer, responses={201: DetectorReadSerializer})
     def create(self, request: Request, project_pk: str) -> Response:
@@ -70,19 +72,21 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         data = DetectorTrainSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         job = services.detector_train_request(
-            detector=get_object_or_404(self.get_queryset(), pk=pk), requested_by=request.user,
+            detector=get_object_or_404(self.get_queryset(), pk=pk),
+            requested_by=request.user,
             export_id=data.validated_data["export"],
-        )  # fmt: skip
+        )
         return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("media", str, description="Comma-separated media ids (default: "
-                             "every labeled video)"),
+            OpenApiParameter(
+                "media", str, description="Comma-separated media ids (default: every labeled video)"
+            ),
             OpenApiParameter("threshold", float, description="Default: the detector's own"),
         ],
         responses=OpenApiTypes.OBJECT,
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["get"])
     def evaluation(self, request: Request, project_pk: str, pk: str) -> Response:
         """ROC curve, AUC, EER, log loss and confusion matrix on labeled videos."""
@@ -95,8 +99,11 @@ class DetectorViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retrie
         except ValueError:
             raise ApplicationError("media must be ids and threshold a number.") from None
         detector = get_object_or_404(self.get_queryset(), pk=pk)
-        return Response(services.detector_evaluation(detector=detector, media_ids=media or None,
-                                                     threshold=threshold))  # fmt: skip
+        return Response(
+            services.detector_evaluation(
+                detector=detector, media_ids=media or None, threshold=threshold
+            )
+        )
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])

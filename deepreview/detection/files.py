@@ -12,9 +12,11 @@ from deepreview.detection.models import DetectionRun
 from deepreview.projects.selectors import access_project
 
 
-@extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT},
-               description="Per-frame face scores and signals of one detection run "
-               "(schema deepreview.detection).")  # fmt: skip
+@extend_schema(
+    responses={(200, "application/json"): OpenApiTypes.OBJECT},
+    description="Per-frame face scores and signals of one detection run "
+    "(schema deepreview.detection).",
+)
 @api_view(["GET"])
 def detection_result(request: Request, run_id: int) -> HttpResponse:
     project_id = DetectionRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()

@@ -75,9 +75,10 @@ class DetectionRun(models.Model):
     frames_with_faces = models.PositiveIntegerField(default=0)
     result = models.CharField(max_length=300, help_text="Storage name of the full JSON")
     series = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text="Compact per-frame score and signal series for the review timeline",
-    )  # fmt: skip
+    )
     options = models.JSONField(default=dict)
     seconds = models.FloatField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -12,9 +12,21 @@ class DetectorReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Detector
-        fields = ["id", "name", "arch", "options", "status", "status_label", "threshold",
-                  "history", "best", "training_set", "created_by", "created_at",
-                  "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "arch",
+            "options",
+            "status",
+            "status_label",
+            "threshold",
+            "history",
+            "best",
+            "training_set",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -26,22 +38,27 @@ class DetectorWriteSerializer(serializers.Serializer):
 
 class DetectorTrainSerializer(serializers.Serializer):
     export = serializers.IntegerField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="A built dataset export of the project to train on (default: the "
         "project's labeled videos)",
-    )  # fmt: skip
+    )
 
 
 class DetectRequestSerializer(serializers.Serializer):
     media = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     detector = serializers.IntegerField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="A trained detector of the project; None runs the built-in detector",
-    )  # fmt: skip
+    )
     signals_only = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text="Measure the forensic signals alone, with no detector",
-    )  # fmt: skip
+    )
     options = serializers.DictField(required=False, default=dict)
 
 
@@ -50,10 +67,26 @@ class DetectionRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DetectionRun
-        fields = ["id", "media", "detector", "detector_name", "job", "status", "message",
-                  "score_mean", "score_confident", "threshold", "label", "signals",
-                  "frames_analysed", "frames_with_faces", "options", "seconds", "result_url",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "media",
+            "detector",
+            "detector_name",
+            "job",
+            "status",
+            "message",
+            "score_mean",
+            "score_confident",
+            "threshold",
+            "label",
+            "signals",
+            "frames_analysed",
+            "frames_with_faces",
+            "options",
+            "seconds",
+            "result_url",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_result_url(self, run: DetectionRun) -> str:

@@ -94,9 +94,12 @@ def detector_create(
     try:
         with transaction.atomic():
             return Detector.objects.create(
-                project=project, name=name.strip(), arch=arch, options=options,
+                project=project,
+                name=name.strip(),
+                arch=arch,
+                options=options,
                 created_by=created_by,
-            )  # fmt: skip
+            )
     except IntegrityError:
         raise ApplicationError(
             f"The project already has a detector named '{name}'.", code="duplicate", status=409
@@ -126,18 +129,23 @@ def detector_train_request(
         if export is None or not export.artifact:
             raise ApplicationError(
                 "No built export with that id in this project; build the export first.",
-                code="not_found", status=404, fields={"export": ["No such built export."]},
-            )  # fmt: skip
+                code="not_found",
+                status=404,
+                fields={"export": ["No such built export."]},
+            )
         if "imagefolder" not in export.options.get("formats", ["imagefolder"]):
             raise ApplicationError(
-                "A detector trains on face crops: choose an export with the image-folder "
-                "format.", fields={"export": ["No face crops in this export."]},
-            )  # fmt: skip
+                "A detector trains on face crops: choose an export with the image-folder format.",
+                fields={"export": ["No face crops in this export."]},
+            )
         return _queue_training(detector, requested_by, {"export_id": export.pk})
     videos = labeled_videos(detector.project)
     counts = {o: videos.filter(origin=o).count() for o in (Origin.REAL, Origin.FAKE)}
-    missing = [f"{MIN_VIDEOS_PER_LABEL - n} more {o} video(s)" for o, n in counts.items()
-               if n < MIN_VIDEOS_PER_LABEL]  # fmt: skip
+    missing = [
+        f"{MIN_VIDEOS_PER_LABEL - n} more {o} video(s)"
+        for o, n in counts.items()
+        if n < MIN_VIDEOS_PER_LABEL
+    ]
     if missing:
         raise ApplicationError(
             f"A detector learns from labeled videos: the project has {counts[Origin.REAL]} "
@@ -152,9 +160,7 @@ def _queue_training(detector: Detector, requested_by: AbstractBaseUser, params: 
     with transaction.atomic():
         locked = Detector.objects.select_for_update().get(pk=detector.pk)
         if active_job(locked, TRAIN_JOB):
-            raise ApplicationError(
-                "This detector is already training.", code="busy", status=409
-            )
+            raise ApplicationError("This detector is already training.", code="busy", status=409)
         locked.status = DetectorStatus.TRAINING
         locked.save(update_fields=["status", "updated_at"])
         return job_services.job_create(
@@ -168,9 +174,11 @@ def _queue_training(detector: Detector, requested_by: AbstractBaseUser, params: 
 
 def active_job(detector: Detector, kind: str) -> Job | None:
     return Job.objects.filter(
-        project_id=detector.project_id, kind=kind, status__in=ACTIVE_STATUSES,
+        project_id=detector.project_id,
+        kind=kind,
+        status__in=ACTIVE_STATUSES,
         params__detector_id=detector.pk,
-    ).first()  # fmt: skip
+    ).first()
 
 
 def detector_record_training(
@@ -250,11 +258,17 @@ def detect_request(
     with transaction.atomic():
         return [
             job_services.job_create(
-                project_id=project.pk, kind=DETECT_JOB, queue="gpu", media_id=item.pk,
-                params={"detector_id": detector.pk if detector else None,
-                        "signals_only": signals_only, "options": options},
+                project_id=project.pk,
+                kind=DETECT_JOB,
+                queue="gpu",
+                media_id=item.pk,
+                params={
+                    "detector_id": detector.pk if detector else None,
+                    "signals_only": signals_only,
+                    "options": options,
+                },
                 created_by=requested_by,
-            )  # fmt: skip
+            )
             for item in items
         ]
 
@@ -315,32 +329,42 @@ def detection_series(result: dict) -> dict:
         "flags": [f.get("flag") for f in frames],
         "maps": {
             str(f["index"]): [
-                {"box": face["box"], "map": face["map"], "score": face.get("score"),
-                 "region": (face.get("map_region") or {}).get("region")}
-                for face in f.get("faces", []) if face.get("map") is not None
+                {
+                    "box": face["box"],
+                    "map": face["map"],
+                    "score": face.get("score"),
+                    "region": (face.get("map_region") or {}).get("region"),
+                }
+                for face in f.get("faces", [])
+                if face.get("map") is not None
             ]
-            for f in frames if any(face.get("map") is not None for face in f.get("faces", []))
+            for f in frames
+            if any(face.get("map") is not None for face in f.get("faces", []))
         },
         "map_summary": result.get("map_summary"),
         "signal_reference": result.get("signal_reference"),
         "signals": {},
-    }  # fmt: skip
+    }
     for name, info in signals.items():
         norm, raw = [], []
         for frame in frames:
             values = [
-                value for face in frame.get("faces", [])
+                value
+                for face in frame.get("faces", [])
                 if (value := (face.get("signals") or {}).get(name))
                 and value.get("norm") is not None
-            ]  # fmt: skip
+            ]
             top = max(values, key=lambda v: v["norm"], default=None)
             norm.append(top["norm"] if top else None)
             raw.append(top["raw"] if top else None)
         series["signals"][name] = {
-            "kind": info.get("kind"), "description": info.get("description", ""),
-            "unit": info.get("unit", ""), "higher_is_suspicious": info.get("higher_is_suspicious"),
-            "norm": norm, "raw": raw,
-        }  # fmt: skip
+            "kind": info.get("kind"),
+            "description": info.get("description", ""),
+            "unit": info.get("unit", ""),
+            "higher_is_suspicious": info.get("higher_is_suspicious"),
+            "norm": norm,
+            "raw": raw,
+        }
     return series
 
 
@@ -392,13 +416,22 @@ def detector_evaluation(
             no_faces.append(video.pk)
         else:
             label = 1 if video.origin == Origin.FAKE else 0
-            rows.append({"media": video.pk, "name": video.name, "label": label,
-                         "score": run.score_confident})  # fmt: skip
+            rows.append(
+                {
+                    "media": video.pk,
+                    "name": video.name,
+                    "label": label,
+                    "score": run.score_confident,
+                }
+            )
     chosen = detector.threshold if threshold is None else threshold
     answer: dict = {
-        "detector": detector.pk, "threshold": chosen, "videos": rows,
-        "not_run": missing, "no_faces": no_faces,
-    }  # fmt: skip
+        "detector": detector.pk,
+        "threshold": chosen,
+        "videos": rows,
+        "not_run": missing,
+        "no_faces": no_faces,
+    }
     labels = [r["label"] for r in rows]
     if len(set(labels)) < 2:
         answer["message"] = (
@@ -441,8 +474,12 @@ def caught_matrix(*, project: Project) -> dict:
         groups[key].append(conversion.output_media_id)
     rows = []
     for key, media in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        row = {"settings": dict(zip(("model", *CONVERSION_SETTINGS), key, strict=True)),
-               "videos": len(media), "detectors": {}, "signals": {}}  # fmt: skip
+        row = {
+            "settings": dict(zip(("model", *CONVERSION_SETTINGS), key, strict=True)),
+            "videos": len(media),
+            "detectors": {},
+            "signals": {},
+        }
         for detector in detectors:
             scored = [runs_by_detector[detector.pk].get(m) for m in media]
             scored = [r for r in scored if r is not None and r.label]
@@ -458,13 +495,19 @@ def caught_matrix(*, project: Project) -> dict:
                     signal_hits[name].append(z >= SIGNAL_Z_CAUGHT)
         row["signals"] = {name: _rate(hits) for name, hits in sorted(signal_hits.items())}
         rows.append(row)
-    return {"rows": rows, "detectors": [d.name for d in detectors],
-            "signal_threshold_z": SIGNAL_Z_CAUGHT}  # fmt: skip
+    return {
+        "rows": rows,
+        "detectors": [d.name for d in detectors],
+        "signal_threshold_z": SIGNAL_Z_CAUGHT,
+    }
 
 
 def _rate(hits: list[bool]) -> dict:
-    return {"caught": sum(hits), "of": len(hits),
-            "rate": round(sum(hits) / len(hits), 4) if hits else None}  # fmt: skip
+    return {
+        "caught": sum(hits),
+        "of": len(hits),
+        "rate": round(sum(hits) / len(hits), 4) if hits else None,
+    }
 
 
 def _p90_z(info: dict) -> float | None:

@@ -167,12 +167,19 @@ def _ground_truth_zip(contents: ExportContents, video: ExportedVideo, out: Path)
     except BaseException:
         writer.abort()
         raise
-    writer.close({
-        "video": {"file_name": video.name, "frame_count": video.frame_count, "fps": video.fps,
-                  "width": video.width, "height": video.height},
-        "source": {"file_name": video.name, "start_frame": 0, "end_frame": video.frame_count},
-        "synthetic": {"imported": True, "method": video.method},
-    })  # fmt: skip
+    writer.close(
+        {
+            "video": {
+                "file_name": video.name,
+                "frame_count": video.frame_count,
+                "fps": video.fps,
+                "width": video.width,
+                "height": video.height,
+            },
+            "source": {"file_name": video.name, "start_frame": 0, "end_frame": video.frame_count},
+            "synthetic": {"imported": True, "method": video.method},
+        }
+    )
 
 
 def dataset_import(*, record: DatasetImport, zip_path: Path, progress: ProgressCallback) -> dict:
@@ -221,8 +228,9 @@ def _fill_project(*, record: DatasetImport, zip_path: Path, progress: ProgressCa
         raise ApplicationError(
             f"{len(without_video)} video(s) of this export are not in it (it was made without "
             "the FaceForensics++-style tree, which carries the original files), so it cannot "
-            "be loaded into a project. Export again with that format.", code="bad_export",
-        )  # fmt: skip
+            "be loaded into a project. Export again with that format.",
+            code="bad_export",
+        )
     project: Project = record.project
     owner = record.created_by
     for kind in contents.taxonomy:

@@ -260,9 +260,10 @@ def export_preview(*, project: Project, selection: dict, options: dict) -> dict:
         splits = assign_splits(records, export_opts.ratios, export_opts.seed)
     except SplitError as exc:  # its message names the people and what to change
         raise ApplicationError(
-            str(exc), code="split_impossible",
+            str(exc),
+            code="split_impossible",
             extra={"suggestion": exc.suggestion, "suggested_ratios": exc.suggested_ratios},
-        ) from None  # fmt: skip
+        ) from None
     counts: dict[str, dict] = {
         s: {"videos": 0, "real": 0, "fake": 0, "identities": set()} for s in SPLITS
     }
@@ -306,8 +307,13 @@ def export_request(
 ) -> DatasetExport:
     """Check the export can be made, then queue the job that builds it."""
     with transaction.atomic():
-        export = export_prepare(project=project, name=name, selection=selection, options=options,
-                                requested_by=requested_by)  # fmt: skip
+        export = export_prepare(
+            project=project,
+            name=name,
+            selection=selection,
+            options=options,
+            requested_by=requested_by,
+        )
         export.job = job_services.job_create(
             project_id=project.pk,
             kind=EXPORT_JOB,

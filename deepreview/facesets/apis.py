@@ -171,13 +171,20 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         plan = people.keep_person_plan(faceset=faceset, face_id=params.pop("face"), **params)
         if dry_run:
             return Response(
-                {"face_ids": plan.drop_ids, "count": len(plan.drop_ids),
-                 "kept_count": len(plan.kept_ids), "track_count": plan.track_count}
-            )  # fmt: skip
+                {
+                    "face_ids": plan.drop_ids,
+                    "count": len(plan.drop_ids),
+                    "kept_count": len(plan.kept_ids),
+                    "track_count": plan.track_count,
+                }
+            )
         return self._drop(
-            faceset, plan.drop_ids, False, reason="keep person",
+            faceset,
+            plan.drop_ids,
+            False,
+            reason="keep person",
             params={"face": data.validated_data["face"], "kept": len(plan.kept_ids)},
-        )  # fmt: skip
+        )
 
     def _drop(
         self, faceset: Faceset, drop: list[int], dry_run: bool, *, reason: str, params: dict
@@ -220,8 +227,12 @@ def _part_json(part: people.SplitPart) -> dict:
         {"id": pk, "thumb_url": reverse("face-file", kwargs={"face_id": pk, "variant": "thumb"})}
         for pk in part.sample_ids
     ]
-    return {"label": part.label, "count": len(part.face_ids), "face_ids": part.face_ids,
-            "samples": samples}  # fmt: skip
+    return {
+        "label": part.label,
+        "count": len(part.face_ids),
+        "face_ids": part.face_ids,
+        "samples": samples,
+    }
 
 
 def _range(request: Request, key: str) -> tuple[float | None, float | None]:
@@ -245,7 +256,7 @@ FACE_QUERY_PARAMETERS = [
         str,
         description=f"One of {', '.join(selectors.SORT_KEYS)}; "
         "a leading '-' reverses the curation order",
-    ),  # fmt: skip
+    ),
     OpenApiParameter("deleted", bool, description="List soft-deleted faces instead"),
     OpenApiParameter("reference", int, description="Face id for identity ordering"),
     *[

@@ -57,7 +57,7 @@ def _record(face: Face, stem: str) -> FaceRecord:
             pitch=face.pitch,
             roll=face.roll,
             confidence=face.confidence,
-        ),  # fmt: skip
+        ),
         embedder=face.embedder,
         embedding=np.frombuffer(bytes(face.embedding), dtype="<f4").copy(),
         track_id=face.track_id,

@@ -167,9 +167,13 @@ def faceset_split(
             user=user,
             action=CurationAction.SPLIT,
             face_ids=sorted(moved_all),
-            details={"by": by, "threshold": threshold, "kept": len(parts[0].face_ids),
-                     "parts": created},
-        )  # fmt: skip
+            details={
+                "by": by,
+                "threshold": threshold,
+                "kept": len(parts[0].face_ids),
+                "parts": created,
+            },
+        )
 
 
 def split_undo(*, event: CurationEvent, user: AbstractBaseUser | None) -> CurationEvent:

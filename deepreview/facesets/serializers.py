@@ -20,9 +20,16 @@ class FacesetReadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Faceset
         fields = [
-            "id", "name", "description", "identity", "face_count", "deleted_count",
-            "created_by", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "description",
+            "identity",
+            "face_count",
+            "deleted_count",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -55,11 +62,30 @@ class FaceReadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Face
         fields = [
-            "id", "media", "media_name", "frame_index", "pts_seconds", "face_index", "track_id",
-            "box", "crop_size", "blur", "face_size", "brightness", "hue", "yaw", "pitch", "roll",
-            "confidence", "embedder", "deleted_at", "crop_url", "thumb_url", "frame_url",
+            "id",
+            "media",
+            "media_name",
+            "frame_index",
+            "pts_seconds",
+            "face_index",
+            "track_id",
+            "box",
+            "crop_size",
+            "blur",
+            "face_size",
+            "brightness",
+            "hue",
+            "yaw",
+            "pitch",
+            "roll",
+            "confidence",
+            "embedder",
+            "deleted_at",
+            "crop_url",
+            "thumb_url",
+            "frame_url",
             "mask_urls",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
     def get_crop_url(self, face: Face) -> str:
@@ -88,8 +114,16 @@ class CurationEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CurationEvent
-        fields = ["id", "action", "user", "face_ids", "face_count", "details", "undone_by",
-                  "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "action",
+            "user",
+            "face_ids",
+            "face_count",
+            "details",
+            "undone_by",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_face_count(self, event: CurationEvent) -> int:
@@ -113,9 +147,11 @@ class DedupeSerializer(serializers.Serializer):
 class SplitSerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=["track", "identity"])
     threshold = serializers.FloatField(
-        default=DEFAULT_IDENTITY_THRESHOLD, min_value=0.01, max_value=2.0,
+        default=DEFAULT_IDENTITY_THRESHOLD,
+        min_value=0.01,
+        max_value=2.0,
         help_text="identity: largest distance between a person's and a track's mean embedding",
-    )  # fmt: skip
+    )
     dry_run = serializers.BooleanField(default=False)
 
 
@@ -124,8 +160,9 @@ class KeepPersonSerializer(serializers.Serializer):
     include_identity = serializers.BooleanField(
         default=True, help_text="also keep other tracks of the same person"
     )
-    threshold = serializers.FloatField(default=DEFAULT_IDENTITY_THRESHOLD, min_value=0.01,
-                                       max_value=2.0)  # fmt: skip
+    threshold = serializers.FloatField(
+        default=DEFAULT_IDENTITY_THRESHOLD, min_value=0.01, max_value=2.0
+    )
     dry_run = serializers.BooleanField(default=False)
 
 

@@ -129,9 +129,11 @@ def faceset_extract(
         for item in items:
             segment = int(clean["segment_frames"])
             total = item.frame_count or 1
-            bounds = [(0, None)] if not segment or total <= segment else [
-                (start, min(start + segment, total)) for start in range(0, total, segment)
-            ]  # fmt: skip
+            bounds = (
+                [(0, None)]
+                if not segment or total <= segment
+                else [(start, min(start + segment, total)) for start in range(0, total, segment)]
+            )
             for start, end in bounds:
                 params = {**clean, "faceset_id": faceset.pk, "start_frame": start, "end_frame": end}
                 jobs.append(
@@ -316,12 +318,19 @@ def faces_move(
         targets = _alive(faceset, face_ids).filter(deleted_at__isnull=True)
         changed = list(targets.select_for_update().values_list("pk", flat=True))
         Face.objects.filter(pk__in=changed).update(faceset=target)
-        details = {"target": target.pk, "target_name": target.name, "from": faceset.pk,
-                   "from_name": faceset.name}  # fmt: skip
+        details = {
+            "target": target.pk,
+            "target_name": target.name,
+            "from": faceset.pk,
+            "from_name": faceset.name,
+        }
         return CurationEvent.objects.create(
-            faceset=record_on or faceset, user=user, action=CurationAction.MOVE,
-            face_ids=changed, details=details,
-        )  # fmt: skip
+            faceset=record_on or faceset,
+            user=user,
+            action=CurationAction.MOVE,
+            face_ids=changed,
+            details=details,
+        )
 
 
 def faceset_merge(*, faceset: Faceset, source: Faceset, user: AbstractBaseUser) -> CurationEvent:
@@ -414,9 +423,11 @@ def faceset_delete(*, faceset: Faceset) -> None:
     may still add a file afterwards; ``storage_sweep_orphans`` removes such leftovers.
     """
     jobs = Job.objects.filter(
-        project_id=faceset.project_id, kind__in=(EXTRACT_JOB, EXPORT_JOB),
-        status__in=ACTIVE_STATUSES, params__faceset_id=faceset.pk,
-    )  # fmt: skip
+        project_id=faceset.project_id,
+        kind__in=(EXTRACT_JOB, EXPORT_JOB),
+        status__in=ACTIVE_STATUSES,
+        params__faceset_id=faceset.pk,
+    )
     for job in jobs:
         job_services.job_request_cancel(job=job)
     folder = faceset_folder(faceset.project_id, faceset.pk)

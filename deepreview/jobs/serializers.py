@@ -11,9 +11,28 @@ class JobReadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "kind", "queue", "status", "progress", "message", "eta_seconds",
-            "created_at", "started_at", "finished_at", "heartbeat_at", "worker_host", "device",
-            "params", "result", "error", "retry_safe", "cancel_requested", "attempts",
-            "media", "media_name", "created_by", "retry_of",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "queue",
+            "status",
+            "progress",
+            "message",
+            "eta_seconds",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "worker_host",
+            "device",
+            "params",
+            "result",
+            "error",
+            "retry_safe",
+            "cancel_requested",
+            "attempts",
+            "media",
+            "media_name",
+            "created_by",
+            "retry_of",
+        ]
         read_only_fields = fields

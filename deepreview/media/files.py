@@ -42,8 +42,9 @@ def media_file(request: Request, media_id: int, variant: str) -> HttpResponse:
             return serve_stored_file(request, item.proxy)
         return serve_stored_file(request, item.file, content_type=content_type)
     if variant == "original":
-        return serve_stored_file(request, item.file, download_name=item.name,
-                                 content_type=content_type)  # fmt: skip
+        return serve_stored_file(
+            request, item.file, download_name=item.name, content_type=content_type
+        )
     return serve_stored_file(request, getattr(item, variant))
 
 
@@ -55,8 +56,9 @@ def frame_jpeg(item: MediaItem, frame_index: int, *, max_width: int | None = Non
         rgb = read_frame(path, frame_index)
     image = Image.fromarray(rgb)
     if max_width and image.width > max_width:
-        image = image.resize((max_width, round(image.height * max_width / image.width)),
-                             Image.Resampling.LANCZOS)  # fmt: skip
+        image = image.resize(
+            (max_width, round(image.height * max_width / image.width)), Image.Resampling.LANCZOS
+        )
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
     response = HttpResponse(buffer.getvalue(), content_type="image/jpeg")

@@ -27,12 +27,37 @@ class MediaReadSerializer(serializers.ModelSerializer):
     class Meta:
         model = MediaItem
         fields = [
-            "id", "kind", "name", "size_bytes", "sha256", "status", "container", "codec",
-            "pix_fmt", "width", "height", "fps", "frame_count", "duration_seconds", "has_audio",
-            "audio_codec", "bit_rate", "origin", "origin_hidden", "identity", "identity_name",
-            "poster_url", "sprite_url", "sprite", "playback_url", "frame_pts_url", "original_url",
-            "detail_url", "created_at", "uploaded_by",
-        ]  # fmt: skip
+            "id",
+            "kind",
+            "name",
+            "size_bytes",
+            "sha256",
+            "status",
+            "container",
+            "codec",
+            "pix_fmt",
+            "width",
+            "height",
+            "fps",
+            "frame_count",
+            "duration_seconds",
+            "has_audio",
+            "audio_codec",
+            "bit_rate",
+            "origin",
+            "origin_hidden",
+            "identity",
+            "identity_name",
+            "poster_url",
+            "sprite_url",
+            "sprite",
+            "playback_url",
+            "frame_pts_url",
+            "original_url",
+            "detail_url",
+            "created_at",
+            "uploaded_by",
+        ]
         read_only_fields = fields
 
     def get_origin_hidden(self, item: MediaItem) -> bool:

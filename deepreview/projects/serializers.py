@@ -12,8 +12,16 @@ class ProjectReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "name", "description", "blind_review", "role", "created_by",
-                  "created_at", "updated_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "description",
+            "blind_review",
+            "role",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_role(self, project: Project) -> str | None:
         return getattr(project, "current_role", None)

@@ -34,8 +34,9 @@ def training_faces(
             raise ValueError(f"Face {face.pk}'s stored crop cannot be read.")
         scale = size / face.crop_size
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        images[i] = cv2.cvtColor(cv2.resize(bgr, (size, size), interpolation=interpolation),
-                                 cv2.COLOR_BGR2RGB)  # fmt: skip
+        images[i] = cv2.cvtColor(
+            cv2.resize(bgr, (size, size), interpolation=interpolation), cv2.COLOR_BGR2RGB
+        )
         points = transform_points(np.asarray(face.landmarks68), np.asarray(face.matrix))
         # Pixel centres: x_new + 0.5 = (x_old + 0.5) * scale, as cv2.resize samples.
         landmarks[i] = (points + 0.5) * scale - 0.5

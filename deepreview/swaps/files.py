@@ -29,14 +29,15 @@ def _access_conversion(request: Request, conversion_id: int) -> Conversion:
     ground truth from them (the same 404 otherwise)."""
     project = access_project(request.user, _project_of(Conversion.objects, conversion_id))
     conversion = Conversion.objects.get(pk=conversion_id)
-    if ground_truth_hidden(project=project, user=request.user,
-                           media_id=conversion.output_media_id):  # fmt: skip
+    if ground_truth_hidden(project=project, user=request.user, media_id=conversion.output_media_id):
         raise Http404("No such file.")
     return conversion
 
 
-@extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY},
-               description="A training preview grid of a swap model.")  # fmt: skip
+@extend_schema(
+    responses={(200, "image/png"): OpenApiTypes.BINARY},
+    description="A training preview grid of a swap model.",
+)
 @api_view(["GET"])
 def swap_preview_file(request: Request, model_id: int, iteration: int) -> HttpResponse:
     access_project(request.user, _project_of(SwapModel.objects, model_id))
@@ -47,21 +48,29 @@ def swap_preview_file(request: Request, model_id: int, iteration: int) -> HttpRe
     return serve_storage_name(request, default_storage, name)
 
 
-@extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
-               description="The evidence of a consent or licence record (curators).")  # fmt: skip
+@extend_schema(
+    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    description="The evidence of a consent or licence record (curators).",
+)
 @api_view(["GET"])
 def consent_evidence(request: Request, consent_id: int) -> HttpResponse:
     project = _project_of(ConsentRecord.objects, consent_id, "faceset__project_id")
     access_project(request.user, project, min_role=Role.CURATOR)
     record = ConsentRecord.objects.get(pk=consent_id)
     # Evidence is whatever a curator attached: always a download, never shown in the page.
-    return serve_stored_file(request, record.evidence, attachment=True,
-                             download_name=record.evidence.name.rsplit("/", 1)[-1])  # fmt: skip
+    return serve_stored_file(
+        request,
+        record.evidence,
+        attachment=True,
+        download_name=record.evidence.name.rsplit("/", 1)[-1],
+    )
 
 
-@extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY},
-               description="A conversion's ground truth: manifest.json and one mask PNG per "
-               "manipulated frame.")  # fmt: skip
+@extend_schema(
+    responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    description="A conversion's ground truth: manifest.json and one mask PNG per "
+    "manipulated frame.",
+)
 @api_view(["GET"])
 def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
     conversion = _access_conversion(request, conversion_id)
@@ -69,10 +78,12 @@ def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
     return serve_stored_file(request, conversion.masks, download_name=name)
 
 
-@extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY},
-               operation_id="files_conversions_mask_frame_retrieve",
-               description="The ground-truth mask of one frame of a fake (output frame index); "
-               "404 when that frame was not manipulated.")  # fmt: skip
+@extend_schema(
+    responses={(200, "image/png"): OpenApiTypes.BINARY},
+    operation_id="files_conversions_mask_frame_retrieve",
+    description="The ground-truth mask of one frame of a fake (output frame index); "
+    "404 when that frame was not manipulated.",
+)
 @api_view(["GET"])
 def conversion_mask_frame(request: Request, conversion_id: int, frame: int) -> HttpResponse:
     conversion = _access_conversion(request, conversion_id)

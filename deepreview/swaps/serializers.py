@@ -15,8 +15,18 @@ class ConsentReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsentRecord
-        fields = ["id", "faceset", "basis", "basis_label", "subject", "reference", "scope",
-                  "evidence_url", "recorded_by", "recorded_at"]  # fmt: skip
+        fields = [
+            "id",
+            "faceset",
+            "basis",
+            "basis_label",
+            "subject",
+            "reference",
+            "scope",
+            "evidence_url",
+            "recorded_by",
+            "recorded_at",
+        ]
         read_only_fields = fields
 
     def get_evidence_url(self, record: ConsentRecord) -> str | None:
@@ -72,11 +82,14 @@ class SwapModelReadSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_previews(self, model: SwapModel) -> list[dict]:
         return [
-            {"iteration": p["iteration"],
-             "url": reverse("swap-preview-file", kwargs={"model_id": model.pk,
-                                                          "iteration": p["iteration"]})}
+            {
+                "iteration": p["iteration"],
+                "url": reverse(
+                    "swap-preview-file", kwargs={"model_id": model.pk, "iteration": p["iteration"]}
+                ),
+            }
             for p in model.previews
-        ]  # fmt: skip
+        ]
 
     def get_has_checkpoint(self, model: SwapModel) -> bool:
         return bool(model.checkpoint)
@@ -97,8 +110,9 @@ class SwapModelWriteSerializer(serializers.Serializer):
 
 
 class TrainRequestSerializer(serializers.Serializer):
-    iterations = serializers.IntegerField(min_value=1, max_value=10_000_000,
-                                          help_text="Train until this many in total")  # fmt: skip
+    iterations = serializers.IntegerField(
+        min_value=1, max_value=10_000_000, help_text="Train until this many in total"
+    )
 
 
 class ConvertRequestSerializer(serializers.Serializer):
@@ -106,9 +120,11 @@ class ConvertRequestSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="a-to-b")
     options = serializers.DictField(required=False, default=dict)
     track = serializers.IntegerField(
-        required=False, allow_null=True, default=None,
+        required=False,
+        allow_null=True,
+        default=None,
         help_text="Track of the face to replace; the largest face when none",
-    )  # fmt: skip
+    )
 
 
 class PreviewRequestSerializer(ConvertRequestSerializer):
@@ -116,15 +132,26 @@ class PreviewRequestSerializer(ConvertRequestSerializer):
 
 
 class ConversionReadSerializer(serializers.ModelSerializer):
-    swap_model_name = serializers.CharField(source="swap_model.name", default=None,
-                                            read_only=True)  # fmt: skip
+    swap_model_name = serializers.CharField(source="swap_model.name", default=None, read_only=True)
     masks_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
-        fields = ["id", "swap_model", "swap_model_name", "source_media", "output_media",
-                  "direction", "options", "provenance", "frame_count", "manipulated_count",
-                  "manipulated_ranges", "masks_url", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "swap_model",
+            "swap_model_name",
+            "source_media",
+            "output_media",
+            "direction",
+            "options",
+            "provenance",
+            "frame_count",
+            "manipulated_count",
+            "manipulated_ranges",
+            "masks_url",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_masks_url(self, conversion: Conversion) -> str:

@@ -79,9 +79,12 @@ def consent_add(
     if not subject.strip() or not scope.strip():
         raise ApplicationError(
             "Say who consented (or which licence) and what it allows.",
-            fields={k: ["Required."] for k, v in (("subject", subject), ("scope", scope))
-                    if not v.strip()},
-        )  # fmt: skip
+            fields={
+                k: ["Required."]
+                for k, v in (("subject", subject), ("scope", scope))
+                if not v.strip()
+            },
+        )
     if not reference.strip() and evidence is None:
         raise ApplicationError(
             "Attach the evidence (a signed form, the licence) or give its reference.",
@@ -220,16 +223,18 @@ def training_check(model: SwapModel) -> None:
 
 def active_job(model: SwapModel, kind: str = TRAIN_JOB) -> Job | None:
     return (
-        Job.objects.filter(project_id=model.project_id, kind=kind, status__in=ACTIVE_STATUSES,
-                           params__model_id=model.pk)
+        Job.objects.filter(
+            project_id=model.project_id,
+            kind=kind,
+            status__in=ACTIVE_STATUSES,
+            params__model_id=model.pk,
+        )
         .order_by("-created_at")
         .first()
-    )  # fmt: skip
+    )
 
 
-def swap_train_request(
-    *, model: SwapModel, iterations: int, requested_by: AbstractBaseUser
-) -> Job:
+def swap_train_request(*, model: SwapModel, iterations: int, requested_by: AbstractBaseUser) -> Job:
     """Queue training (or its resumption) up to ``iterations`` in total."""
     training_check(model)
     if iterations <= model.iteration:
@@ -342,9 +347,7 @@ def convert_options_clean(options: dict) -> dict:
 
 def _convertible(model: SwapModel, media: MediaItem, direction: str) -> None:
     if not model.checkpoint:
-        raise ApplicationError(
-            "The model has no checkpoint yet; train it first.", code="untrained"
-        )
+        raise ApplicationError("The model has no checkpoint yet; train it first.", code="untrained")
     if direction not in DIRECTIONS:
         raise ApplicationError(
             "direction must be a-to-b or b-to-a.", fields={"direction": ["Invalid."]}
@@ -352,9 +355,7 @@ def _convertible(model: SwapModel, media: MediaItem, direction: str) -> None:
     if media.project_id != model.project_id:
         raise ApplicationError("No such media.", code="not_found", status=404)
     if media.kind != MediaKind.VIDEO:
-        raise ApplicationError(
-            "Conversion needs a video.", fields={"media": ["Not a video."]}
-        )
+        raise ApplicationError("Conversion needs a video.", fields={"media": ["Not a video."]})
     if media.status != MediaStatus.READY:
         raise ApplicationError(
             "The video is still being processed; convert it when it is ready.", code="not_ready"
@@ -377,10 +378,9 @@ def swap_convert_request(
         kind=CONVERT_JOB,
         queue="gpu",
         media_id=media.pk,
-        params={"model_id": model.pk, "direction": direction, "options": options,
-                "track": track},
+        params={"model_id": model.pk, "direction": direction, "options": options, "track": track},
         created_by=requested_by,
-    )  # fmt: skip
+    )
 
 
 def swap_preview_request(
@@ -405,10 +405,15 @@ def swap_preview_request(
         kind=PREVIEW_JOB,
         queue="gpu",
         media_id=media.pk,
-        params={"model_id": model.pk, "direction": direction, "options": options,
-                "track": track, "frame": frame},
+        params={
+            "model_id": model.pk,
+            "direction": direction,
+            "options": options,
+            "track": track,
+            "frame": frame,
+        },
         created_by=requested_by,
-    )  # fmt: skip
+    )
 
 
 def swap_model_delete(*, model: SwapModel) -> None:
@@ -444,15 +449,22 @@ def _provenance(model: SwapModel, source: MediaItem, direction: str, synthetic_t
     def faceset(f: Faceset | None) -> dict | None:
         if f is None:
             return None
-        consents = [{"id": c.pk, "basis": c.basis, "subject": c.subject, "scope": c.scope}
-                    for c in f.consents.all()]  # fmt: skip
+        consents = [
+            {"id": c.pk, "basis": c.basis, "subject": c.subject, "scope": c.scope}
+            for c in f.consents.all()
+        ]
         identity = f.identity.name if f.identity else None
         return {"id": f.pk, "name": f.name, "identity": identity, "consents": consents}
 
     return {
         "tool": "deepreview",
-        "model": {"id": model.pk, "name": model.name, "arch": model.arch,
-                  "iteration": model.iteration, "options": model.options},  # fmt: skip
+        "model": {
+            "id": model.pk,
+            "name": model.name,
+            "arch": model.arch,
+            "iteration": model.iteration,
+            "options": model.options,
+        },
         "source": {"media": source.pk, "name": source.name, "sha256": source.sha256},
         "identity_shown": faceset(shown),
         "identity_replaced": faceset(replaced),

@@ -123,9 +123,13 @@ def align_face(
         )
     matrix = alignment_matrix(landmarks68, size=size, coverage=coverage, y_offset=y_offset)
     crop = cv2.warpAffine(
-        frame_rgb, matrix, (size, size), flags=_interpolation(matrix),
-        borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
-    )  # fmt: skip
+        frame_rgb,
+        matrix,
+        (size, size),
+        flags=_interpolation(matrix),
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0),
+    )
     aligned_points = transform_points(landmarks68, matrix).astype(np.float32)
     return AlignedFace(crop_rgb=crop, matrix=matrix, landmarks68_aligned=aligned_points, size=size)
 
@@ -146,10 +150,13 @@ def warp_back(
     # WARP_INVERSE_MAP: cv2 treats ``matrix`` as dst->src, i.e. frame->crop, which is
     # what we have; saves inverting it and is exact.
     return cv2.warpAffine(
-        crop_or_mask, matrix, (width, height),
+        crop_or_mask,
+        matrix,
+        (width, height),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    )  # fmt: skip
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
 
 
 def roll_degrees(landmarks68: np.ndarray) -> float:

@@ -130,17 +130,22 @@ def record_from_face(
     masks = {name: mask_paths.get(name) for name in face.masks}
     masks.update(mask_paths)
     return FaceRecord(
-        frame_index=int(face.frame_index), pts_seconds=float(face.pts_seconds),
-        face_index=int(face.face_index), box=tuple(float(v) for v in face.detection.box),
+        frame_index=int(face.frame_index),
+        pts_seconds=float(face.pts_seconds),
+        face_index=int(face.face_index),
+        box=tuple(float(v) for v in face.detection.box),
         score=float(face.detection.score),
         points5=np.asarray(face.detection.points5, dtype=np.float32),
         landmarks68=np.asarray(face.landmarks68, dtype=np.float32),
         matrix=np.asarray(face.aligned.matrix, dtype=np.float64),
-        size=int(face.aligned.size), crop_path=crop_path, mask_paths=masks,
-        metrics=face.metrics, embedder=face.embedder,
+        size=int(face.aligned.size),
+        crop_path=crop_path,
+        mask_paths=masks,
+        metrics=face.metrics,
+        embedder=face.embedder,
         embedding=None if face.embedding is None else np.asarray(face.embedding, np.float32),
         track_id=int(face.track_id),
-    )  # fmt: skip
+    )
 
 
 def build_alignments(
@@ -198,13 +203,20 @@ def _face_to_json(face: FaceRecord) -> dict[str, Any]:
         raw = np.asarray(face.embedding, dtype="<f4").ravel().tobytes()
         embedding = base64.b64encode(raw).decode("ascii")
     return {
-        "face_index": face.face_index, "box": [float(v) for v in face.box],
-        "score": float(face.score), "points5": face.points5.astype(np.float32).tolist(),
+        "face_index": face.face_index,
+        "box": [float(v) for v in face.box],
+        "score": float(face.score),
+        "points5": face.points5.astype(np.float32).tolist(),
         "landmarks68": face.landmarks68.astype(np.float32).tolist(),
-        "matrix": face.matrix.astype(np.float64).tolist(), "size": face.size,
-        "crop": face.crop_path, "masks": dict(face.mask_paths), "metrics": metrics,
-        "embedder": face.embedder, "embedding": embedding, "track_id": face.track_id,
-    }  # fmt: skip
+        "matrix": face.matrix.astype(np.float64).tolist(),
+        "size": face.size,
+        "crop": face.crop_path,
+        "masks": dict(face.mask_paths),
+        "metrics": metrics,
+        "embedder": face.embedder,
+        "embedding": embedding,
+        "track_id": face.track_id,
+    }
 
 
 def alignments_to_json(alignments: AlignmentsFile) -> dict[str, Any]:
@@ -215,11 +227,14 @@ def alignments_to_json(alignments: AlignmentsFile) -> dict[str, Any]:
         "source": vars(alignments.source).copy(),
         "options": dict(alignments.options),
         "frames": [
-            {"frame_index": frame.frame_index, "pts_seconds": frame.pts_seconds,
-             "faces": [_face_to_json(face) for face in frame.faces]}
+            {
+                "frame_index": frame.frame_index,
+                "pts_seconds": frame.pts_seconds,
+                "faces": [_face_to_json(face) for face in frame.faces],
+            }
             for frame in alignments.frames
         ],
-    }  # fmt: skip
+    }
 
 
 def write_alignments(
@@ -353,10 +368,13 @@ def _source_from_json(data: Any, where: str) -> SourceInfo:
         raise _fail(f"{where}.sha256", "expected 64 hex digits")
     fps = None if data.get("fps", 0) is None else _number(data, "fps", where)
     info = SourceInfo(
-        file_name=_get(data, "file_name", str, where), sha256=sha.lower(),
-        frame_count=_get(data, "frame_count", int, where), fps=fps,
-        width=_get(data, "width", int, where), height=_get(data, "height", int, where),
-    )  # fmt: skip
+        file_name=_get(data, "file_name", str, where),
+        sha256=sha.lower(),
+        frame_count=_get(data, "frame_count", int, where),
+        fps=fps,
+        width=_get(data, "width", int, where),
+        height=_get(data, "height", int, where),
+    )
     if info.frame_count < 0 or (info.fps or 0) < 0 or info.width <= 0 or info.height <= 0:
         raise _fail(where, "frame_count and fps must be >= 0, width and height > 0")
     return info
@@ -394,23 +412,26 @@ def _face_from_json(data: Any, frame_index: int, pts: float, where: str) -> Face
     for name in masks:
         _relative_path(masks[name], f"{where}.masks.{name}")
     return FaceRecord(
-        frame_index=frame_index, pts_seconds=pts,
+        frame_index=frame_index,
+        pts_seconds=pts,
         face_index=_get(data, "face_index", int, where),
-        box=tuple(_array(_get(data, "box", list, where), (4,), np.float64,
-                         f"{where}.box").tolist()),
+        box=tuple(
+            _array(_get(data, "box", list, where), (4,), np.float64, f"{where}.box").tolist()
+        ),
         score=_number(data, "score", where),
-        points5=_array(_get(data, "points5", list, where), (5, 2), np.float32,
-                       f"{where}.points5"),
-        landmarks68=_array(_get(data, "landmarks68", list, where), (68, 2), np.float32,
-                           f"{where}.landmarks68"),
+        points5=_array(_get(data, "points5", list, where), (5, 2), np.float32, f"{where}.points5"),
+        landmarks68=_array(
+            _get(data, "landmarks68", list, where), (68, 2), np.float32, f"{where}.landmarks68"
+        ),
         matrix=_array(_get(data, "matrix", list, where), (2, 3), np.float64, f"{where}.matrix"),
         size=_get(data, "size", int, where),
         crop_path=_relative_path(data.get("crop"), f"{where}.crop"),
         mask_paths=dict(masks),
         metrics=_metrics_from_json(_get(data, "metrics", dict, where), f"{where}.metrics"),
-        embedder=_get(data, "embedder", str, where), embedding=embedding,
+        embedder=_get(data, "embedder", str, where),
+        embedding=embedding,
         track_id=_get(data, "track_id", int, where),
-    )  # fmt: skip
+    )
 
 
 def alignments_from_json(data: Any) -> AlignmentsFile:

@@ -22,11 +22,24 @@ from deepreview_workers.pipeline.mean_face import MEAN_FACE_3D, MEAN_FACE_3D_IND
 # the lips and eyelids move with expression, so they would bend the estimate.
 POSE_INDICES: tuple[int, ...] = (
     8,  # chin
-    17, 21, 22, 26,  # eyebrow ends
-    27, 28, 29, 30, 31, 33, 35,  # nose ridge and base
-    36, 39, 42, 45,  # eye corners
-    48, 54,  # mouth corners
-)  # fmt: skip
+    17,
+    21,
+    22,
+    26,  # eyebrow ends
+    27,
+    28,
+    29,
+    30,
+    31,
+    33,
+    35,  # nose ridge and base
+    36,
+    39,
+    42,
+    45,  # eye corners
+    48,
+    54,  # mouth corners
+)
 
 _ROW_OF_INDEX = {int(index): row for row, index in enumerate(MEAN_FACE_3D_INDICES)}
 _MODEL_POINTS = np.ascontiguousarray(MEAN_FACE_3D[[_ROW_OF_INDEX[i] for i in POSE_INDICES]])

@@ -116,9 +116,17 @@ def render_previews(
     written: list[Path] = []
     try:
         result = _decode_once(
-            path, out_dir, probe, step, tile_width, columns, poster_width, want_proxy,
-            progress, written,
-        )  # fmt: skip
+            path,
+            out_dir,
+            probe,
+            step,
+            tile_width,
+            columns,
+            poster_width,
+            want_proxy,
+            progress,
+            written,
+        )
     except BaseException:
         for output in written:
             output.unlink(missing_ok=True)

@@ -19,10 +19,22 @@ import av.error
 
 DEFAULT_VIDEO_CODECS: frozenset[str] = frozenset(
     {
-        "h264", "hevc", "mpeg4", "vp8", "vp9", "av1", "mpeg1video", "mpeg2video",
-        "mjpeg", "prores", "ffv1", "rawvideo", "dnxhd", "theora",
+        "h264",
+        "hevc",
+        "mpeg4",
+        "vp8",
+        "vp9",
+        "av1",
+        "mpeg1video",
+        "mpeg2video",
+        "mjpeg",
+        "prores",
+        "ffv1",
+        "rawvideo",
+        "dnxhd",
+        "theora",
     }
-)  # fmt: skip
+)
 DEFAULT_IMAGE_CODECS: frozenset[str] = frozenset({"mjpeg", "png", "webp", "bmp", "tiff"})
 
 # FFmpeg demuxers that read a single still image. "image2" is chosen from the file

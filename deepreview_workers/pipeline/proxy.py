@@ -36,6 +36,7 @@ def flush_and_close(
             output.mux(packet)
     output.close()
 
+
 # Containers whose FFmpeg demuxer name marks a browser-friendly MP4/MOV file.
 _MP4_DEMUXER = "mov,mp4,m4a,3gp,3g2,mj2"
 # yuvj420p is yuv420p flagged full-range; browsers play both.

@@ -95,9 +95,7 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
     handler = _HANDLERS.get(job.kind)
     if handler is None:
         if UNAVAILABLE:
-            error = missing_ml_message(
-                sorted(set(UNAVAILABLE.values()))[0], f"A '{job.kind}' job"
-            )
+            error = missing_ml_message(sorted(set(UNAVAILABLE.values()))[0], f"A '{job.kind}' job")
         else:
             error = (
                 f"This worker has no handler for job kind '{job.kind}'. "

@@ -68,15 +68,17 @@ def detect_job(job: Job, progress: ProgressCallback) -> dict:
         loaded = None
         try:
             if detector is not None:
-                loaded = load_detector(_download(detector.checkpoint, Path(tmp) / "d.pt"),
-                                       device=options.device)  # fmt: skip
+                loaded = load_detector(
+                    _download(detector.checkpoint, Path(tmp) / "d.pt"), device=options.device
+                )
             elif not job.params.get("signals_only"):
                 loaded = load_builtin_detector(options.device)
         except CheckpointError as exc:
             raise ApplicationError(str(exc)) from None
         try:
-            result = detect_video(source, loaded, options=options,
-                                  progress=scaled(progress, 0.0, 0.97))  # fmt: skip
+            result = detect_video(
+                source, loaded, options=options, progress=scaled(progress, 0.0, 0.97)
+            )
         except MediaRejected as exc:
             raise ApplicationError(exc.message) from None
         json_path = Path(tmp) / "detection.json"
@@ -89,10 +91,18 @@ def detect_job(job: Job, progress: ProgressCallback) -> dict:
     elif result.score_confident is None:
         message = f"Signals measured on {result.frames_with_faces} frames with faces"
     else:
-        message = f"Score {result.score_confident:.2f} ({result.label}) on " \
-                  f"{result.frames_with_faces} frames with faces"  # fmt: skip
-    return {"run": run.pk, "status": result.status, "score": run.score_confident,
-            "label": run.label, "seconds": result.seconds, "summary_message": message}  # fmt: skip
+        message = (
+            f"Score {result.score_confident:.2f} ({result.label}) on "
+            f"{result.frames_with_faces} frames with faces"
+        )
+    return {
+        "run": run.pk,
+        "status": result.status,
+        "score": run.score_confident,
+        "label": run.label,
+        "seconds": result.seconds,
+        "summary_message": message,
+    }
 
 
 def _identity(item: MediaItem) -> str:
@@ -117,9 +127,14 @@ def _frames_to_sample(item: MediaItem, count: int) -> list[int]:
 
 
 def build_training_faces(
-    videos: list[MediaItem], out_dir: Path, *, frames_per_video: int, size: int,
-    device: str, progress: ProgressCallback,
-) -> dict:  # fmt: skip
+    videos: list[MediaItem],
+    out_dir: Path,
+    *,
+    frames_per_video: int,
+    size: int,
+    device: str,
+    progress: ProgressCallback,
+) -> dict:
     """Face crops of every labeled video into ``out_dir`` with a ``labels.csv``."""
     detector = detectors.create("mtcnn", device=str(resolve_device(device)), min_confidence=0.9)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -140,8 +155,14 @@ def build_training_faces(
                 (out_dir / label).mkdir(exist_ok=True)
                 crop = face_crop(frame.rgb, hit.box, size)
                 cv2.imwrite(str(out_dir / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-                rows.append({"path": name, "label": label, "identity": _identity(item),
-                             "video": str(item.pk)})  # fmt: skip
+                rows.append(
+                    {
+                        "path": name,
+                        "label": label,
+                        "identity": _identity(item),
+                        "video": str(item.pk),
+                    }
+                )
     with (out_dir / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["path", "label", "identity", "video"])
         writer.writeheader()
@@ -178,8 +199,11 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
             detector_id=detector.pk, checkpoint=None, result=None, failed=True
         )
         raise ApplicationError(str(exc)) from None
-    videos = list(detection_services.labeled_videos(detector.project).select_related(
-        "identity", "conversion__source_media__identity"))  # fmt: skip
+    videos = list(
+        detection_services.labeled_videos(detector.project).select_related(
+            "identity", "conversion__source_media__identity"
+        )
+    )
     export = _training_export(detector, job)
     with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         data = Path(tmp) / "faces"
@@ -188,16 +212,22 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
             if export is not None:
                 # A dataset export already holds the face crops and their splits.
                 data = _download(export.artifact, Path(tmp) / "export.zip")
-                built = {"export": export.pk, "export_name": export.name,
-                         "manifest_sha256": export.manifest_sha256}  # fmt: skip
+                built = {
+                    "export": export.pk,
+                    "export_name": export.name,
+                    "manifest_sha256": export.manifest_sha256,
+                }
                 progress(0.05, f"Training on the export “{export.name}”")
             else:
                 built = build_training_faces(
-                    videos, data, frames_per_video=frames_per_video, size=options.size,
-                    device=options.device, progress=scaled(progress, 0.0, 0.3),
-                )  # fmt: skip
-            result = train_detector(data, checkpoint, options,
-                                    progress=scaled(progress, 0.3, 1.0))  # fmt: skip
+                    videos,
+                    data,
+                    frames_per_video=frames_per_video,
+                    size=options.size,
+                    device=options.device,
+                    progress=scaled(progress, 0.0, 0.3),
+                )
+            result = train_detector(data, checkpoint, options, progress=scaled(progress, 0.3, 1.0))
         except (TrainingDataError, ValueError, Cancelled) as exc:
             detection_services.detector_record_training(
                 detector_id=detector.pk, checkpoint=None, result=None, failed=True
@@ -205,17 +235,23 @@ def detector_train_job(job: Job, progress: ProgressCallback) -> dict:
             if isinstance(exc, Cancelled):
                 raise
             raise ApplicationError(str(exc)) from None
-        summary = {"threshold": result.threshold, "history": list(result.history),
-                   "best": result.best,
-                   "data": {**built, "dataset": result.dataset, "split": result.split}}  # fmt: skip
+        summary = {
+            "threshold": result.threshold,
+            "history": list(result.history),
+            "best": result.best,
+            "data": {**built, "dataset": result.dataset, "split": result.split},
+        }
         detection_services.detector_record_training(
             detector_id=detector.pk, checkpoint=checkpoint, result=summary
         )
     auc = (result.best.get("val") or {}).get("auc")
     faces = built.get("faces", (result.dataset or {}).get("faces", 0))
     return {
-        "best_epoch": result.best_epoch, "threshold": result.threshold, "faces": faces,
-        "seconds": result.seconds, "device": result.device,
+        "best_epoch": result.best_epoch,
+        "threshold": result.threshold,
+        "faces": faces,
+        "seconds": result.seconds,
+        "device": result.device,
         "summary_message": f"Best epoch {result.best_epoch}: validation AUC "
         f"{'n/a' if auc is None else f'{auc:.3f}'} on {faces} faces",
-    }  # fmt: skip
+    }

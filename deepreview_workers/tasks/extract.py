@@ -22,10 +22,20 @@ from deepreview_workers.pipeline.video_io import MediaRejected
 from deepreview_workers.tasks.base import job_handler
 
 OPTION_NAMES = (
-    "sampling", "every_n", "target_fps", "min_face_size", "min_confidence", "margin",
-    "crop_size", "embedder", "device", "start_frame", "end_frame", "embed_interval_seconds",
+    "sampling",
+    "every_n",
+    "target_fps",
+    "min_face_size",
+    "min_confidence",
+    "margin",
+    "crop_size",
+    "embedder",
+    "device",
+    "start_frame",
+    "end_frame",
+    "embed_interval_seconds",
     "redetect_seconds",
-)  # fmt: skip
+)
 
 
 @job_handler("extract")

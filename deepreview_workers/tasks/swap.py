@@ -55,9 +55,10 @@ def download_checkpoint(model: SwapModel, model_dir: Path) -> None:
     """Put the stored checkpoint where the pipeline expects it (a no-op for a new model)."""
     model_dir.mkdir(parents=True, exist_ok=True)
     if model.checkpoint:
-        with default_storage.open(model.checkpoint, "rb") as src, checkpoint_path(
-            model_dir
-        ).open("wb") as dst:
+        with (
+            default_storage.open(model.checkpoint, "rb") as src,
+            checkpoint_path(model_dir).open("wb") as dst,
+        ):
             while chunk := src.read(8 * 1024 * 1024):
                 dst.write(chunk)
 
@@ -180,8 +181,9 @@ def _full_alignments(item: MediaItem, source: Path, work: Path, progress: Progre
         progress(1.0, "Faces of every frame: cached")
         return local
     options = ExtractOptions(sampling="all", masks=(), embed_interval_seconds=2.0)
-    result = extract_media(source, work / "extract", options=options, progress=progress,
-                           sha256=item.sha256)  # fmt: skip
+    result = extract_media(
+        source, work / "extract", options=options, progress=progress, sha256=item.sha256
+    )
     _store(result.alignments_path, name)
     return result.alignments_path
 
@@ -233,9 +235,14 @@ def swap_convert_job(job: Job, progress: ProgressCallback) -> dict:
         output = work / "converted.mp4"
         try:
             result = convert_video(
-                source, alignments, model_dir, output, options,
-                track=_track(job), progress=scaled(progress, 0.5, 0.97),
-            )  # fmt: skip
+                source,
+                alignments,
+                model_dir,
+                output,
+                options,
+                track=_track(job),
+                progress=scaled(progress, 0.5, 0.97),
+            )
         except SwapInputError as exc:
             raise ApplicationError(str(exc)) from None
         if not result.frames_manipulated:
@@ -270,8 +277,9 @@ def swap_convert_job(job: Job, progress: ProgressCallback) -> dict:
 def _side_by_side(original: np.ndarray, converted: np.ndarray) -> bytes:
     gap = np.full((original.shape[0], 8, 3), 255, np.uint8)
     image = np.concatenate([original, gap, converted], axis=1)
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, 92])  # fmt: skip
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92]
+    )
     if not ok:
         raise ApplicationError("Could not encode the preview image.")
     return encoded.tobytes()
@@ -290,8 +298,9 @@ def swap_preview_job(job: Job, progress: ProgressCallback) -> dict:
         alignments = _full_alignments(item, source, work, scaled(progress, 0.0, 0.8))
         _check_identity(model, job, alignments)
         try:
-            converted = preview_frame(source, alignments, frame_index, work / "model", options,
-                                      track=_track(job))  # fmt: skip
+            converted = preview_frame(
+                source, alignments, frame_index, work / "model", options, track=_track(job)
+            )
         except SwapInputError as exc:
             raise ApplicationError(str(exc)) from None
         original = read_frame(source, frame_index)

@@ -28,8 +28,12 @@ from schemathesis.specs.openapi.checks import (
 from tests.factories import MediaItemFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +55,13 @@ def owner_token(team) -> tuple[int, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=4, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))  # fmt: skip
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @pytest.mark.django_db
 def test_every_operation_answers_within_its_schema(case, owner_token):
     project_pk, token = owner_token

@@ -43,30 +43,50 @@ SIGNAL_LEVELS = {
 FAKE_GROUPS = [
     {
         "arch": "original",
-        "options": {"mask": "extended", "feather_px": 8, "color_transfer": "reinhard",
-                    "seamless_clone": False},
-        "fakes": [("anna_to_ben_press.mp4", 0.94, {"face_blur", "edge_seam"}),
-                  ("anna_to_ben_street.mp4", 0.88, {"face_blur"}),
-                  ("anna_to_ben_studio.mp4", 0.41, {"face_blur"})],
+        "options": {
+            "mask": "extended",
+            "feather_px": 8,
+            "color_transfer": "reinhard",
+            "seamless_clone": False,
+        },
+        "fakes": [
+            ("anna_to_ben_press.mp4", 0.94, {"face_blur", "edge_seam"}),
+            ("anna_to_ben_street.mp4", 0.88, {"face_blur"}),
+            ("anna_to_ben_studio.mp4", 0.41, {"face_blur"}),
+        ],
     },
     {
         "arch": "original",
-        "options": {"mask": "components", "feather_px": 0, "color_transfer": "none",
-                    "seamless_clone": False},
-        "fakes": [("ben_to_anna_hard_edge.mp4", 0.81, {"edge_seam", "skin_tone"}),
-                  ("ben_to_anna_hard_edge_2.mp4", 0.62,
-                   {"edge_seam", "skin_tone", "face_blur"})],
+        "options": {
+            "mask": "components",
+            "feather_px": 0,
+            "color_transfer": "none",
+            "seamless_clone": False,
+        },
+        "fakes": [
+            ("ben_to_anna_hard_edge.mp4", 0.81, {"edge_seam", "skin_tone"}),
+            ("ben_to_anna_hard_edge_2.mp4", 0.62, {"edge_seam", "skin_tone", "face_blur"}),
+        ],
     },
     {
         "arch": "medium128",
-        "options": {"mask": "extended", "feather_px": 12, "color_transfer": "hist-match",
-                    "seamless_clone": True},
+        "options": {
+            "mask": "extended",
+            "feather_px": 12,
+            "color_transfer": "hist-match",
+            "seamless_clone": True,
+        },
         "fakes": [("anna_to_ben_clone.mp4", 0.33, set())],
     },
-]  # fmt: skip
-REALS = [("anna_interview.mp4", 0.08), ("ben_lecture.mp4", 0.15), ("anna_podcast.mp4", 0.22),
-         ("ben_townhall.mp4", 0.37), ("anna_backlit.mp4", 0.52),
-         ("ben_office.mp4", 0.12)]  # fmt: skip
+]
+REALS = [
+    ("anna_interview.mp4", 0.08),
+    ("ben_lecture.mp4", 0.15),
+    ("anna_podcast.mp4", 0.22),
+    ("ben_townhall.mp4", 0.37),
+    ("anna_backlit.mp4", 0.52),
+    ("ben_office.mp4", 0.12),
+]
 
 
 def epoch_history(epochs: int = EPOCHS) -> list[dict]:
@@ -81,20 +101,30 @@ def epoch_history(epochs: int = EPOCHS) -> list[dict]:
         correct = round(accuracy * VAL_FACES)
         tp, fp = correct // 2, (VAL_FACES - correct) // 2
         cosine = (1 + math.cos(math.pi * epoch / epochs)) / 2
-        history.append({
-            "epoch": epoch,
-            "train_loss": round(0.70 * math.exp(-epoch / 2.5) + 0.12, 5),
-            "val": {
-                "count": VAL_FACES, "auc": round(auc, 5), "log_loss": round(log_loss, 5),
-                "accuracy": round(correct / VAL_FACES, 5), "eer": round(eer, 5),
-                "eer_threshold": round(0.5 - 0.04 * learned, 5),
-                "confusion": {"threshold": 0.5, "tp": tp, "fp": fp, "tn": correct - tp,
-                              "fn": VAL_FACES - correct - fp,
-                              "accuracy": round(correct / VAL_FACES, 5)},
-            },
-            "learning_rate": round(1e-3 * (0.05 + 0.95 * cosine), 8),
-            "seconds": 41.2,
-        })  # fmt: skip
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(0.70 * math.exp(-epoch / 2.5) + 0.12, 5),
+                "val": {
+                    "count": VAL_FACES,
+                    "auc": round(auc, 5),
+                    "log_loss": round(log_loss, 5),
+                    "accuracy": round(correct / VAL_FACES, 5),
+                    "eer": round(eer, 5),
+                    "eer_threshold": round(0.5 - 0.04 * learned, 5),
+                    "confusion": {
+                        "threshold": 0.5,
+                        "tp": tp,
+                        "fp": fp,
+                        "tn": correct - tp,
+                        "fn": VAL_FACES - correct - fp,
+                        "accuracy": round(correct / VAL_FACES, 5),
+                    },
+                },
+                "learning_rate": round(1e-3 * (0.05 + 0.95 * cosine), 8),
+                "seconds": 41.2,
+            }
+        )
     return history
 
 
@@ -106,22 +136,30 @@ def signal_summaries(standing_out: set[str]) -> dict:
         info = signals.get(name).info()
         centre, spread = SIGNAL_LEVELS[name]
         z = 2.6 if name in standing_out else 1.2
-        summary: dict = {"count": 30, "mean": round(centre + 0.2 * spread, 4),
-                         "median": centre, "p90": round(centre + z * spread, 4),
-                         "max": round(centre + (z + 0.8) * spread, 4)}  # fmt: skip
+        summary: dict = {
+            "count": 30,
+            "mean": round(centre + 0.2 * spread, 4),
+            "median": centre,
+            "p90": round(centre + z * spread, 4),
+            "max": round(centre + (z + 0.8) * spread, 4),
+        }
         if name == "blinking":
-            summary.update(blinks=3, observed_seconds=14.2, blinks_per_minute=12.68,
-                           sample_fps=15.0)  # fmt: skip
-        result[name] = {**info, "scale": {"method": "robust_z", "centre": centre,
-                                          "spread": spread, "count": 30},
-                        "summary": summary}  # fmt: skip
+            summary.update(
+                blinks=3, observed_seconds=14.2, blinks_per_minute=12.68, sample_fps=15.0
+            )
+        result[name] = {
+            **info,
+            "scale": {"method": "robust_z", "centre": centre, "spread": spread, "count": 30},
+            "summary": summary,
+        }
     return result
 
 
 def _result_file(project_id: int, name: str, run: dict) -> str:
     body = {"schema": "deepreview.detection", "version": 1, **run, "frames": []}
-    return default_storage.save(f"projects/{project_id}/detections/{name}.json",
-                                ContentFile(json.dumps(body).encode()))  # fmt: skip
+    return default_storage.save(
+        f"projects/{project_id}/detections/{name}.json", ContentFile(json.dumps(body).encode())
+    )
 
 
 def add_run(
@@ -137,16 +175,30 @@ def add_run(
     label = "" if score is None else ("fake" if score >= THRESHOLD else "real")
     faces = 0 if status == "no_faces" else 31
     sigs = {} if status == "no_faces" else signal_summaries(standing_out)
-    row = {"status": status, "message": message, "signals": sigs, "frames_analysed": 32,
-           "frames_with_faces": faces}  # fmt: skip
+    row = {
+        "status": status,
+        "message": message,
+        "signals": sigs,
+        "frames_analysed": 32,
+        "frames_with_faces": faces,
+    }
     return DetectionRunFactory(
-        project=project, media=media, detector=detector,
-        detector_name=detector.name if detector else "", status=status, message=message,
+        project=project,
+        media=media,
+        detector=detector,
+        detector_name=detector.name if detector else "",
+        status=status,
+        message=message,
         score_mean=None if score is None else round(score * 0.86 + 0.05, 4),
-        score_confident=score, threshold=THRESHOLD if score is not None else None,
-        label=label, signals=sigs, frames_analysed=32, frames_with_faces=faces,
-        seconds=6.4, result=_result_file(project.pk, f"{media.pk}-{detector and detector.pk}", row),
-    )  # fmt: skip
+        score_confident=score,
+        threshold=THRESHOLD if score is not None else None,
+        label=label,
+        signals=sigs,
+        frames_analysed=32,
+        frames_with_faces=faces,
+        seconds=6.4,
+        result=_result_file(project.pk, f"{media.pk}-{detector and detector.pk}", row),
+    )
 
 
 @dataclass
@@ -163,28 +215,41 @@ def trained_detector(project, name: str = "Meso baseline"):  # noqa: ANN001, ANN
     history = epoch_history()
     best = min(history, key=lambda e: e["val"]["log_loss"])
     return DetectorFactory(
-        project=project, name=name, arch="meso4", status="ready", threshold=THRESHOLD,
-        checkpoint=f"projects/{project.pk}/detectors/meso.pt", history=history, best=best,
+        project=project,
+        name=name,
+        arch="meso4",
+        status="ready",
+        threshold=THRESHOLD,
+        checkpoint=f"projects/{project.pk}/detectors/meso.pt",
+        history=history,
+        best=best,
         options={"epochs": EPOCHS, "frames_per_video": 16},
-        training_set={"videos": 12, "faces": 384,
-                      "split": {"train": {"faces": 288, "identities": 4},
-                                "val": {"faces": VAL_FACES, "identities": 2}}},
-    )  # fmt: skip
+        training_set={
+            "videos": 12,
+            "faces": 384,
+            "split": {
+                "train": {"faces": 288, "identities": 4},
+                "val": {"faces": VAL_FACES, "identities": 2},
+            },
+        },
+    )
 
 
 def detection_study(project) -> DetectionStudy:  # noqa: ANN001
     """Six reals and six of the project's own fakes, each scored by a trained detector."""
     detector = trained_detector(project)
-    untrained = DetectorFactory(project=project, name="EfficientNet trial", arch="efficientnet_b0",
-                                options={"epochs": 20})  # fmt: skip
+    untrained = DetectorFactory(
+        project=project, name="EfficientNet trial", arch="efficientnet_b0", options={"epochs": 20}
+    )
     study = DetectionStudy(detector=detector, untrained=untrained)
     for group in FAKE_GROUPS:
         for name, score, standing_out in group["fakes"]:
             conversion = ConversionFactory(
-                project=project, options=group["options"],
+                project=project,
+                options=group["options"],
                 provenance={"model": {"arch": group["arch"]}},
                 output_media=MediaItemFactory(project=project, name=name, origin="fake"),
-            )  # fmt: skip
+            )
             add_run(project, conversion.output_media, detector, score, standing_out)
             study.fakes.append(conversion.output_media)
     for name, score in REALS:
@@ -193,6 +258,13 @@ def detection_study(project) -> DetectionStudy:  # noqa: ANN001
         study.reals.append(video)
     study.not_run = MediaItemFactory(project=project, name="ben_newsroom.mp4", origin="real")
     study.no_faces = MediaItemFactory(project=project, name="city_timelapse.mp4", origin="real")
-    add_run(project, study.no_faces, detector, None, set(), status="no_faces",
-            message="No faces found in the 32 analysed frames: nothing to score")  # fmt: skip
+    add_run(
+        project,
+        study.no_faces,
+        detector,
+        None,
+        set(),
+        status="no_faces",
+        message="No faces found in the 32 analysed frames: nothing to score",
+    )
     return study

@@ -32,9 +32,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, needs_shared_media]
 
 ITERATIONS = 300
 COUNTED: tuple[type[Model], ...] = (
-    Project, Membership, Identity, MediaItem, Faceset, Face, ConsentRecord, SwapModel,
-    Conversion, DetectionRun, Verdict, Mark, Consensus, GoldVideo, Assignment, DatasetExport, Job,
-)  # fmt: skip
+    Project,
+    Membership,
+    Identity,
+    MediaItem,
+    Faceset,
+    Face,
+    ConsentRecord,
+    SwapModel,
+    Conversion,
+    DetectionRun,
+    Verdict,
+    Mark,
+    Consensus,
+    GoldVideo,
+    Assignment,
+    DatasetExport,
+    Job,
+)
 
 
 def _counts() -> dict[str, int]:
@@ -46,10 +61,14 @@ def test_the_demo_builds_itself_and_every_page_shows_it(
 ):
     settings.SHARED_MEDIA_DIR = SHARED_MEDIA
     settings.DEMO_SWAP_ITERATIONS = ITERATIONS
-    worker = start_worker(tmp_path, settings.MEDIA_ROOT, env={
-        "DEEPREVIEW_DEMO_SWAP_ITERATIONS": str(ITERATIONS),
-        "DEEPREVIEW_SHARED_MEDIA": str(SHARED_MEDIA),
-    })  # fmt: skip
+    worker = start_worker(
+        tmp_path,
+        settings.MEDIA_ROOT,
+        env={
+            "DEEPREVIEW_DEMO_SWAP_ITERATIONS": str(ITERATIONS),
+            "DEEPREVIEW_SHARED_MEDIA": str(SHARED_MEDIA),
+        },
+    )
     try:
         call_command("load_demo", stdout=StringIO())
         project = Project.objects.get(name=demo_services.DEMO_PROJECT)
@@ -81,13 +100,16 @@ def test_the_demo_builds_itself_and_every_page_shows_it(
     assert page.locator("#demo-build .demo-done").count() == len(demo_services.STEPS)
     assert page.locator("#facesets .faceset-list li").count() == 2
     page.screenshot(path=str(artifacts / "demo-project.png"), full_page=True)
-    links = {a.inner_text(): a.get_attribute("href")
-             for a in page.locator("#demo-build .demo-links a").all()}  # fmt: skip
+    links = {
+        a.inner_text(): a.get_attribute("href")
+        for a in page.locator("#demo-build .demo-links a").all()
+    }
 
     page.goto(live_server.url + links["Faceset: Katie Hill"])
     page.wait_for_selector("#face-grid img")
     assert page.locator("#face-counts").get_attribute("data-count") == str(
-        Face.objects.filter(faceset__name="Katie Hill").count())  # fmt: skip
+        Face.objects.filter(faceset__name="Katie Hill").count()
+    )
     page.screenshot(path=str(artifacts / "demo-faceset.png"), full_page=True)
 
     page.goto(live_server.url + links["Swap model: loss curves and previews"])
@@ -109,7 +131,9 @@ def test_the_demo_builds_itself_and_every_page_shows_it(
     # Review: two reviewers disagree on the fake; the owner adjudicated; one gold video.
     fake = Conversion.objects.get(project=project).output_media
     assert sorted(Verdict.objects.filter(media=fake).values_list("label", flat=True)) == [
-        "fake", "real"]  # fmt: skip
+        "fake",
+        "real",
+    ]
     assert Consensus.objects.get(media=fake).label == "fake"
     assert GoldVideo.objects.filter(media__project=project).count() == 1
     page.goto(live_server.url + links["Review dashboard"])

@@ -45,8 +45,15 @@ THRESHOLD, FPR = 0.5, 0.03
 BOX = (172.0, 90.0, 328.0, 280.0)  # the speaker's face in the clip, source pixels
 MAP_SIZE, CROP_MARGIN = 16, 0.3
 SIGNAL_FLAG_FRAME = 196  # a landmark-only sample where flicker jumps
-PERCENTILES = {"face_blur": 0.97, "edge_seam": 0.91, "skin_tone": 0.55, "mouth_sharpness": 0.88,
-               "flicker": 0.42, "landmark_jitter": 0.12, "blinking": 0.5}  # fmt: skip
+PERCENTILES = {
+    "face_blur": 0.97,
+    "edge_seam": 0.91,
+    "skin_tone": 0.55,
+    "mouth_sharpness": 0.88,
+    "flicker": 0.42,
+    "landmark_jitter": 0.12,
+    "blinking": 0.5,
+}
 FUSION = 0.64
 MAP_TEXT = "Most flagged faces (9 of 9) show manipulation at the mouth."
 UNSTICK = ".topbar { position: static !important; }"
@@ -80,8 +87,11 @@ def _signal_value(name: str, frame: int, analysed: bool) -> dict | None:
     z = 1.2 * math.sin(frame / 7 + len(name))
     if name == "flicker" and frame == SIGNAL_FLAG_FRAME:
         z = 4.1
-    return {"raw": round(0.3 + 0.1 * z, 5), "z": round(z, 5),
-            "norm": round(min(1.0, max(0.0, 0.5 + z / 8)), 5)}  # fmt: skip
+    return {
+        "raw": round(0.3 + 0.1 * z, 5),
+        "z": round(z, 5),
+        "norm": round(min(1.0, max(0.0, 0.5 + z / 8)), 5),
+    }
 
 
 def detection_result() -> dict:
@@ -91,20 +101,36 @@ def detection_result() -> dict:
         analysed = index in ANALYSED
         score = _score(index) if analysed else None
         face: dict = {
-            "track": 0, "box": list(BOX), "confidence": 0.998 if analysed else None,
+            "track": 0,
+            "box": list(BOX),
+            "confidence": 0.998 if analysed else None,
             "score": score,
             "signals": {n: v for n in DEFAULT_SIGNALS if (v := _signal_value(n, index, analysed))},
-        }  # fmt: skip
+        }
         if analysed:
             fake = score >= THRESHOLD
             face["map"] = _map(0.95 if fake else 0.12)
             face["map_region"] = (
-                {"region": "mouth", "peak": 0.95,
-                 "shares": {"face boundary": 0.21, "eyes": 0.02, "mouth": 0.71, "whole face": 0.9}}
-                if fake else None
-            )  # fmt: skip
-        frame: dict = {"index": index, "seconds": round(index / FPS, 5), "analysed": analysed,
-                       "score": score, "faces": [face]}  # fmt: skip
+                {
+                    "region": "mouth",
+                    "peak": 0.95,
+                    "shares": {
+                        "face boundary": 0.21,
+                        "eyes": 0.02,
+                        "mouth": 0.71,
+                        "whole face": 0.9,
+                    },
+                }
+                if fake
+                else None
+            )
+        frame: dict = {
+            "index": index,
+            "seconds": round(index / FPS, 5),
+            "analysed": analysed,
+            "score": score,
+            "faces": [face],
+        }
         if score is not None and score >= THRESHOLD:
             frame["flag"] = {"by": "detector", "score": score, "region": "mouth"}
         elif index == SIGNAL_FLAG_FRAME:
@@ -115,33 +141,68 @@ def detection_result() -> dict:
     summaries = {}
     for name in DEFAULT_SIGNALS:
         info = signals.get(name).info()
-        summaries[name] = {**info, "scale": {"method": "robust_z", "centre": 0.3, "spread": 0.1,
-                                             "count": 40},
-                           "summary": {"count": 40, "mean": 0.31, "median": 0.3, "p90": 0.42,
-                                       "max": 0.5}}  # fmt: skip
-    detector = {"name": "Built-in detector", "arch": "efficientnet_lite0", "input_size": 224,
-                "crop_margin": CROP_MARGIN, "threshold": THRESHOLD, "calibrated": True,
-                "threshold_fpr": FPR, "has_map": True}  # fmt: skip
+        summaries[name] = {
+            **info,
+            "scale": {"method": "robust_z", "centre": 0.3, "spread": 0.1, "count": 40},
+            "summary": {"count": 40, "mean": 0.31, "median": 0.3, "p90": 0.42, "max": 0.5},
+        }
+    detector = {
+        "name": "Built-in detector",
+        "arch": "efficientnet_lite0",
+        "input_size": 224,
+        "crop_margin": CROP_MARGIN,
+        "threshold": THRESHOLD,
+        "calibrated": True,
+        "threshold_fpr": FPR,
+        "has_map": True,
+    }
     return {
-        "schema": "deepreview.detection", "version": 1,
-        "source": {"name": "clip.mp4", "kind": "video", "frame_count": FRAMES, "fps": FPS,
-                   "width": WIDTH, "height": HEIGHT, "duration_seconds": FRAMES / FPS},
-        "status": "ok", "message": "32 faces in 32 of 32 analysed frames",
-        "score": {"mean": round(sum(scores) / len(scores), 4), "confident": 0.87,
-                  "threshold": THRESHOLD, "label": "fake", "calibrated": True,
-                  "threshold_fpr": FPR},
-        "detector": detector, "frames_analysed": 32, "frames_with_faces": 32, "faces": 32,
-        "tracks": 1, "signals": summaries, "frames": frames, "options": {"frames": 32},
-        "device": "cpu", "seconds": 21.4, "stage_seconds": {},
-        "map_summary": {"region": "mouth", "flagged_faces": flagged,
-                        "counts": {"face boundary": 0, "eyes": 0, "mouth": flagged,
-                                   "whole face": 0},
-                        "text": MAP_TEXT},
-        "signal_reference": {"statistic": "p90", "reference_videos": 33, "source": "test",
-                             "signals": {n: {"value": 0.42, "percentile": p}
-                                         for n, p in PERCENTILES.items()},
-                             "fusion_probability": FUSION},
-    }  # fmt: skip
+        "schema": "deepreview.detection",
+        "version": 1,
+        "source": {
+            "name": "clip.mp4",
+            "kind": "video",
+            "frame_count": FRAMES,
+            "fps": FPS,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "duration_seconds": FRAMES / FPS,
+        },
+        "status": "ok",
+        "message": "32 faces in 32 of 32 analysed frames",
+        "score": {
+            "mean": round(sum(scores) / len(scores), 4),
+            "confident": 0.87,
+            "threshold": THRESHOLD,
+            "label": "fake",
+            "calibrated": True,
+            "threshold_fpr": FPR,
+        },
+        "detector": detector,
+        "frames_analysed": 32,
+        "frames_with_faces": 32,
+        "faces": 32,
+        "tracks": 1,
+        "signals": summaries,
+        "frames": frames,
+        "options": {"frames": 32},
+        "device": "cpu",
+        "seconds": 21.4,
+        "stage_seconds": {},
+        "map_summary": {
+            "region": "mouth",
+            "flagged_faces": flagged,
+            "counts": {"face boundary": 0, "eyes": 0, "mouth": flagged, "whole face": 0},
+            "text": MAP_TEXT,
+        },
+        "signal_reference": {
+            "statistic": "p90",
+            "reference_videos": 33,
+            "source": "test",
+            "signals": {n: {"value": 0.42, "percentile": p} for n, p in PERCENTILES.items()},
+            "fusion_probability": FUSION,
+        },
+    }
 
 
 def record(item, result: dict):  # noqa: ANN001, ANN201
@@ -157,11 +218,19 @@ def mapped_clip(project):  # noqa: ANN001, ANN201
     """The public-domain clip with its previews and a built-in detector run with maps."""
     data = PD_CLIP.read_bytes()
     item = MediaItemFactory(
-        project=project, name="address_lipsync_suspect.mp4",
+        project=project,
+        name="address_lipsync_suspect.mp4",
         file=ContentFile(data, name="clip.mp4"),
-        poster="", size_bytes=len(data), width=WIDTH, height=HEIGHT, fps=FPS, frame_count=FRAMES,
-        duration_seconds=FRAMES / FPS, origin="unknown", status="processing",
-    )  # fmt: skip
+        poster="",
+        size_bytes=len(data),
+        width=WIDTH,
+        height=HEIGHT,
+        fps=FPS,
+        frame_count=FRAMES,
+        duration_seconds=FRAMES / FPS,
+        origin="unknown",
+        status="processing",
+    )
     with media_local_path(item) as source, tempfile.TemporaryDirectory() as out:
         media_save_previews(item=item, previews=render_previews(source, out, max_tiles=60))
     item.refresh_from_db()
@@ -209,9 +278,10 @@ def test_explanations_are_for_the_projects_members(db):  # noqa: ANN001
     membership = MembershipFactory(role="viewer")
     project = membership.project
     run = record(MediaItemFactory(project=project), detection_result())
-    signals_only = record(MediaItemFactory(project=project),
-                          {**detection_result(), "score": None, "detector": None,
-                           "map_summary": None})  # fmt: skip
+    signals_only = record(
+        MediaItemFactory(project=project),
+        {**detection_result(), "score": None, "detector": None, "map_summary": None},
+    )
     foreign = record(MediaItemFactory(), detection_result())
     client = Client()
     client.force_login(membership.user)
@@ -220,11 +290,14 @@ def test_explanations_are_for_the_projects_members(db):  # noqa: ANN001
     answer = client.get(url, {"runs": ids}).json()["runs"]
     assert set(answer) == {str(run.pk), str(signals_only.pk)}
     assert answer[str(run.pk)] == {
-        "calibrated": True, "threshold": THRESHOLD, "threshold_fpr": FPR,
+        "calibrated": True,
+        "threshold": THRESHOLD,
+        "threshold_fpr": FPR,
         "map_summary": detection_result()["map_summary"],
         "signal_reference": detection_result()["signal_reference"],
-        "flagged_frames": 10, "map_frames": len(ANALYSED),
-    }  # fmt: skip
+        "flagged_frames": 10,
+        "map_frames": len(ANALYSED),
+    }
     plain = answer[str(signals_only.pk)]
     assert plain["calibrated"] is False and plain["threshold"] is None
     assert plain["map_summary"] is None
@@ -322,9 +395,16 @@ def test_workspace_heat_overlay_and_flag_reasons(page, live_server, artifacts, m
 
 def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts, mapped):
     project, item, user = mapped["project"], mapped["item"], mapped["user"]
-    Mark.objects.create(project=project, media=item, kind="lip-sync", start_frame=60,
-                        end_frame=140, region=[0.3, 0.45, 0.65, 0.8],
-                        note="Mouth shapes do not follow the words.", created_by=user)  # fmt: skip
+    Mark.objects.create(
+        project=project,
+        media=item,
+        kind="lip-sync",
+        start_frame=60,
+        end_frame=140,
+        region=[0.3, 0.45, 0.65, 0.8],
+        note="Mouth shapes do not follow the words.",
+        created_by=user,
+    )
     page.goto(f"{live_server.url}/projects/{project.pk}/media/{item.pk}/report/")
     wait_js(
         page,
@@ -383,12 +463,22 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
     page.set_viewport_size({"width": 1360, "height": 1000})
 
     # A project detector without calibration: its score is never a bare label.
-    plain = MediaItemFactory(project=project, name="uncalibrated_suspect.mp4", fps=FPS,
-                             frame_count=FRAMES, width=WIDTH, height=HEIGHT)  # fmt: skip
+    plain = MediaItemFactory(
+        project=project,
+        name="uncalibrated_suspect.mp4",
+        fps=FPS,
+        frame_count=FRAMES,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     uncalibrated = detection_result()
     uncalibrated["score"] = {**uncalibrated["score"], "calibrated": False, "threshold_fpr": None}
-    uncalibrated["detector"] = {**uncalibrated["detector"], "name": "Meso baseline",
-                                "calibrated": False, "has_map": False}  # fmt: skip
+    uncalibrated["detector"] = {
+        **uncalibrated["detector"],
+        "name": "Meso baseline",
+        "calibrated": False,
+        "has_map": False,
+    }
     for frame in uncalibrated["frames"]:
         for face in frame["faces"]:
             face.pop("map", None)

@@ -150,8 +150,11 @@ def test_detection_page_charts_threshold_caught_and_forms(
     page.wait_for_selector("#run-status:has-text('Queued 2 detection jobs')")
     jobs = Job.objects.filter(kind="detect").order_by("media_id")
     assert {j.media_id for j in jobs} == {study.not_run.pk, study.fakes[0].pk}
-    assert all(j.params == {"detector_id": study.detector.pk, "signals_only": False,
-                            "options": {"frames": 16}} for j in jobs)  # fmt: skip
+    assert all(
+        j.params
+        == {"detector_id": study.detector.pk, "signals_only": False, "options": {"frames": 16}}
+        for j in jobs
+    )
     page.wait_for_selector("#detect-jobs tr[data-job-id]")
     assert page.locator("#run-table tbody tr").count() == 13
     page.evaluate("() => window.scrollTo(0, 0)")
@@ -179,8 +182,15 @@ def test_video_page_detection_card(page, live_server, artifacts):
     add_run(project, fake, None, None, {"edge_seam"})  # an older signals-only run
     add_run(project, fake, detector, 0.88, {"face_blur", "edge_seam"})
     empty = clip_media(project, "city_timelapse.mp4", "real")
-    add_run(project, empty, detector, None, set(), status="no_faces",
-            message="No faces found in the 32 analysed frames: nothing to score")  # fmt: skip
+    add_run(
+        project,
+        empty,
+        detector,
+        None,
+        set(),
+        status="no_faces",
+        message="No faces found in the 32 analysed frames: nothing to score",
+    )
 
     sign_in(page, live_server, membership.user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/media/{fake.pk}/")

@@ -91,32 +91,55 @@ def benchmark():  # noqa: ANN201
     reviewer = MembershipFactory(role="reviewer", project=project, user__username="rita")
     people = {name: IdentityFactory(project=project, name=name) for name in PEOPLE}
     videos = []
-    for name, count in (("Anna Berg", 2), ("Ben Okafor", 2), ("Chloe Martin", 1),
-                        ("David Chen", 1), ("Eva Novak", 1), ("Farid Haddad", 1)):  # fmt: skip
+    for name, count in (
+        ("Anna Berg", 2),
+        ("Ben Okafor", 2),
+        ("Chloe Martin", 1),
+        ("David Chen", 1),
+        ("Eva Novak", 1),
+        ("Farid Haddad", 1),
+    ):
         for n in range(count):
             slug = name.split()[0].lower()
             file_name = f"{slug}_interview_{n + 1}.mp4"
-            videos.append(MediaItemFactory(project=project, origin="real", identity=people[name],
-                                           name=file_name, sha256=_sha(file_name)))  # fmt: skip
+            videos.append(
+                MediaItemFactory(
+                    project=project,
+                    origin="real",
+                    identity=people[name],
+                    name=file_name,
+                    sha256=_sha(file_name),
+                )
+            )
     for name in ("Chloe Martin", "David Chen", "Eva Novak"):
         slug = name.split()[0].lower()
         file_name = f"{slug}_viral_fake.mp4"
-        videos.append(MediaItemFactory(project=project, origin="fake", identity=people[name],
-                                       name=file_name, sha256=_sha(file_name)))  # fmt: skip
+        videos.append(
+            MediaItemFactory(
+                project=project,
+                origin="fake",
+                identity=people[name],
+                name=file_name,
+                sha256=_sha(file_name),
+            )
+        )
     swap = ConversionFactory(
         project=project,
         output_media__name="anna_as_ben_swap.mp4",
         output_media__sha256=_sha("anna_as_ben_swap.mp4"),
         output_media__identity=people["Anna Berg"],
-        provenance={"model": {"arch": "original"},
-                    "identity_shown": {"identity": "Ben Okafor"},
-                    "identity_replaced": {"identity": "Anna Berg"}},
-    )  # fmt: skip
+        provenance={
+            "model": {"arch": "original"},
+            "identity_shown": {"identity": "Ben Okafor"},
+            "identity_replaced": {"identity": "Anna Berg"},
+        },
+    )
     videos.append(swap.output_media)
     MediaItemFactory(project=project, origin="unknown", name="unlabeled.mp4", sha256=_sha("u"))
     for video in videos[:3]:
-        Verdict.objects.create(project=project, media=video, reviewer=reviewer.user,
-                               label=video.origin, confidence=0.9)  # fmt: skip
+        Verdict.objects.create(
+            project=project, media=video, reviewer=reviewer.user, label=video.origin, confidence=0.9
+        )
     return project, curator.user, viewer.user, videos
 
 
@@ -127,25 +150,70 @@ def _built_export(project, user) -> DatasetExport:  # noqa: ANN001
     )
     job = JobFactory(project=project, kind=EXPORT_JOB, status="succeeded", progress=1.0)
     splits = {
-        "train": {"videos": 8, "real_videos": 5, "fake_videos": 3, "faces": 64, "real": 40,
-                  "fake": 24, "identities": ["a", "b", "c", "d"]},
-        "validation": {"videos": 2, "real_videos": 1, "fake_videos": 1, "faces": 16, "real": 8,
-                       "fake": 8, "identities": ["e"]},
-        "test": {"videos": 2, "real_videos": 2, "fake_videos": 0, "faces": 16, "real": 16,
-                 "fake": 0, "identities": ["f"]},
-    }  # fmt: skip
+        "train": {
+            "videos": 8,
+            "real_videos": 5,
+            "fake_videos": 3,
+            "faces": 64,
+            "real": 40,
+            "fake": 24,
+            "identities": ["a", "b", "c", "d"],
+        },
+        "validation": {
+            "videos": 2,
+            "real_videos": 1,
+            "fake_videos": 1,
+            "faces": 16,
+            "real": 8,
+            "fake": 8,
+            "identities": ["e"],
+        },
+        "test": {
+            "videos": 2,
+            "real_videos": 2,
+            "fake_videos": 0,
+            "faces": 16,
+            "real": 16,
+            "fake": 0,
+            "identities": ["f"],
+        },
+    }
     return DatasetExport.objects.create(
-        project=project, name="Newsroom benchmark v1", created_by=user, job=job,
-        selection={"label_source": "ground_truth", "labels": ["fake", "real"], "identities": [],
-                   "methods": [], "method_options": {}, "media": []},
-        options={"frames_per_video": 8, "crop_size": 224, "margin": 0.3,
-                 "ratios": [0.7, 0.15, 0.15], "seed": 0,
-                 "formats": ["imagefolder", "ffpp", "annotations"], "compressions": ["c23"]},
-        artifact=artifact, size_bytes=48_300_000, manifest_sha256="9f2c4e1ab07d" + "5" * 52,
-        summary={"files": 131, "bytes": 48_300_000, "faces": 96, "videos": 12, "splits": splits,
-                 "duplicates_removed": 2, "videos_without_faces": []},
+        project=project,
+        name="Newsroom benchmark v1",
+        created_by=user,
+        job=job,
+        selection={
+            "label_source": "ground_truth",
+            "labels": ["fake", "real"],
+            "identities": [],
+            "methods": [],
+            "method_options": {},
+            "media": [],
+        },
+        options={
+            "frames_per_video": 8,
+            "crop_size": 224,
+            "margin": 0.3,
+            "ratios": [0.7, 0.15, 0.15],
+            "seed": 0,
+            "formats": ["imagefolder", "ffpp", "annotations"],
+            "compressions": ["c23"],
+        },
+        artifact=artifact,
+        size_bytes=48_300_000,
+        manifest_sha256="9f2c4e1ab07d" + "5" * 52,
+        summary={
+            "files": 131,
+            "bytes": 48_300_000,
+            "faces": 96,
+            "videos": 12,
+            "splits": splits,
+            "duplicates_removed": 2,
+            "videos_without_faces": [],
+        },
         datasheet=DATASHEET,
-    )  # fmt: skip
+    )
 
 
 def test_builder_preview_errors_and_build(page, live_server, artifacts, benchmark):
@@ -332,11 +400,21 @@ def test_real_build_of_two_clips(page, live_server, artifacts, celery_worker_pro
     speaker = IdentityFactory(project=project, name="Barack Obama")
     for count in (12, 16):
         path = short_clip(tmp_path / f"address_{count}.mp4", count)
-        MediaItemFactory(project=project, origin="real", identity=speaker, name=path.name,
-                         file=ContentFile(path.read_bytes(), name=path.name), poster="",
-                         size_bytes=path.stat().st_size, sha256=file_sha256(path),
-                         width=512, height=388, fps=30.0, frame_count=count,
-                         duration_seconds=count / 30)  # fmt: skip
+        MediaItemFactory(
+            project=project,
+            origin="real",
+            identity=speaker,
+            name=path.name,
+            file=ContentFile(path.read_bytes(), name=path.name),
+            poster="",
+            size_bytes=path.stat().st_size,
+            sha256=file_sha256(path),
+            width=512,
+            height=388,
+            fps=30.0,
+            frame_count=count,
+            duration_seconds=count / 30,
+        )
     sign_in(page, live_server, membership.user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/exports/")
     page.wait_for_selector("#preview-error[data-code='split_impossible']")  # one person

@@ -30,52 +30,115 @@ SIGNALS = ["face_blur", "edge_seam", "skin_tone", "mouth_sharpness", "flicker"]
 
 # name, origin, poster frame, {reviewer: (label, confidence, rationale)}
 VIDEOS = [
-    ("press_briefing_2011.mp4", "unknown", 90, {
-        "chloe": ("fake", 0.8, "A seam runs along the jaw while the head turns (frames 60–120)."),
-        "dev": ("fake", 0.7, "Jaw outline doubles when he turns left."),
-        "eve": ("uncertain", 0.4, "Compression hides most detail; cannot tell."),
-    }),
-    ("townhall_q_and_a.mp4", "real", 30, {
-        "chloe": ("real", 0.9, "Consistent lighting and natural blinking."),
-        "dev": ("real", 0.8, "Nothing unusual."),
-    }),
-    ("anna_to_ben_press.mp4", "fake", 150, {
-        "chloe": ("fake", 0.85, "Flicker on the cheek from frame 10."),
-        "dev": ("real", 0.6, "Looks clean to me."),
-        "eve": ("fake", 0.7, "Cheek tone jumps between frames."),
-    }),
-    ("studio_interview.mp4", "real", 200, {
-        "chloe": ("uncertain", 0.5, "Low light, hard to say."),
-        "dev": ("real", 0.75, "Teeth and lips are sharp."),
-        "eve": ("uncertain", 0.5, "Too dark."),
-    }),
-    ("rally_livestream.mp4", "unknown", 240, {
-        "chloe": ("fake", 0.7, "Lip-sync drifts behind the audio."),
-        "dev": ("uncertain", 0.5, "Maybe lip-sync, maybe the stream."),
-    }),
+    (
+        "press_briefing_2011.mp4",
+        "unknown",
+        90,
+        {
+            "chloe": (
+                "fake",
+                0.8,
+                "A seam runs along the jaw while the head turns (frames 60–120).",
+            ),
+            "dev": ("fake", 0.7, "Jaw outline doubles when he turns left."),
+            "eve": ("uncertain", 0.4, "Compression hides most detail; cannot tell."),
+        },
+    ),
+    (
+        "townhall_q_and_a.mp4",
+        "real",
+        30,
+        {
+            "chloe": ("real", 0.9, "Consistent lighting and natural blinking."),
+            "dev": ("real", 0.8, "Nothing unusual."),
+        },
+    ),
+    (
+        "anna_to_ben_press.mp4",
+        "fake",
+        150,
+        {
+            "chloe": ("fake", 0.85, "Flicker on the cheek from frame 10."),
+            "dev": ("real", 0.6, "Looks clean to me."),
+            "eve": ("fake", 0.7, "Cheek tone jumps between frames."),
+        },
+    ),
+    (
+        "studio_interview.mp4",
+        "real",
+        200,
+        {
+            "chloe": ("uncertain", 0.5, "Low light, hard to say."),
+            "dev": ("real", 0.75, "Teeth and lips are sharp."),
+            "eve": ("uncertain", 0.5, "Too dark."),
+        },
+    ),
+    (
+        "rally_livestream.mp4",
+        "unknown",
+        240,
+        {
+            "chloe": ("fake", 0.7, "Lip-sync drifts behind the audio."),
+            "dev": ("uncertain", 0.5, "Maybe lip-sync, maybe the stream."),
+        },
+    ),
     ("podcast_cut.mp4", "unknown", 10, {}),
     ("street_vox_pop.mp4", "unknown", 120, {}),
     ("backlit_statement.mp4", "unknown", 60, {}),
-]  # fmt: skip
-GOLD = {"townhall_q_and_a.mp4": "real", "anna_to_ben_press.mp4": "fake",
-        "studio_interview.mp4": "real"}  # fmt: skip
-DETECTOR = {"press_briefing_2011.mp4": ("fake", 0.83), "podcast_cut.mp4": ("real", 0.12),
-            "backlit_statement.mp4": ("fake", 0.71)}  # fmt: skip
+]
+GOLD = {
+    "townhall_q_and_a.mp4": "real",
+    "anna_to_ben_press.mp4": "fake",
+    "studio_interview.mp4": "real",
+}
+DETECTOR = {
+    "press_briefing_2011.mp4": ("fake", 0.83),
+    "podcast_cut.mp4": ("real", 0.12),
+    "backlit_statement.mp4": ("fake", 0.71),
+}
 # reviewer, video, kind, start, end, region, note
 MARKS = [
-    ("chloe", "press_briefing_2011.mp4", "edge-seam", 60, 120, [0.34, 0.42, 0.66, 0.86],
-     "Blending seam along the left jaw, clearest when the head turns."),
-    ("dev", "press_briefing_2011.mp4", "edge-seam", 70, 130, [0.36, 0.45, 0.64, 0.88],
-     "Double jaw outline."),
-    ("chloe", "press_briefing_2011.mp4", "face-blur", 150, 200, [0.38, 0.18, 0.62, 0.62],
-     "Face softer than the collar and the flag behind."),
-    ("dev", "press_briefing_2011.mp4", "lip-sync", 210, 250, None,
-     "Mouth closes before the word ends."),
+    (
+        "chloe",
+        "press_briefing_2011.mp4",
+        "edge-seam",
+        60,
+        120,
+        [0.34, 0.42, 0.66, 0.86],
+        "Blending seam along the left jaw, clearest when the head turns.",
+    ),
+    (
+        "dev",
+        "press_briefing_2011.mp4",
+        "edge-seam",
+        70,
+        130,
+        [0.36, 0.45, 0.64, 0.88],
+        "Double jaw outline.",
+    ),
+    (
+        "chloe",
+        "press_briefing_2011.mp4",
+        "face-blur",
+        150,
+        200,
+        [0.38, 0.18, 0.62, 0.62],
+        "Face softer than the collar and the flag behind.",
+    ),
+    (
+        "dev",
+        "press_briefing_2011.mp4",
+        "lip-sync",
+        210,
+        250,
+        None,
+        "Mouth closes before the word ends.",
+    ),
     ("chloe", "anna_to_ben_press.mp4", "flicker", 10, 40, None, ""),
     ("eve", "anna_to_ben_press.mp4", "flicker", 15, 45, None, ""),
     ("chloe", "rally_livestream.mp4", "lip-sync", 100, 180, None, ""),
     ("dev", "rally_livestream.mp4", "lip-sync", 110, 170, None, ""),
-]  # fmt: skip
+]
 
 
 def _clip_frames(indices: set[int]) -> dict[int, bytes]:
@@ -110,8 +173,14 @@ def _series() -> dict:
             round(0.5 + (0.42 * bump(f, centre, 30) if centre else 0.08 * math.sin(f / 17 + i)), 3)
             for f in frames
         ]
-        signals[name] = {"kind": name.replace("_", "-"), "description": name, "unit": "",
-                         "higher_is_suspicious": True, "norm": norm, "raw": norm}  # fmt: skip
+        signals[name] = {
+            "kind": name.replace("_", "-"),
+            "description": name,
+            "unit": "",
+            "higher_is_suspicious": True,
+            "norm": norm,
+            "raw": norm,
+        }
     return {"frames": frames, "score": score, "threshold": 0.5, "signals": signals}
 
 
@@ -122,50 +191,91 @@ def newsroom(db):  # noqa: ANN001, ANN201
     )
     project = owner.project
     users = {"ana": owner.user}
-    for name, role in (("ben", "curator"), ("chloe", "reviewer"), ("dev", "reviewer"),
-                       ("eve", "reviewer"), ("vic", "viewer")):  # fmt: skip
+    for name, role in (
+        ("ben", "curator"),
+        ("chloe", "reviewer"),
+        ("dev", "reviewer"),
+        ("eve", "reviewer"),
+        ("vic", "viewer"),
+    ):
         users[name] = MembershipFactory(project=project, role=role, user__username=name).user
     posters = _clip_frames({frame for _, _, frame, _ in VIDEOS})
     clip = PD_CLIP.read_bytes()
     videos = {}
     for name, origin, poster_frame, verdicts in VIDEOS:
         video = MediaItemFactory(
-            project=project, name=name, origin=origin, frame_count=CLIP_FRAMES, fps=CLIP_FPS,
-            duration_seconds=CLIP_FRAMES / CLIP_FPS, width=CLIP_W, height=CLIP_H, codec="h264",
-            pix_fmt="yuv420p", container="mov,mp4,m4a,3gp,3g2,mj2", has_audio=True,
-            audio_codec="aac", size_bytes=len(clip), uploaded_by=users["ben"],
+            project=project,
+            name=name,
+            origin=origin,
+            frame_count=CLIP_FRAMES,
+            fps=CLIP_FPS,
+            duration_seconds=CLIP_FRAMES / CLIP_FPS,
+            width=CLIP_W,
+            height=CLIP_H,
+            codec="h264",
+            pix_fmt="yuv420p",
+            container="mov,mp4,m4a,3gp,3g2,mj2",
+            has_audio=True,
+            audio_codec="aac",
+            size_bytes=len(clip),
+            uploaded_by=users["ben"],
             file=ContentFile(clip, name="clip.mp4"),
             poster=ContentFile(posters[poster_frame], name="poster.jpg"),
-        )  # fmt: skip
+        )
         videos[name] = video
         for reviewer, (label, confidence, rationale) in verdicts.items():
             Verdict.objects.create(
-                project=project, media=video, reviewer=users[reviewer], label=label,
-                confidence=confidence, rationale=rationale,
-            )  # fmt: skip
+                project=project,
+                media=video,
+                reviewer=users[reviewer],
+                label=label,
+                confidence=confidence,
+                rationale=rationale,
+            )
     for reviewer, name, kind, start, end, region, note in MARKS:
-        Mark.objects.create(project=project, media=videos[name], kind=kind, start_frame=start,
-                            end_frame=end, region=region, note=note,
-                            created_by=users[reviewer])  # fmt: skip
+        Mark.objects.create(
+            project=project,
+            media=videos[name],
+            kind=kind,
+            start_frame=start,
+            end_frame=end,
+            region=region,
+            note=note,
+            created_by=users[reviewer],
+        )
     for name, label in GOLD.items():
-        GoldVideo.objects.create(project=project, media=videos[name], label=label,
-                                 set_by=users["ana"])  # fmt: skip
-    Consensus.objects.create(project=project, media=videos["rally_livestream.mp4"], label="fake",
-                             note="Audio drift confirmed against the original broadcast.",
-                             decided_by=users["ana"])  # fmt: skip
-    detector = DetectorFactory(project=project, name="MesoNet newsroom v2", status="ready",
-                               threshold=0.5)  # fmt: skip
+        GoldVideo.objects.create(
+            project=project, media=videos[name], label=label, set_by=users["ana"]
+        )
+    Consensus.objects.create(
+        project=project,
+        media=videos["rally_livestream.mp4"],
+        label="fake",
+        note="Audio drift confirmed against the original broadcast.",
+        decided_by=users["ana"],
+    )
+    detector = DetectorFactory(
+        project=project, name="MesoNet newsroom v2", status="ready", threshold=0.5
+    )
     for name, (label, score) in DETECTOR.items():
         DetectionRunFactory(
-            project=project, media=videos[name], detector=detector,
-            detector_name=detector.name, label=label, score_confident=score,
-            score_mean=round(score * 0.9, 3), threshold=0.5, frames_analysed=32,
-            frames_with_faces=32, series=_series() if name == "press_briefing_2011.mp4" else {},
-        )  # fmt: skip
+            project=project,
+            media=videos[name],
+            detector=detector,
+            detector_name=detector.name,
+            label=label,
+            score_confident=score,
+            score_mean=round(score * 0.9, 3),
+            threshold=0.5,
+            frames_analysed=32,
+            frames_with_faces=32,
+            series=_series() if name == "press_briefing_2011.mp4" else {},
+        )
     # Chloe already has three videos in her inbox, two of them done.
     for name in ("press_briefing_2011.mp4", "townhall_q_and_a.mp4", "studio_interview.mp4"):
-        Assignment.objects.create(project=project, media=videos[name], reviewer=users["chloe"],
-                                  assigned_by=users["ben"])  # fmt: skip
+        Assignment.objects.create(
+            project=project, media=videos[name], reviewer=users["chloe"], assigned_by=users["ben"]
+        )
     return project, users, videos
 
 
@@ -197,8 +307,9 @@ def test_assign_inbox_agreement_and_report(page, live_server, artifacts, newsroo
     for video in targets:
         row = page.locator(f"#review-queue tr[data-media-id='{video.pk}']")
         assert "chloe" in row.locator(".queue-assigned").inner_text()
-    assert set(Assignment.objects.filter(reviewer=users["chloe"]).values_list(
-        "media_id", flat=True)) >= {v.pk for v in targets}  # fmt: skip
+    assert set(
+        Assignment.objects.filter(reviewer=users["chloe"]).values_list("media_id", flat=True)
+    ) >= {v.pk for v in targets}
     # The unreviewed video with a detector score goes by the detector's suggestion,
     # labelled as such; a reviewed one by its reviewers, with the detector beside it.
     backlit = page.locator(

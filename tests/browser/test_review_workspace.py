@@ -35,10 +35,19 @@ def review_clip(project, *, fake: bool = False):  # noqa: ANN001, ANN201
     detector; when ``fake``, registered as a fake made here (frames 60-140 changed)."""
     data = PD_CLIP.read_bytes()
     item = MediaItemFactory(
-        project=project, name="white_house_address.mp4", file=ContentFile(data, name="clip.mp4"),
-        poster="", size_bytes=len(data), width=512, height=388, fps=FPS, frame_count=FRAMES,
-        duration_seconds=FRAMES / FPS, origin="fake" if fake else "unknown", status="processing",
-    )  # fmt: skip
+        project=project,
+        name="white_house_address.mp4",
+        file=ContentFile(data, name="clip.mp4"),
+        poster="",
+        size_bytes=len(data),
+        width=512,
+        height=388,
+        fps=FPS,
+        frame_count=FRAMES,
+        duration_seconds=FRAMES / FPS,
+        origin="fake" if fake else "unknown",
+        status="processing",
+    )
     with media_local_path(item) as source, tempfile.TemporaryDirectory() as out:
         media_save_previews(item=item, previews=render_previews(source, out, max_tiles=60))
     frames = list(range(0, FRAMES, 6))
@@ -48,20 +57,42 @@ def review_clip(project, *, fake: bool = False):  # noqa: ANN001, ANN201
         "score": [round(0.2 + 0.7 * (60 <= f <= 140), 3) for f in frames],
         "threshold": 0.5,
         "signals": {
-            "face_blur": {"kind": "face-blur", "description": "Face sharpness against the frame",
-                          "unit": "log2", "higher_is_suspicious": True, "norm": wave,
-                          "raw": wave},
-            "edge_seam": {"kind": "edge-seam", "description": "Gradient along the mask edge",
-                          "unit": "ratio", "higher_is_suspicious": True,
-                          "norm": [1 - v for v in wave], "raw": wave},
+            "face_blur": {
+                "kind": "face-blur",
+                "description": "Face sharpness against the frame",
+                "unit": "log2",
+                "higher_is_suspicious": True,
+                "norm": wave,
+                "raw": wave,
+            },
+            "edge_seam": {
+                "kind": "edge-seam",
+                "description": "Gradient along the mask edge",
+                "unit": "ratio",
+                "higher_is_suspicious": True,
+                "norm": [1 - v for v in wave],
+                "raw": wave,
+            },
         },
-    }  # fmt: skip
-    DetectionRunFactory(project=project, media=item, label="fake", score_confident=0.81,
-                        score_mean=0.6, threshold=0.5, detector_name="meso4 v1",
-                        series=series)  # fmt: skip
+    }
+    DetectionRunFactory(
+        project=project,
+        media=item,
+        label="fake",
+        score_confident=0.81,
+        score_mean=0.6,
+        threshold=0.5,
+        detector_name="meso4 v1",
+        series=series,
+    )
     if fake:
-        ConversionFactory(project=project, output_media=item, frame_count=FRAMES,
-                          manipulated_count=81, manipulated_ranges=[[60, 140]])  # fmt: skip
+        ConversionFactory(
+            project=project,
+            output_media=item,
+            frame_count=FRAMES,
+            manipulated_count=81,
+            manipulated_ranges=[[60, 140]],
+        )
     item.refresh_from_db()
     return item
 
@@ -153,9 +184,15 @@ def test_step_mark_by_keys_and_region_reload_and_verdict(page, workspace, artifa
 
 def test_timeline_zoom_help_and_a_conflicting_edit(page, workspace, artifacts):
     item, user = workspace["item"], workspace["user"]
-    mark = Mark.objects.create(project=workspace["project"], media=item, kind="teeth",
-                               start_frame=70, end_frame=90, note="smeared teeth",
-                               created_by=user)  # fmt: skip
+    mark = Mark.objects.create(
+        project=workspace["project"],
+        media=item,
+        kind="teeth",
+        start_frame=70,
+        end_frame=90,
+        note="smeared teeth",
+        created_by=user,
+    )
     page.reload()
     page.wait_for_selector("#review-workspace[data-ready='true']", timeout=30_000)
     canvas = page.locator(".timeline-canvas")
@@ -192,14 +229,14 @@ def test_other_reviewers_marks_appear_and_go_without_a_reload(page, workspace, a
     project, item = workspace["project"], workspace["item"]
     colleague = MembershipFactory(project=project, role="reviewer").user
     scope = review_scope(project=_with_role(project, "reviewer"), user=colleague)
-    mark = services.mark_create(scope=scope, media=item, kind="teeth", start_frame=30,
-                                end_frame=45, note="teeth smear")  # fmt: skip
+    mark = services.mark_create(
+        scope=scope, media=item, kind="teeth", start_frame=30, end_frame=45, note="teeth smear"
+    )
     page.click("[data-tab=marks]")
     page.wait_for_selector(f".mark-row[data-mark-id='{mark.pk}']", timeout=15_000)
     page.screenshot(path=str(artifacts / "review-workspace-live-mark.png"), full_page=True)
     services.mark_delete(scope=scope, mark=mark, version=1)
-    page.wait_for_selector(f".mark-row[data-mark-id='{mark.pk}']", state="detached",
-                           timeout=15_000)  # fmt: skip
+    page.wait_for_selector(f".mark-row[data-mark-id='{mark.pk}']", state="detached", timeout=15_000)
 
 
 def _with_role(project, role: str):  # noqa: ANN001, ANN202

@@ -98,8 +98,13 @@ def loss_history(final: int, step: int = 200) -> list[list[float]]:
 
 
 def trained_model(project, faceset_a, faceset_b, *, final: int = 24_000) -> SwapModel:  # noqa: ANN001
-    model = SwapModelFactory(project=project, name="Anna → Ben v1", faceset_a=faceset_a,
-                             faceset_b=faceset_b, arch="original")  # fmt: skip
+    model = SwapModelFactory(
+        project=project,
+        name="Anna → Ben v1",
+        faceset_a=faceset_a,
+        faceset_b=faceset_b,
+        arch="original",
+    )
     previews = []
     for iteration in range(3000, final + 1, 3000):
         name = default_storage.save(
@@ -127,10 +132,18 @@ def clip_media(project, name: str, origin: str):  # noqa: ANN001, ANN201
     require_shared_media()
     data = PD_CLIP.read_bytes()
     return MediaItemFactory(
-        project=project, name=name, origin=origin, file=ContentFile(data, name=name), poster="",
-        size_bytes=len(data), width=CLIP_W, height=CLIP_H, fps=CLIP_FPS,
-        frame_count=CLIP_FRAMES, duration_seconds=CLIP_FRAMES / CLIP_FPS,
-    )  # fmt: skip
+        project=project,
+        name=name,
+        origin=origin,
+        file=ContentFile(data, name=name),
+        poster="",
+        size_bytes=len(data),
+        width=CLIP_W,
+        height=CLIP_H,
+        fps=CLIP_FPS,
+        frame_count=CLIP_FRAMES,
+        duration_seconds=CLIP_FRAMES / CLIP_FPS,
+    )
 
 
 def face_mask() -> np.ndarray:
@@ -149,9 +162,16 @@ def ground_truth(first: int, last: int) -> bytes:
             mask = f"masks/{index:07d}.png" if first <= index <= last else None
             if mask:
                 archive.writestr(mask, png)
-            frames.append({"frame_index": index, "output_index": index,
-                           "manipulated": mask is not None, "mask": mask,
-                           "box": [174, 98, 314, 282] if mask else None, "face": None})  # fmt: skip
+            frames.append(
+                {
+                    "frame_index": index,
+                    "output_index": index,
+                    "manipulated": mask is not None,
+                    "mask": mask,
+                    "box": [174, 98, 314, 282] if mask else None,
+                    "face": None,
+                }
+            )
         manifest = {"schema": "deepreview.swap_ground_truth", "version": 1, "frames": frames}
         archive.writestr("manifest.json", json.dumps(manifest))
     return buffer.getvalue()
@@ -183,10 +203,16 @@ def _caption(page) -> str:  # noqa: ANN001
 def swap_project():  # noqa: ANN201
     membership = MembershipFactory(role="curator", project__name="Swap study")
     project = membership.project
-    anna = FacesetFactory(project=project, name="Anna — interviews",
-                          identity=IdentityFactory(project=project, name="Anna"))  # fmt: skip
-    ben = FacesetFactory(project=project, name="Ben — lectures",
-                         identity=IdentityFactory(project=project, name="Ben"))  # fmt: skip
+    anna = FacesetFactory(
+        project=project,
+        name="Anna — interviews",
+        identity=IdentityFactory(project=project, name="Anna"),
+    )
+    ben = FacesetFactory(
+        project=project,
+        name="Ben — lectures",
+        identity=IdentityFactory(project=project, name="Ben"),
+    )
     return membership, anna, ben
 
 
@@ -198,9 +224,15 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
     model = trained_model(project, anna, ben)
     source = clip_media(project, "address_2011.mp4", "real")
     fake = clip_media(project, "address_2011_anna_to_ben.mp4", "fake")
-    ConversionFactory(project=project, swap_model=model, source_media=source, output_media=fake,
-                      frame_count=CLIP_FRAMES, manipulated_count=FAKE_RANGE[1] - FAKE_RANGE[0] + 1,
-                      manipulated_ranges=[list(FAKE_RANGE)])  # fmt: skip
+    ConversionFactory(
+        project=project,
+        swap_model=model,
+        source_media=source,
+        output_media=fake,
+        frame_count=CLIP_FRAMES,
+        manipulated_count=FAKE_RANGE[1] - FAKE_RANGE[0] + 1,
+        manipulated_ranges=[list(FAKE_RANGE)],
+    )
 
     sign_in(page, live_server, membership.user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/")
@@ -254,10 +286,12 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
     assert job.params["frame"] == 130 and job.params["model_id"] == model.pk
     assert job.params["options"]["color_transfer"] == "reinhard"
     assert job.params["options"]["feather_px"] == 12
-    artifact = default_storage.save(f"projects/{project.pk}/jobs/{job.pk}/preview.png",
-                                    ContentFile(side_by_side(130)))  # fmt: skip
-    Job.objects.filter(pk=job.pk).update(status="succeeded", progress=1.0,
-                                         result={"artifact": artifact})  # fmt: skip
+    artifact = default_storage.save(
+        f"projects/{project.pk}/jobs/{job.pk}/preview.png", ContentFile(side_by_side(130))
+    )
+    Job.objects.filter(pk=job.pk).update(
+        status="succeeded", progress=1.0, result={"artifact": artifact}
+    )
     wait_js(
         page,
         "() => document.querySelector('#convert-preview-image')?.naturalWidth > 0",
@@ -287,9 +321,16 @@ def test_model_page_chart_timelapse_train_refusal_preview_and_convert(
     page.fill("#consent-subject", "Anna Example")
     page.fill("#consent-reference", "Signed release form 2024-017")
     page.fill("#consent-scope", "Research on deepfake detection; fakes stay inside the lab.")
-    page.set_input_files("#consent-evidence", files=[{
-        "name": "release-2024-017.txt", "mimeType": "text/plain", "buffer": b"signed",
-    }])  # fmt: skip
+    page.set_input_files(
+        "#consent-evidence",
+        files=[
+            {
+                "name": "release-2024-017.txt",
+                "mimeType": "text/plain",
+                "buffer": b"signed",
+            }
+        ],
+    )
     page.click("#consent-form button[type=submit]")
     page.wait_for_selector("#consent-root[data-count='1'] .consent-item[data-basis='consent']")
     record = ConsentRecord.objects.get(faceset=anna)
@@ -313,12 +354,16 @@ def test_fake_video_ground_truth_overlay(page, live_server, artifacts, swap_proj
     source = clip_media(project, "address_2011.mp4", "real")
     fake = clip_media(project, "address_2011_anna_to_ben.mp4", "fake")
     ConversionFactory(
-        project=project, swap_model=model, source_media=source, output_media=fake,
-        frame_count=CLIP_FRAMES, manipulated_count=FAKE_RANGE[1] - FAKE_RANGE[0] + 1,
+        project=project,
+        swap_model=model,
+        source_media=source,
+        output_media=fake,
+        frame_count=CLIP_FRAMES,
+        manipulated_count=FAKE_RANGE[1] - FAKE_RANGE[0] + 1,
         manipulated_ranges=[list(FAKE_RANGE)],
         masks=ContentFile(ground_truth(*FAKE_RANGE), name="groundtruth.zip"),
         provenance={"iteration": 24_000},
-    )  # fmt: skip
+    )
 
     sign_in(page, live_server, membership.user.username)
     page.goto(f"{live_server.url}/projects/{project.pk}/media/{fake.pk}/#frame=120")
@@ -376,9 +421,12 @@ def test_training_runs_live_and_stops(page, live_server, artifacts, swap_project
     project = membership.project
     for faceset in (anna, ben):
         ConsentRecord.objects.create(
-            faceset=faceset, basis="licence", subject="CC BY 4.0", scope="research",
+            faceset=faceset,
+            basis="licence",
+            subject="CC BY 4.0",
+            scope="research",
             reference="https://creativecommons.org/licenses/by/4.0/",
-        )  # fmt: skip
+        )
         FaceFactory.create_batch(25, faceset=faceset)
     model = SwapModelFactory(project=project, name="Live run", faceset_a=anna, faceset_b=ben)
 
@@ -395,16 +443,22 @@ def test_training_runs_live_and_stops(page, live_server, artifacts, swap_project
     page.wait_for_selector("#swap-status[data-status='training']")
 
     # The worker reports: the figures, the curve and the previews follow by themselves.
-    Job.objects.filter(pk=job.pk).update(status="running", progress=0.6,
-                                         message="iteration 1,200 of 2,000")  # fmt: skip
+    Job.objects.filter(pk=job.pk).update(
+        status="running", progress=0.6, message="iteration 1,200 of 2,000"
+    )
     history = loss_history(1200, step=100)
     preview = default_storage.save(
         f"{model.storage_prefix}/previews/00001000.png", ContentFile(preview_grid(1000, 2000))
     )
     SwapModel.objects.filter(pk=model.pk).update(
-        iteration=1200, loss_a=history[-1][1], loss_b=history[-1][2], iterations_per_second=9.5,
-        train_seconds=126.0, history=history, previews=[{"iteration": 1000, "name": preview}],
-    )  # fmt: skip
+        iteration=1200,
+        loss_a=history[-1][1],
+        loss_b=history[-1][2],
+        iterations_per_second=9.5,
+        train_seconds=126.0,
+        history=history,
+        previews=[{"iteration": 1000, "name": preview}],
+    )
     page.wait_for_selector("#stat-iteration:has-text('1,200')", timeout=15_000)
     page.wait_for_selector(f"#loss-chart[data-points='{len(history)}']")
     page.wait_for_selector("#preview-caption:has-text('Iteration 1,000 · latest')")
@@ -424,9 +478,12 @@ def test_consent_records_owner_deletes_viewer_reads(page, live_server, artifacts
     membership, anna, _ben = swap_project
     project = membership.project
     ConsentRecord.objects.create(
-        faceset=anna, basis="public_domain", subject="US federal government work",
-        scope="Any use", reference="https://www.usa.gov/government-works",
-    )  # fmt: skip
+        faceset=anna,
+        basis="public_domain",
+        subject="US federal government work",
+        scope="Any use",
+        reference="https://www.usa.gov/government-works",
+    )
     viewer = MembershipFactory(project=project, role="viewer").user
     owner = MembershipFactory(project=project, role="owner").user
 

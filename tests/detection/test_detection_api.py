@@ -51,15 +51,20 @@ def test_detect_refuses_untrained_detectors_photos_and_other_projects(team, api_
 def test_evaluation_matches_hand_computed_figures(team, api_as):
     detector = DetectorFactory(project=team.project, threshold=0.5, checkpoint="d.pt")
     # fakes 0.9, 0.6, 0.4; reals 0.2, 0.5: 5 of the 6 fake-real pairs are ordered right
-    for origin, score in [("fake", 0.9), ("fake", 0.6), ("fake", 0.4), ("real", 0.2),
-                          ("real", 0.5)]:  # fmt: skip
+    for origin, score in [
+        ("fake", 0.9),
+        ("fake", 0.6),
+        ("fake", 0.4),
+        ("real", 0.2),
+        ("real", 0.5),
+    ]:
         video = MediaItemFactory(project=team.project, origin=origin)
         label = "fake" if score >= 0.5 else "real"
-        DetectionRunFactory(project=team.project, media=video, detector=detector,
-                            score_confident=score, label=label)  # fmt: skip
+        DetectionRunFactory(
+            project=team.project, media=video, detector=detector, score_confident=score, label=label
+        )
     unscored = MediaItemFactory(project=team.project, origin="real")
-    DetectionRunFactory(project=team.project, media=unscored, detector=detector,
-                        status="no_faces")  # fmt: skip
+    DetectionRunFactory(project=team.project, media=unscored, detector=detector, status="no_faces")
     url = reverse("detector-evaluation", args=[team.project.pk, detector.pk])
     answer = api_as("viewer").get(url).json()
     assert answer["metrics"]["auc"] == pytest.approx(5 / 6)
@@ -73,18 +78,32 @@ def test_evaluation_matches_hand_computed_figures(team, api_as):
 
 def test_what_gets_caught_groups_fakes_by_how_they_were_made(team, api_as):
     detector = DetectorFactory(project=team.project, name="Meso", checkpoint="d.pt")
-    signals = {"edge_seam": {"higher_is_suspicious": True, "summary": {"p90": 3.0},
-                             "scale": {"centre": 1.0, "spread": 0.5}}}  # fmt: skip
+    signals = {
+        "edge_seam": {
+            "higher_is_suspicious": True,
+            "summary": {"p90": 3.0},
+            "scale": {"centre": 1.0, "spread": 0.5},
+        }
+    }
     for clone, label in [(False, "fake"), (False, "fake"), (True, "real")]:
         conversion = ConversionFactory(
             project=team.project,
-            options={"mask": "extended", "feather_px": 8, "color_transfer": "reinhard",
-                     "seamless_clone": clone},
+            options={
+                "mask": "extended",
+                "feather_px": 8,
+                "color_transfer": "reinhard",
+                "seamless_clone": clone,
+            },
             provenance={"model": {"arch": "original"}},
-        )  # fmt: skip
-        DetectionRunFactory(project=team.project, media=conversion.output_media,
-                            detector=detector, label=label, score_confident=0.5,
-                            signals=signals if not clone else {})  # fmt: skip
+        )
+        DetectionRunFactory(
+            project=team.project,
+            media=conversion.output_media,
+            detector=detector,
+            label=label,
+            score_confident=0.5,
+            signals=signals if not clone else {},
+        )
     answer = api_as("viewer").get(reverse("detector-caught", args=[team.project.pk])).json()
     by_clone = {row["settings"]["seamless_clone"]: row for row in answer["rows"]}
     assert by_clone[False]["detectors"]["Meso"] == {"caught": 2, "of": 2, "rate": 1.0}

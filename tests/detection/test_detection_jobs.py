@@ -12,11 +12,19 @@ from tests.conftest import wait_for
 from tests.facesets.test_extract_job import no_face_clip, upload
 from tests.media_paths import PD_CLIP, SHARED_MEDIA
 
-REAL = [PD_CLIP, SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4",
-        SHARED_MEDIA / "real_videos" / "face_recognition_short_hamilton_clip.mp4"]  # fmt: skip
-FAKE = [SHARED_MEDIA / "fake_videos" / name for name in
-        ("ffpp_Face2Face_750_743.mp4", "ffpp_NeuralTextures_004_982.mp4",
-         "dfdc_fake_abofeumbvv.mp4")]  # fmt: skip
+REAL = [
+    PD_CLIP,
+    SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4",
+    SHARED_MEDIA / "real_videos" / "face_recognition_short_hamilton_clip.mp4",
+]
+FAKE = [
+    SHARED_MEDIA / "fake_videos" / name
+    for name in (
+        "ffpp_Face2Face_750_743.mp4",
+        "ffpp_NeuralTextures_004_982.mp4",
+        "dfdc_fake_abofeumbvv.mp4",
+    )
+]
 
 pytestmark = [
     pytest.mark.worker,
@@ -26,8 +34,11 @@ pytestmark = [
 
 def done(job_id: int, timeout: float = 600) -> Job:
     states = ("succeeded", "failed", "cancelled")
-    return wait_for(lambda: (j := Job.objects.get(pk=job_id)).status in states and j, timeout,
-                    message=f"job {job_id}")  # fmt: skip
+    return wait_for(
+        lambda: (j := Job.objects.get(pk=job_id)).status in states and j,
+        timeout,
+        message=f"job {job_id}",
+    )
 
 
 def _labeled(team, paths, origin: str) -> list[MediaItem]:  # noqa: ANN001
@@ -46,10 +57,15 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
         assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"
     client = api_as("curator")
     pid = team.project.pk
-    created = client.post(reverse("detector-list", args=[pid]),
-                          {"name": "Meso quick", "arch": "meso4",
-                           "options": {"epochs": 2, "batch_size": 8, "frames_per_video": 6,
-                                       "val_fraction": 0.34}}, format="json")  # fmt: skip
+    created = client.post(
+        reverse("detector-list", args=[pid]),
+        {
+            "name": "Meso quick",
+            "arch": "meso4",
+            "options": {"epochs": 2, "batch_size": 8, "frames_per_video": 6, "val_fraction": 0.34},
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     detector_id = created.json()["id"]
     train = client.post(reverse("detector-train", args=[pid, detector_id]))
@@ -60,9 +76,11 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
     split = detector.training_set["split"]
     assert split, detector.training_set  # identity-disjoint split summary is kept
 
-    runs = client.post(reverse("detection-list", args=[pid]),
-                       {"media": [v.pk for v in videos], "detector": detector_id,
-                        "options": {"frames": 8}}, format="json")  # fmt: skip
+    runs = client.post(
+        reverse("detection-list", args=[pid]),
+        {"media": [v.pk for v in videos], "detector": detector_id, "options": {"frames": 8}},
+        format="json",
+    )
     assert runs.status_code == 201
     for job in runs.json():
         finished = done(job["id"])
@@ -78,8 +96,9 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
     # A video with nobody in it: "no faces", never a score.
     empty = upload(team.project, team.users["curator"], no_face_clip(tmp_path / "nobody.mp4"))
     done(Job.objects.get(media=empty, kind="probe").pk)
-    [job] = client.post(reverse("detection-list", args=[pid]), {"media": [empty.pk]},
-                        format="json").json()  # fmt: skip
+    [job] = client.post(
+        reverse("detection-list", args=[pid]), {"media": [empty.pk]}, format="json"
+    ).json()
     finished = done(job["id"])
     assert finished.status == "succeeded" and "face" in finished.message.lower()
     run = DetectionRun.objects.get(media=empty)
@@ -91,11 +110,16 @@ def test_unlabeled_project_gets_the_built_in_detector(team, api_as, celery_worke
     assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"
     client = api_as("curator")
     pid = team.project.pk
-    [builtin] = client.post(reverse("detection-list", args=[pid]),
-                            {"media": [item.pk], "options": {"frames": 6}}, format="json").json()
-    [signals] = client.post(reverse("detection-list", args=[pid]),
-                            {"media": [item.pk], "signals_only": True, "options": {"frames": 6}},
-                            format="json").json()  # fmt: skip
+    [builtin] = client.post(
+        reverse("detection-list", args=[pid]),
+        {"media": [item.pk], "options": {"frames": 6}},
+        format="json",
+    ).json()
+    [signals] = client.post(
+        reverse("detection-list", args=[pid]),
+        {"media": [item.pk], "signals_only": True, "options": {"frames": 6}},
+        format="json",
+    ).json()
     for job in (builtin, signals):
         finished = done(job["id"])
         log = celery_worker_process.log()[-2000:]
@@ -109,6 +133,9 @@ def test_unlabeled_project_gets_the_built_in_detector(team, api_as, celery_worke
     plain = DetectionRun.objects.get(job_id=signals["id"])
     assert plain.detector_name == "" and not plain.series["maps"]
     assert plain.series["signal_reference"]["fusion_probability"] == plain.score_confident
-    both = client.post(reverse("detection-list", args=[pid]),
-                       {"media": [item.pk], "signals_only": True, "detector": 1}, format="json")
+    both = client.post(
+        reverse("detection-list", args=[pid]),
+        {"media": [item.pk], "signals_only": True, "detector": 1},
+        format="json",
+    )
     assert both.status_code == 400

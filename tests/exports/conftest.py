@@ -75,5 +75,3 @@ def source_project(team, tmp_path):
         created_by=team.users["reviewer"],
     )
     return project
-
-

@@ -28,8 +28,13 @@ def test_export_job_builds_a_downloadable_zip(team, source_project, celery_worke
     )
     assert response.status_code == 201, response.content
     export_id = response.json()["id"]
-    job = wait_for(lambda: Job.objects.filter(pk=response.json()["job"], status__in=[
-        "succeeded", "failed"]).first(), timeout=180, message="the export job")  # fmt: skip
+    job = wait_for(
+        lambda: Job.objects.filter(
+            pk=response.json()["job"], status__in=["succeeded", "failed"]
+        ).first(),
+        timeout=180,
+        message="the export job",
+    )
     assert job.status == "succeeded", f"{job.error}\n{celery_worker_process.log()[-3000:]}"
     detail = api.get(reverse("export-detail", args=[team.project.pk, export_id])).json()
     assert detail["status"] == "succeeded" and len(detail["manifest_sha256"]) == 64
@@ -51,8 +56,9 @@ def test_a_detector_trains_from_an_export_or_says_why_not(team, source_project, 
     export, _summary = _build(source_project, team.users["curator"], tmp_path, "e.zip")
     detector = DetectorFactory(project=source_project, options={"epochs": 1, "batch_size": 4})
     with pytest.raises(Exception, match="No built export"):
-        detection_services.detector_train_request(detector=detector, requested_by=None,
-                                                  export_id=export.pk + 100)  # fmt: skip
+        detection_services.detector_train_request(
+            detector=detector, requested_by=None, export_id=export.pk + 100
+        )
     job = detection_services.detector_train_request(
         detector=detector, requested_by=team.users["curator"], export_id=export.pk
     )

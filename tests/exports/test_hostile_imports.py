@@ -24,13 +24,21 @@ from tests.conftest import client_for
 from tests.exports.test_export_roundtrip import _build, tampered
 
 pytestmark = pytest.mark.django_db(transaction=True)
-HOSTILE = {"../../evil.txt": b"outside", "/tmp/evil-absolute.txt": b"absolute",
-           "faces\\..\\..\\evil-backslash.txt": b"backslash"}  # fmt: skip
+HOSTILE = {
+    "../../evil.txt": b"outside",
+    "/tmp/evil-absolute.txt": b"absolute",
+    "faces\\..\\..\\evil-backslash.txt": b"backslash",
+}
 LINK = "faces/train/real/link.png"
 
 
-def _rezip(source: Path, extra: dict[str, bytes], *, link: bool = False,
-           change: dict[str, bytes] | None = None) -> bytes:  # fmt: skip
+def _rezip(
+    source: Path,
+    extra: dict[str, bytes],
+    *,
+    link: bool = False,
+    change: dict[str, bytes] | None = None,
+) -> bytes:
     """``source``'s entries plus ``extra``, with a manifest that lists them all (so the
     checksums pass and only the names are hostile)."""
     out = io.BytesIO()

@@ -25,8 +25,11 @@ def test_export_zip_holds_faces_masks_and_alignments(team, api_as, celery_worker
     faces = []
     for i in range(3):
         mask = storage.save(f"masks/m{i}.png", ContentFile(b"mask %d" % i))
-        faces.append(FaceFactory(faceset=faceset, media=media, frame_index=i * 10,
-                                 masks={"components": mask}))  # fmt: skip
+        faces.append(
+            FaceFactory(
+                faceset=faceset, media=media, frame_index=i * 10, masks={"components": mask}
+            )
+        )
     FaceFactory(faceset=faceset, media=media, deleted_at="2026-01-01T00:00:00Z")  # not exported
     url = reverse("faceset-export", args=[team.project.pk, faceset.pk])
     job_id = api_as("curator").post(url).json()["id"]

@@ -146,8 +146,10 @@ def test_extract_request_validates_options(team, api_as):
     assert split.status_code == 201
     jobs = split.json()
     assert [(j["params"]["start_frame"], j["params"]["end_frame"]) for j in jobs] == [
-        (0, 400), (400, 800), (800, 1000)
-    ]  # fmt: skip
+        (0, 400),
+        (400, 800),
+        (800, 1000),
+    ]
     assert {j["queue"] for j in jobs} == {"gpu"}
 
 
@@ -323,11 +325,16 @@ def test_the_web_orders_faces_as_the_cli_does(team, api_as, reverse):
         histogram = (histogram / histogram.sum()).tolist()
         vector = rng.normal(size=128).astype("<f4")
         metrics = FaceMetrics(
-            blur=float(rng.uniform(5, 500)), face_size=float(rng.uniform(40, 300)),
-            brightness=float(rng.uniform(20, 230)), hue=hue, histogram=tuple(histogram),
-            yaw=float(rng.uniform(-80, 80)), pitch=float(rng.uniform(-50, 50)), roll=0.0,
+            blur=float(rng.uniform(5, 500)),
+            face_size=float(rng.uniform(40, 300)),
+            brightness=float(rng.uniform(20, 230)),
+            hue=hue,
+            histogram=tuple(histogram),
+            yaw=float(rng.uniform(-80, 80)),
+            pitch=float(rng.uniform(-50, 50)),
+            roll=0.0,
             confidence=float(rng.uniform(0.5, 1)),
-        )  # fmt: skip
+        )
         columns = {**metrics.__dict__, "histogram": histogram}
         faces.append(FaceFactory(faceset=faceset, embedding=vector.tobytes(), **columns))
         records.append(SimpleNamespace(metrics=metrics, embedding=vector))

@@ -145,9 +145,12 @@ def test_unsupported_codec_policy_is_configurable(team, api_as, settings):
 
 @pytest.mark.parametrize(
     "relative",
-    ["real_videos/ffpp_original_youtube_004.mp4", "fake_videos/ffpp_Face2Face_750_743.mp4",
-     "fake_videos/dfdc_fake_abofeumbvv.mp4"],
-)  # fmt: skip
+    [
+        "real_videos/ffpp_original_youtube_004.mp4",
+        "fake_videos/ffpp_Face2Face_750_743.mp4",
+        "fake_videos/dfdc_fake_abofeumbvv.mp4",
+    ],
+)
 def test_research_media_uploads(team, api_as, relative):
     response = upload(api_as("curator"), team.project, SHARED_MEDIA / relative)
     assert response.status_code == 201, response.content

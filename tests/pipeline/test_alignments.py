@@ -34,26 +34,39 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "alignments-schema.md"
 def _face(frame: int, index: int, seed: int, *, embedding: bool = True) -> ExtractedFace:
     rng = np.random.default_rng(seed)
     metrics = FaceMetrics(
-        blur=float(rng.uniform(0, 500)), face_size=float(rng.uniform(40, 300)),
-        brightness=float(rng.uniform(0, 255)), hue=float(rng.uniform(0, 360)),
+        blur=float(rng.uniform(0, 500)),
+        face_size=float(rng.uniform(40, 300)),
+        brightness=float(rng.uniform(0, 255)),
+        hue=float(rng.uniform(0, 360)),
         histogram=tuple(float(v) for v in rng.dirichlet(np.ones(128))),
-        yaw=float(rng.normal(0, 20)), pitch=float(rng.normal(0, 10)), roll=math.nan,
+        yaw=float(rng.normal(0, 20)),
+        pitch=float(rng.normal(0, 10)),
+        roll=math.nan,
         confidence=float(rng.uniform(0.9, 1)),
-    )  # fmt: skip
+    )
     vector = rng.normal(size=128).astype(np.float32)
     return ExtractedFace(
-        frame_index=frame, pts_seconds=frame / 29.97, face_index=index,
-        detection=FaceDetection(box=tuple(float(v) for v in rng.uniform(0, 700, 4)),
-                                score=float(rng.uniform(0.9, 1)),
-                                points5=rng.uniform(0, 700, (5, 2)).astype(np.float32)),
+        frame_index=frame,
+        pts_seconds=frame / 29.97,
+        face_index=index,
+        detection=FaceDetection(
+            box=tuple(float(v) for v in rng.uniform(0, 700, 4)),
+            score=float(rng.uniform(0.9, 1)),
+            points5=rng.uniform(0, 700, (5, 2)).astype(np.float32),
+        ),
         landmarks68=rng.uniform(0, 700, (68, 2)).astype(np.float32),
-        aligned=AlignedFace(crop_rgb=np.zeros((0, 0, 3), np.uint8),
-                            matrix=rng.normal(size=(2, 3)), landmarks68_aligned=np.zeros((68, 2)),
-                            size=256),
+        aligned=AlignedFace(
+            crop_rgb=np.zeros((0, 0, 3), np.uint8),
+            matrix=rng.normal(size=(2, 3)),
+            landmarks68_aligned=np.zeros((68, 2)),
+            size=256,
+        ),
         masks={"components": np.zeros((0, 0), np.uint8), "extended": np.zeros((0, 0), np.uint8)},
-        metrics=metrics, embedding=(vector / np.linalg.norm(vector)) if embedding else None,
-        embedder="dlib" if embedding else "", track_id=index,
-    )  # fmt: skip
+        metrics=metrics,
+        embedding=(vector / np.linalg.norm(vector)) if embedding else None,
+        embedder="dlib" if embedding else "",
+        track_id=index,
+    )
 
 
 def _paths(frame: int, index: int) -> tuple[str, dict[str, str]]:

@@ -43,8 +43,9 @@ def test_deleting_a_faceset_deletes_its_files_and_stops_its_jobs(
         _store(folder, name)
     kept = _store(faceset_folder(project.pk, other.pk), "7/0000001_0.png")
     FaceFactory(faceset=faceset)
-    running = JobFactory(project=project, kind="extract", status="running",
-                         params={"faceset_id": faceset.pk})  # fmt: skip
+    running = JobFactory(
+        project=project, kind="extract", status="running", params={"faceset_id": faceset.pk}
+    )
     queued = JobFactory(project=project, kind="faceset_export", params={"faceset_id": faceset.pk})
     unrelated = JobFactory(project=project, kind="extract", params={"faceset_id": other.pk})
 
@@ -68,8 +69,13 @@ def test_deleting_a_project_deletes_every_file_it_stored_and_its_jobs(
     project = team.project
     MediaItemFactory(project=project)
     folder = project_folder(project.pk)
-    for name in ("media/abc/original.mp4", "exports/3/dataset.zip", "swaps/2/checkpoint.pt",
-                 "facesets/9/7/face.png", "detectors/4/detector.pt"):  # fmt: skip
+    for name in (
+        "media/abc/original.mp4",
+        "exports/3/dataset.zip",
+        "swaps/2/checkpoint.pt",
+        "facesets/9/7/face.png",
+        "detectors/4/detector.pt",
+    ):
         _store(folder, name)
     JobFactory(project=project, status="running")
     elsewhere = _store(project_folder(project.pk + 1000), "media/x/original.mp4")
@@ -86,10 +92,14 @@ def test_deleting_a_project_deletes_every_file_it_stored_and_its_jobs(
 def test_the_sweep_removes_what_jobs_wrote_after_a_delete(team):
     project = team.project
     live = FacesetFactory(project=project)
-    kept = [_store(faceset_folder(project.pk, live.pk), "1/a.png"),
-            _store(project_folder(project.pk), "media/k/original.mp4")]  # fmt: skip
-    late = [_store(faceset_folder(project.pk, live.pk + 500), "1/a.png"),
-            _store(project_folder(project.pk + 500), "exports/1/x.zip")]  # fmt: skip
+    kept = [
+        _store(faceset_folder(project.pk, live.pk), "1/a.png"),
+        _store(project_folder(project.pk), "media/k/original.mp4"),
+    ]
+    late = [
+        _store(faceset_folder(project.pk, live.pk + 500), "1/a.png"),
+        _store(project_folder(project.pk + 500), "exports/1/x.zip"),
+    ]
     assert storage_sweep_orphans() >= 2
     assert all(default_storage.exists(name) for name in kept)
     assert not any(default_storage.exists(name) for name in late)

@@ -33,10 +33,12 @@ def blind(team):
     fake.frame_count = 100
     fake.save()
     other = MembershipFactory(project=project, role="reviewer").user
-    Verdict.objects.create(project=project, media=fake, reviewer=other, label="fake",
-                           confidence=0.9, rationale="seam")  # fmt: skip
-    Mark.objects.create(project=project, media=fake, kind="edge-seam", start_frame=3,
-                        end_frame=9, created_by=other)  # fmt: skip
+    Verdict.objects.create(
+        project=project, media=fake, reviewer=other, label="fake", confidence=0.9, rationale="seam"
+    )
+    Mark.objects.create(
+        project=project, media=fake, kind="edge-seam", start_frame=3, end_frame=9, created_by=other
+    )
     Comment.objects.create(project=project, media=fake, frame=5, author=other, body="look")
     Consensus.objects.create(project=project, media=fake, label="fake", decided_by=other)
     JobFactory(project=project, kind="swap_convert", media=fake)
@@ -74,22 +76,39 @@ def _what_reviewer_sees(team, blind) -> dict:
         "origin_filter": [m["id"] for m in fakes["results"]],
         "conversions": api.get(reverse("conversion-list", args=[pid])).json()["count"],
         "conversion_detail": api.get(
-            reverse("conversion-detail", args=[pid, conversion.pk])).status_code,
+            reverse("conversion-detail", args=[pid, conversion.pk])
+        ).status_code,
         "masks": api.get(reverse("conversion-masks", args=[conversion.pk])).status_code,
-        "mask_frame": api.get(reverse("conversion-mask-frame",
-                                      args=[conversion.pk, 1])).status_code,
+        "mask_frame": api.get(
+            reverse("conversion-mask-frame", args=[conversion.pk, 1])
+        ).status_code,
         "convert_jobs": [j for j in jobs if j["kind"] == "swap_convert"],
-    }  # fmt: skip
+    }
 
 
 HIDDEN = {
-    "marks": [], "other_mark": 404, "verdicts": [], "comments": [], "summary_verdicts": [],
-    "summary_consensus": None, "summary_agreement": None, "timeline_marks": [],
-    "timeline_truth": None, "timeline_origin": None, "queue_origin": None, "queue_labels": {},
-    "queue_consensus": None, "agreement_videos": 0, "media_origin": None, "origin_filter": [],
-    "conversions": 0, "conversion_detail": 404, "masks": 404, "mask_frame": 404,
+    "marks": [],
+    "other_mark": 404,
+    "verdicts": [],
+    "comments": [],
+    "summary_verdicts": [],
+    "summary_consensus": None,
+    "summary_agreement": None,
+    "timeline_marks": [],
+    "timeline_truth": None,
+    "timeline_origin": None,
+    "queue_origin": None,
+    "queue_labels": {},
+    "queue_consensus": None,
+    "agreement_videos": 0,
+    "media_origin": None,
+    "origin_filter": [],
+    "conversions": 0,
+    "conversion_detail": 404,
+    "masks": 404,
+    "mask_frame": 404,
     "convert_jobs": [],
-}  # fmt: skip
+}
 
 
 def test_blind_review_hides_reviews_and_ground_truth_on_every_endpoint(team, blind):
@@ -148,14 +167,18 @@ def test_gold_videos_stay_secret_from_reviewers(team):
     assert response.status_code == 200 and response.json()["label"] == "fake"
     for role, expected in (("reviewer", None), ("curator", "fake")):
         api = client_for(team.users[role])
-        row = next(r for r in api.get(reverse("review-list", args=[team.project.pk]))
-                   .json()["results"] if r["id"] == video.pk)  # fmt: skip
+        row = next(
+            r
+            for r in api.get(reverse("review-list", args=[team.project.pk])).json()["results"]
+            if r["id"] == video.pk
+        )
         assert row["gold"] == expected, role
         summary = api.get(reverse("review-detail", args=[team.project.pk, video.pk])).json()
         assert (summary["gold"] or {}).get("label") == expected, role
     unknown = MediaItemFactory(project=team.project, origin="unknown")
     refused = client_for(team.users["owner"]).post(
-        reverse("review-gold", args=[team.project.pk, unknown.pk]), {}, format="json")  # fmt: skip
+        reverse("review-gold", args=[team.project.pk, unknown.pk]), {}, format="json"
+    )
     assert refused.status_code == 400 and "label" in refused.json()["error"]["fields"]
 
 
@@ -175,16 +198,28 @@ def reviewed(team):
     reviewers = [MembershipFactory(project=project, role="reviewer").user for _ in range(3)]
     a, b, c = reviewers
     videos = [MediaItemFactory(project=project, frame_count=100) for _ in range(4)]
-    labels = {0: {a: "fake", b: "fake"}, 1: {a: "real", b: "real"},
-              2: {a: "fake", b: "real", c: "fake"}, 3: {a: "real", b: "real"}}  # fmt: skip
+    labels = {
+        0: {a: "fake", b: "fake"},
+        1: {a: "real", b: "real"},
+        2: {a: "fake", b: "real", c: "fake"},
+        3: {a: "real", b: "real"},
+    }
     for index, by_reviewer in labels.items():
         for user, label in by_reviewer.items():
-            Verdict.objects.create(project=project, media=videos[index], reviewer=user,
-                                   label=label, confidence=0.8)  # fmt: skip
-    Mark.objects.create(project=project, media=videos[0], kind="edge-seam", start_frame=0,
-                        end_frame=9, created_by=a)  # fmt: skip
-    Mark.objects.create(project=project, media=videos[0], kind="edge-seam", start_frame=5,
-                        end_frame=14, created_by=b)  # fmt: skip
+            Verdict.objects.create(
+                project=project, media=videos[index], reviewer=user, label=label, confidence=0.8
+            )
+    Mark.objects.create(
+        project=project, media=videos[0], kind="edge-seam", start_frame=0, end_frame=9, created_by=a
+    )
+    Mark.objects.create(
+        project=project,
+        media=videos[0],
+        kind="edge-seam",
+        start_frame=5,
+        end_frame=14,
+        created_by=b,
+    )
     GoldVideo.objects.create(project=project, media=videos[0], label="fake")
     GoldVideo.objects.create(project=project, media=videos[2], label="fake")
     return {"reviewers": reviewers, "videos": videos}
@@ -193,12 +228,21 @@ def reviewed(team):
 def test_project_agreement_equals_the_hand_computed_figures(team, reviewed):
     # Coincidences: o_ff = 2 + 1, o_rr = 2 + 2, o_fr = o_rf = 1 (video 3 pairs weigh 1/2);
     # n_f = 4, n_r = 5, n = 9; D_o = 2/9, D_e = 2*4*5/(9*8) = 5/9; alpha = 1 - 2/5 = 0.6.
-    data = client_for(team.users["curator"]).get(
-        reverse("review-agreement", args=[team.project.pk])).json()  # fmt: skip
+    data = (
+        client_for(team.users["curator"])
+        .get(reverse("review-agreement", args=[team.project.pk]))
+        .json()
+    )
     assert data["krippendorff_alpha"] == pytest.approx(0.6)
     assert data["videos_with_two_or_more"] == 4 and data["verdicts"] == 9
-    assert data["mark_overlap"] == [{"kind": "edge-seam", "label": "Edge seam", "videos": 1,
-                                     "mean_iou": pytest.approx(1 / 3, abs=1e-4)}]  # fmt: skip
+    assert data["mark_overlap"] == [
+        {
+            "kind": "edge-seam",
+            "label": "Edge seam",
+            "videos": 1,
+            "mean_iou": pytest.approx(1 / 3, abs=1e-4),
+        }
+    ]
     a, b, c = reviewed["reviewers"]
     videos = reviewed["videos"]
     disagreements = {d["media"]: d for d in data["disagreements"]}
@@ -210,15 +254,21 @@ def test_project_agreement_equals_the_hand_computed_figures(team, reviewed):
     assert accuracy[b.username]["accuracy"] == 0.5
     assert accuracy[c.username]["accuracy"] == 1.0
     # Reviewers see agreement but never the gold results.
-    mine = client_for(team.users["reviewer"]).get(
-        reverse("review-agreement", args=[team.project.pk])).json()  # fmt: skip
+    mine = (
+        client_for(team.users["reviewer"])
+        .get(reverse("review-agreement", args=[team.project.pk]))
+        .json()
+    )
     assert all("gold" not in r for r in mine["reviewers"]) and mine["gold_videos"] is None
 
 
 def test_video_agreement(team, reviewed):
     video = reviewed["videos"][2]
-    data = client_for(team.users["viewer"]).get(
-        reverse("review-detail", args=[team.project.pk, video.pk])).json()  # fmt: skip
+    data = (
+        client_for(team.users["viewer"])
+        .get(reverse("review-detail", args=[team.project.pk, video.pk]))
+        .json()
+    )
     assert data["agreement"]["labels"] == {"fake": 2, "real": 1}
     assert data["agreement"]["pairwise_agreement"] == pytest.approx(1 / 3)
     assert data["state"] == "undecided" and data["agreement"]["disagreement"]
@@ -229,8 +279,11 @@ def test_video_agreement(team, reviewed):
 
 def _queries(client, method: str, url: str, body: dict | None = None) -> int:
     with CaptureQueriesContext(connection) as captured:
-        response = getattr(client, method)(url, body, format="json") if body else getattr(
-            client, method)(url)  # fmt: skip
+        response = (
+            getattr(client, method)(url, body, format="json")
+            if body
+            else getattr(client, method)(url)
+        )
     assert response.status_code in (200, 201), response.content
     return len(captured.captured_queries)
 
@@ -241,13 +294,24 @@ def test_timeline_and_mark_save_queries_do_not_grow(team):
     for marks, frames in ((2, 300), (60, 18_000)):
         video = MediaItemFactory(project=team.project, frame_count=frames, fps=30.0)
         Mark.objects.bulk_create(
-            Mark(project=team.project, media=video, kind="flicker", start_frame=i,
-                 end_frame=i + 5, created_by=team.users["reviewer"]) for i in range(marks)
-        )  # fmt: skip
-        timeline = _queries(api, "get", reverse("review-timeline", args=[team.project.pk,
-                                                                         video.pk]))  # fmt: skip
-        save = _queries(api, "post", reverse("mark-list", args=[team.project.pk]),
-                        {"media": video.pk, "kind": "flicker", "start_frame": 1,
-                         "end_frame": 2})  # fmt: skip
+            Mark(
+                project=team.project,
+                media=video,
+                kind="flicker",
+                start_frame=i,
+                end_frame=i + 5,
+                created_by=team.users["reviewer"],
+            )
+            for i in range(marks)
+        )
+        timeline = _queries(
+            api, "get", reverse("review-timeline", args=[team.project.pk, video.pk])
+        )
+        save = _queries(
+            api,
+            "post",
+            reverse("mark-list", args=[team.project.pk]),
+            {"media": video.pk, "kind": "flicker", "start_frame": 1, "end_frame": 2},
+        )
         counts[marks] = (timeline, save)
     assert counts[2] == counts[60], counts

@@ -35,8 +35,12 @@ def export(client, team, media, file_format: str):  # noqa: ANN201
 
 def upload(client, team, media, file_format: str, content: bytes, **extra):  # noqa: ANN201
     url = reverse("markexchange-import", args=[team.project.pk])
-    body = {"file": SimpleUploadedFile("marks", content), "media": media.pk,
-            "format": file_format, **extra}  # fmt: skip
+    body = {
+        "file": SimpleUploadedFile("marks", content),
+        "media": media.pk,
+        "format": file_format,
+        **extra,
+    }
     return client.post(url, body, format="multipart")
 
 
@@ -57,12 +61,12 @@ def mark_set(media, *, notes: bool = False) -> set[tuple]:
 def generated_marks(team, media, *, seed: int) -> None:
     """Marks with and without regions, several kinds (one the project's own), ranges
     at the video's first and last frames, and same-kind marks that touch and overlap."""
-    ArtifactKind.objects.get_or_create(project=team.project, slug="watermark",
-                                       defaults={"label": "Watermark"})  # fmt: skip
+    ArtifactKind.objects.get_or_create(
+        project=team.project, slug="watermark", defaults={"label": "Watermark"}
+    )
     rng = random.Random(seed)
     last = media.frame_count - 1
-    ranges = [(0, 0), (0, 9), (last, last), (100, last), (0, last), (20, 29), (30, 39),
-              (25, 35)]  # fmt: skip
+    ranges = [(0, 0), (0, 9), (last, last), (100, last), (0, last), (20, 29), (30, 39), (25, 35)]
     ranges += [tuple(sorted(rng.sample(range(media.frame_count), 2))) for _ in range(8)]
     author = team.users["reviewer"]
     for index, (start, end) in enumerate(ranges):
@@ -76,9 +80,16 @@ def generated_marks(team, media, *, seed: int) -> None:
                 round(rng.uniform(y0 + 0.01, 1), 5),
             ]
         kind = "flicker" if 5 <= index <= 7 else rng.choice([*BUILT_IN, "watermark"])
-        Mark.objects.create(project=team.project, media=media, kind=kind, start_frame=start,
-                            end_frame=end, region=region, note=f"note {index}",
-                            created_by=author)  # fmt: skip
+        Mark.objects.create(
+            project=team.project,
+            media=media,
+            kind=kind,
+            start_frame=start,
+            end_frame=end,
+            region=region,
+            note=f"note {index}",
+            created_by=author,
+        )
 
 
 # -- round trips --------------------------------------------------------------------
@@ -111,40 +122,64 @@ def test_importing_a_file_twice_adds_nothing(team, api_as, video, file_format):
     twin = MediaItemFactory(project=team.project, frame_count=120)
     first = upload(api_as("curator"), team, twin, file_format, content).json()
     again = upload(api_as("curator"), team, twin, file_format, content).json()
-    assert again == {"created": 0, "skipped": first["created"], "skipped_unknown": {},
-                     "ignored": {}}  # fmt: skip
+    assert again == {
+        "created": 0,
+        "skipped": first["created"],
+        "skipped_unknown": {},
+        "ignored": {},
+    }
     # Back onto the video it came from: everything is there already.
     home = upload(api_as("curator"), team, video, file_format, content).json()
     assert home["created"] == 0 and home["skipped"] == first["created"]
 
 
 def test_cvat_export_shape(team, api_as, video):
-    Mark.objects.create(project=team.project, media=video, kind="edge-seam", start_frame=5,
-                        end_frame=9, region=[0.25, 0.5, 0.75, 1.0])  # fmt: skip
-    Mark.objects.create(project=team.project, media=video, kind="teeth", start_frame=7,
-                        end_frame=8)  # fmt: skip
+    Mark.objects.create(
+        project=team.project,
+        media=video,
+        kind="edge-seam",
+        start_frame=5,
+        end_frame=9,
+        region=[0.25, 0.5, 0.75, 1.0],
+    )
+    Mark.objects.create(project=team.project, media=video, kind="teeth", start_frame=7, end_frame=8)
     text = export(api_as("viewer"), team, video, "cvat").content.decode()
     assert "<version>1.1</version>" in text and "<name>watermark</name>" not in text
     assert "<name>edge-seam</name>" in text and "<width>640</width>" in text
-    assert ('<box frame="5" keyframe="1" outside="0" occluded="0" xtl="160.00" ytl="180.00" '
-            'xbr="480.00" ybr="360.00" z_order="0" />') in text  # fmt: skip
+    assert (
+        '<box frame="5" keyframe="1" outside="0" occluded="0" xtl="160.00" ytl="180.00" '
+        'xbr="480.00" ybr="360.00" z_order="0" />'
+    ) in text
     assert '<box frame="10" keyframe="1" outside="1"' in text
     assert text.count('label="teeth"') == 2 and '<tag frame="7" label="teeth"' in text
 
 
 def test_labelstudio_export_shape(team, api_as, video):
-    Mark.objects.create(project=team.project, media=video, kind="edge-seam", start_frame=5,
-                        end_frame=9, region=[0.25, 0.5, 0.75, 1.0], note="jaw")  # fmt: skip
-    Mark.objects.create(project=team.project, media=video, kind="teeth", start_frame=7,
-                        end_frame=8)  # fmt: skip
+    Mark.objects.create(
+        project=team.project,
+        media=video,
+        kind="edge-seam",
+        start_frame=5,
+        end_frame=9,
+        region=[0.25, 0.5, 0.75, 1.0],
+        note="jaw",
+    )
+    Mark.objects.create(project=team.project, media=video, kind="teeth", start_frame=7, end_frame=8)
     (task,) = export(api_as("viewer"), team, video, "labelstudio").json()
     box, timeline = task["annotations"][0]["result"]
     assert box["type"] == "videorectangle" and box["value"]["labels"] == ["edge-seam"]
     keyframes = [(k["frame"], k["enabled"]) for k in box["value"]["sequence"]]
     assert keyframes == [(6, True), (10, False)]
     assert box["value"]["sequence"][0] | {"time": 0} == {
-        "frame": 6, "enabled": True, "time": 0, "x": 25.0, "y": 50.0, "width": 50.0,
-        "height": 50.0, "rotation": 0}  # fmt: skip
+        "frame": 6,
+        "enabled": True,
+        "time": 0,
+        "x": 25.0,
+        "y": 50.0,
+        "width": 50.0,
+        "height": 50.0,
+        "rotation": 0,
+    }
     assert box["meta"] == {"text": ["jaw"]}
     assert timeline["value"] == {"ranges": [{"start": 8, "end": 9}], "timelinelabels": ["teeth"]}
 
@@ -160,8 +195,12 @@ CVAT_WRITTEN = (Path(__file__).parent / "files" / "cvat_video_1_1.xml").read_byt
 def test_import_a_file_written_by_cvat(team, api_as, video):
     response = upload(api_as("reviewer"), team, video, "cvat", CVAT_WRITTEN)
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": 5, "skipped": 0, "skipped_unknown": {},
-                               "ignored": {"track of polygon": 1}}  # fmt: skip
+    assert response.json() == {
+        "created": 5,
+        "skipped": 0,
+        "skipped_unknown": {},
+        "ignored": {"track of polygon": 1},
+    }
     # Task frames start at video frame 20; pixels are of the file's 1280x720.
     assert mark_set(video) == {
         # A moving box: the union of its boxes, up to the frame before "outside".
@@ -178,32 +217,91 @@ def test_import_a_file_written_by_cvat(team, api_as, video):
 LABEL_STUDIO_WRITTEN = {
     "id": 31,
     "data": {"video": "/data/upload/3/clip.mp4"},
-    "annotations": [{
-        "id": 12, "completed_by": 1, "was_cancelled": False,
-        "result": [
-            {"value": {"framesCount": 121, "duration": 4.0, "sequence": [
-                {"frame": 1, "enabled": True, "rotation": 0, "x": 10, "y": 20, "width": 30,
-                 "height": 40, "time": 0.033},
-                {"frame": 6, "enabled": True, "rotation": 0, "x": 20, "y": 20, "width": 30,
-                 "height": 40, "time": 0.2},
-                {"frame": 9, "enabled": False, "rotation": 0, "x": 20, "y": 20, "width": 30,
-                 "height": 40, "time": 0.3},
-                {"frame": 101, "enabled": True, "rotation": 0, "x": 0, "y": 0, "width": 50,
-                 "height": 50, "time": 3.367}],
-                "labels": ["Ghosting"]},
-             "id": "Q2nB0x_a1", "from_name": "box", "to_name": "video",
-             "type": "videorectangle", "origin": "manual",
-             "meta": {"text": ["trace of the old mouth"]}},
-            {"value": {"ranges": [{"start": 1, "end": 4}, {"start": 118, "end": 120}],
-                       "timelinelabels": ["teeth"]},
-             "id": "t7", "from_name": "videoLabels", "to_name": "video",
-             "type": "timelinelabels", "origin": "manual"},
-            {"value": {"choices": ["Fake"]}, "id": "c1", "from_name": "verdict",
-             "to_name": "video", "type": "choices", "origin": "manual"},
-        ],
-    }],
+    "annotations": [
+        {
+            "id": 12,
+            "completed_by": 1,
+            "was_cancelled": False,
+            "result": [
+                {
+                    "value": {
+                        "framesCount": 121,
+                        "duration": 4.0,
+                        "sequence": [
+                            {
+                                "frame": 1,
+                                "enabled": True,
+                                "rotation": 0,
+                                "x": 10,
+                                "y": 20,
+                                "width": 30,
+                                "height": 40,
+                                "time": 0.033,
+                            },
+                            {
+                                "frame": 6,
+                                "enabled": True,
+                                "rotation": 0,
+                                "x": 20,
+                                "y": 20,
+                                "width": 30,
+                                "height": 40,
+                                "time": 0.2,
+                            },
+                            {
+                                "frame": 9,
+                                "enabled": False,
+                                "rotation": 0,
+                                "x": 20,
+                                "y": 20,
+                                "width": 30,
+                                "height": 40,
+                                "time": 0.3,
+                            },
+                            {
+                                "frame": 101,
+                                "enabled": True,
+                                "rotation": 0,
+                                "x": 0,
+                                "y": 0,
+                                "width": 50,
+                                "height": 50,
+                                "time": 3.367,
+                            },
+                        ],
+                        "labels": ["Ghosting"],
+                    },
+                    "id": "Q2nB0x_a1",
+                    "from_name": "box",
+                    "to_name": "video",
+                    "type": "videorectangle",
+                    "origin": "manual",
+                    "meta": {"text": ["trace of the old mouth"]},
+                },
+                {
+                    "value": {
+                        "ranges": [{"start": 1, "end": 4}, {"start": 118, "end": 120}],
+                        "timelinelabels": ["teeth"],
+                    },
+                    "id": "t7",
+                    "from_name": "videoLabels",
+                    "to_name": "video",
+                    "type": "timelinelabels",
+                    "origin": "manual",
+                },
+                {
+                    "value": {"choices": ["Fake"]},
+                    "id": "c1",
+                    "from_name": "verdict",
+                    "to_name": "video",
+                    "type": "choices",
+                    "origin": "manual",
+                },
+            ],
+        }
+    ],
     "predictions": [],
-}  # fmt: skip
+}
 
 
 def test_import_a_file_written_by_label_studio(team, api_as, video):
@@ -240,8 +338,10 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 """
 
 
-@pytest.mark.parametrize("content", [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD,
-                                     BILLION_LAUGHS.decode().encode("utf-16")])  # fmt: skip
+@pytest.mark.parametrize(
+    "content",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD, BILLION_LAUGHS.decode().encode("utf-16")],
+)
 def test_hostile_xml_is_refused(team, api_as, video, content):
     response = upload(api_as("reviewer"), team, video, "cvat", content)
     assert response.status_code == 400, response.content
@@ -254,20 +354,50 @@ def test_hostile_xml_is_refused(team, api_as, video, content):
     ("file_format", "content", "says"),
     [
         ("cvat", b"\x89PNG\r\n\x1a\n\x00\x00garbage", "not well-formed"),
-        ("cvat", b"<annotations><track id='0' label='flicker'><box frame='x'/></track>"
-                 b"</annotations>", "frame must be a whole number"),
+        (
+            "cvat",
+            b"<annotations><track id='0' label='flicker'><box frame='x'/></track></annotations>",
+            "frame must be a whole number",
+        ),
         ("cvat", b"<annotations><image id='0' name='a.png'/></annotations>", "CVAT for images"),
         ("cvat", b"<dataset/>", "not a CVAT XML file"),
         ("labelstudio", b"\xff\xfe{garbage", "not JSON"),
         ("labelstudio", b"[" * 100000, "not JSON"),
-        ("labelstudio", b"[{\"annotations\": 3}]", "must be a list"),
-        ("labelstudio", b"[{\"id\": 1}, {\"id\": 2}]", "holds 2 tasks"),
-        ("labelstudio", json.dumps([{"annotations": [{"result": [{"type": "videorectangle",
-         "value": {"labels": ["teeth"], "sequence": [{"frame": 0, "x": 1, "y": 1, "width": 1,
-                                                      "height": 1}]}}]}]}]).encode(),
-         "frame number from 1"),
+        ("labelstudio", b'[{"annotations": 3}]', "must be a list"),
+        ("labelstudio", b'[{"id": 1}, {"id": 2}]', "holds 2 tasks"),
+        (
+            "labelstudio",
+            json.dumps(
+                [
+                    {
+                        "annotations": [
+                            {
+                                "result": [
+                                    {
+                                        "type": "videorectangle",
+                                        "value": {
+                                            "labels": ["teeth"],
+                                            "sequence": [
+                                                {
+                                                    "frame": 0,
+                                                    "x": 1,
+                                                    "y": 1,
+                                                    "width": 1,
+                                                    "height": 1,
+                                                }
+                                            ],
+                                        },
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            ).encode(),
+            "frame number from 1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_garbage_is_a_400_naming_the_problem(team, api_as, video, file_format, content, says):
     response = upload(api_as("reviewer"), team, video, file_format, content)
     assert response.status_code == 400, response.content
@@ -356,22 +486,32 @@ def test_blind_review_export_shows_only_own_marks_until_the_verdict(
     project.save()
     other = MembershipFactory(project=project, role="reviewer").user
     reviewer = team.users["reviewer"]
-    Mark.objects.create(project=project, media=video, kind="ghosting", start_frame=3,
-                        end_frame=9, created_by=other)  # fmt: skip
-    Mark.objects.create(project=project, media=video, kind="teeth", start_frame=40,
-                        end_frame=44, region=[0.1, 0.1, 0.2, 0.2], created_by=reviewer)  # fmt: skip
+    Mark.objects.create(
+        project=project, media=video, kind="ghosting", start_frame=3, end_frame=9, created_by=other
+    )
+    Mark.objects.create(
+        project=project,
+        media=video,
+        kind="teeth",
+        start_frame=40,
+        end_frame=44,
+        region=[0.1, 0.1, 0.2, 0.2],
+        created_by=reviewer,
+    )
     before = export(api_as("reviewer"), team, video, file_format).content
     assert labels_in(before, file_format, video) == {"teeth"}
     # Importing the other reviewer's marks: nothing says they are there already.
     twin = MediaItemFactory(project=project, frame_count=120)
     foreign = export(api_as("viewer"), team, video, file_format).content
-    Mark.objects.create(project=project, media=twin, kind="ghosting", start_frame=3,
-                        end_frame=9, created_by=other)  # fmt: skip
+    Mark.objects.create(
+        project=project, media=twin, kind="ghosting", start_frame=3, end_frame=9, created_by=other
+    )
     report = upload(api_as("reviewer"), team, twin, file_format, foreign).json()
     assert report["created"] == 2 and report["skipped"] == 0
 
-    Verdict.objects.create(project=project, media=video, reviewer=reviewer, label="fake",
-                           confidence=0.8)  # fmt: skip
+    Verdict.objects.create(
+        project=project, media=video, reviewer=reviewer, label="fake", confidence=0.8
+    )
     after = client_for(reviewer).get(
         reverse("markexchange-export", args=[project.pk]),
         {"media": video.pk, "format": file_format},

@@ -48,8 +48,11 @@ def test_changes_carry_new_edited_and_deleted_marks_in_order(team, api_as, video
     held = _timeline(viewer, team, video).json()
     assert held["marks"] == [] and held["marks_change"] == 0
     assert _changes(viewer, team, video, 0) == {
-        "last_change": 0, "revealed": True, "deleted": [], "marks": []
-    }  # fmt: skip
+        "last_change": 0,
+        "revealed": True,
+        "deleted": [],
+        "marks": [],
+    }
 
     first, second = _save(reviewer, team, video, 10), _save(reviewer, team, video, 50)
     url = reverse("mark-detail", args=[team.project.pk, first["id"]])
@@ -58,14 +61,19 @@ def test_changes_carry_new_edited_and_deleted_marks_in_order(team, api_as, video
     after_edit = _changes(viewer, team, video, 0)
     assert after_edit["last_change"] == 3
     assert [(m["id"], m["end_frame"], m["version"]) for m in after_edit["marks"]] == [
-        (first["id"], 30, 2), (second["id"], 55, 1)
-    ]  # fmt: skip
+        (first["id"], 30, 2),
+        (second["id"], 55, 1),
+    ]
 
     gone = reviewer.delete(reverse("mark-detail", args=[team.project.pk, second["id"]]))
     assert gone.status_code == 204
     since_edit = _changes(viewer, team, video, 3)
-    assert since_edit == {"last_change": 4, "revealed": True, "deleted": [second["id"]],
-                          "marks": []}  # fmt: skip
+    assert since_edit == {
+        "last_change": 4,
+        "revealed": True,
+        "deleted": [second["id"]],
+        "marks": [],
+    }
     assert _changes(viewer, team, video, 4)["marks"] == []
 
     # A client that applied every change holds what a fresh load shows.
@@ -135,8 +143,13 @@ def test_the_timeline_answers_304_until_something_it_shows_changes(team, api_as,
     assert len(changed.json()["marks"]) == 1
     etag = changed["ETag"]
 
-    Verdict.objects.create(project=team.project, media=video, reviewer=team.users["reviewer"],
-                           label="fake", confidence=0.7)  # fmt: skip
+    Verdict.objects.create(
+        project=team.project,
+        media=video,
+        reviewer=team.users["reviewer"],
+        label="fake",
+        confidence=0.7,
+    )
     own = _timeline(reviewer, team, video, etag)
     assert own.status_code == 200 and own.json()["own_verdict"]["label"] == "fake"
     assert _timeline(reviewer, team, video, f'"x", {own["ETag"]}').status_code == 304
@@ -160,8 +173,13 @@ def test_concurrent_saves_get_distinct_change_numbers(team, video):
     def save(start: int) -> None:
         try:
             for i in range(10):
-                services.mark_create(scope=scope, media=video, kind="flicker",
-                                     start_frame=start + i, end_frame=start + i)  # fmt: skip
+                services.mark_create(
+                    scope=scope,
+                    media=video,
+                    kind="flicker",
+                    start_frame=start + i,
+                    end_frame=start + i,
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -185,8 +203,14 @@ def _with_role(project, role: str):
 def test_a_mark_written_around_the_services_still_changes_the_timeline_etag(team, api_as, video):
     reviewer = api_as("reviewer")
     etag = _timeline(reviewer, team, video)["ETag"]
-    mark = Mark.objects.create(project=team.project, media=video, kind="teeth", start_frame=1,
-                               end_frame=2, created_by=team.users["curator"])  # fmt: skip
+    mark = Mark.objects.create(
+        project=team.project,
+        media=video,
+        kind="teeth",
+        start_frame=1,
+        end_frame=2,
+        created_by=team.users["curator"],
+    )
     created = _timeline(reviewer, team, video, etag)
     assert created.status_code == 200 and len(created.json()["marks"]) == 1
     Mark.objects.filter(pk=mark.pk).update(note="edited in the admin", version=2)

@@ -55,8 +55,11 @@ def test_pages_and_api_docs_carry_a_policy_without_inline_scripts(db, path):
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     if response["Content-Type"].startswith("text/html"):
         html = response.content.decode()
-        inline = [s for s in re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
-                  if "application/json" not in s]  # fmt: skip
+        inline = [
+            s
+            for s in re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+            if "application/json" not in s
+        ]
         assert not inline, f"inline <script> on {path}: {inline}"
         assert "fonts.googleapis.com" not in html
 

@@ -12,11 +12,22 @@ from tests.factories import IdentityFactory, JobFactory, MediaItemFactory, Membe
 from tests.security.permission_matrix import MATRIX, PUBLIC, USER_ONLY, expected_status
 
 CALLERS = ["anon", "outsider", "viewer", "reviewer", "curator", "owner"]
-PAGES = {"project-detail-page", "media-detail-page", "member-add-page", "member-change-page",
-         "identity-add-page", "faceset-add-page", "faceset-detail-page",
-         "swap-model-detail-page", "detection-page", "detection-explanations-page",
-         "review-workspace-page",
-         "review-page", "review-report-page", "exports-page"}  # fmt: skip
+PAGES = {
+    "project-detail-page",
+    "media-detail-page",
+    "member-add-page",
+    "member-change-page",
+    "identity-add-page",
+    "faceset-add-page",
+    "faceset-detail-page",
+    "swap-model-detail-page",
+    "detection-page",
+    "detection-explanations-page",
+    "review-workspace-page",
+    "review-page",
+    "review-report-page",
+    "exports-page",
+}
 
 
 def _target(team, name: str, method: str) -> tuple[str, dict]:
@@ -99,8 +110,10 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     if name in ("media-detail-page", "review-workspace-page"):
         return reverse(name, args=[pid, media.pk]), {}
     if name == "member-add-page":
-        return reverse(name, args=[pid]), {"username": MembershipFactory().user.username,
-                                           "role": "viewer"}  # fmt: skip
+        return reverse(name, args=[pid]), {
+            "username": MembershipFactory().user.username,
+            "role": "viewer",
+        }
     if name == "member-change-page":
         membership = MembershipFactory(project=project, role="viewer")
         return reverse(name, args=[pid, membership.pk]), {"role": "reviewer"}
@@ -156,22 +169,30 @@ def _swap_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
     model = SwapModelFactory(project=project)
     if name.startswith("consent"):
         record = ConsentRecord.objects.create(
-            faceset=model.faceset_a, basis="consent", subject="Person A", scope="research",
+            faceset=model.faceset_a,
+            basis="consent",
+            subject="Person A",
+            scope="research",
             evidence=ContentFile(b"signed", name="form.pdf"),
-        )  # fmt: skip
+        )
         if name == "consent-evidence":
             return reverse(name, kwargs={"consent_id": record.pk}), {}
         args = [pid, model.faceset_a_id] + ([record.pk] if name == "consent-detail" else [])
-        body = {"basis": "licence", "subject": "CC BY 4.0", "scope": "research",
-                "reference": "https://creativecommons.org/licenses/by/4.0/"}  # fmt: skip
+        body = {
+            "basis": "licence",
+            "subject": "CC BY 4.0",
+            "scope": "research",
+            "reference": "https://creativecommons.org/licenses/by/4.0/",
+        }
         return reverse(name, args=args), body
     if name == "swapmodel-list":
         body = {"name": "A to B", "faceset_a": model.faceset_a_id, "faceset_b": model.faceset_b_id}
         return reverse(name, args=[pid]), body
     if name == "swapmodel-train":
         for faceset in (model.faceset_a, model.faceset_b):
-            ConsentRecord.objects.create(faceset=faceset, basis="consent", subject="x",
-                                         scope="research", reference="form 1")  # fmt: skip
+            ConsentRecord.objects.create(
+                faceset=faceset, basis="consent", subject="x", scope="research", reference="form 1"
+            )
             FaceFactory.create_batch(25, faceset=faceset)
         return reverse(name, args=[pid, model.pk]), {"iterations": 10}
     if name == "swapmodel-stop":
@@ -239,8 +260,14 @@ def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
         body = {"media": media.pk, "kind": "edge-seam", "start_frame": 1, "end_frame": 4}
         return f"{reverse(name, args=[pid])}?media={media.pk}", body
     if name == "mark-detail":
-        mark = Mark.objects.create(project=project, media=media, kind="flicker", start_frame=0,
-                                   end_frame=2, created_by=reviewer)  # fmt: skip
+        mark = Mark.objects.create(
+            project=project,
+            media=media,
+            kind="flicker",
+            start_frame=0,
+            end_frame=2,
+            created_by=reviewer,
+        )
         return reverse(name, args=[pid, mark.pk]), {"end_frame": 3, "version": 1}
     if name == "markexchange-export":
         return f"{reverse(name, args=[pid])}?media={media.pk}&format=cvat", {}
@@ -262,8 +289,9 @@ def _review_target(team, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
         body = {"media": media.pk, "frame": 3, "body": "look at the teeth"}
         return f"{reverse(name, args=[pid])}?media={media.pk}", body
     if name == "comment-detail":
-        comment = Comment.objects.create(project=project, media=media, frame=1,
-                                         author=reviewer, body="x")  # fmt: skip
+        comment = Comment.objects.create(
+            project=project, media=media, frame=1, author=reviewer, body="x"
+        )
         return reverse(name, args=[pid, comment.pk]), {}
     if name in ("assignment-inbox", "review-list", "review-agreement"):
         return reverse(name, args=[pid]), {}
@@ -296,14 +324,18 @@ def _export_target(project, name: str) -> tuple[str, object]:  # noqa: ANN001
     for person in ("Ann", "Bo"):
         identity = IdentityFactory(project=project, name=f"{person}{pid}")
         MediaItemFactory(project=project, origin="real", identity=identity)
-    body = {"name": "release", "selection": {"label_source": "ground_truth"},
-            "options": {"ratios": [1, 0, 0]}}  # fmt: skip
+    body = {
+        "name": "release",
+        "selection": {"label_source": "ground_truth"},
+        "options": {"ratios": [1, 0, 0]},
+    }
     if name in ("export-list", "export-preview"):
         return reverse(name, args=[pid]), body
     export = DatasetExport.objects.create(project=project, name="r", selection={}, options={})
     if name == "export-download":
-        export.artifact = default_storage.save(f"projects/{pid}/exports/r.zip",
-                                               ContentFile(b"PK zip"))  # fmt: skip
+        export.artifact = default_storage.save(
+            f"projects/{pid}/exports/r.zip", ContentFile(b"PK zip")
+        )
         export.save()
         return reverse(name, kwargs={"export_id": export.pk}), {}
     return reverse(name, args=[pid, export.pk]), {}

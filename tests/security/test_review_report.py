@@ -25,21 +25,47 @@ def blind_fake(team):
     project = team.project
     project.blind_review = True
     project.save()
-    conversion = ConversionFactory(project=project, manipulated_ranges=[[20, 70]],
-                                   manipulated_count=51, frame_count=100)  # fmt: skip
+    conversion = ConversionFactory(
+        project=project, manipulated_ranges=[[20, 70]], manipulated_count=51, frame_count=100
+    )
     fake = conversion.output_media
     fake.frame_count = 100
     fake.save()
     other = MembershipFactory(project=project, role="reviewer").user
-    Verdict.objects.create(project=project, media=fake, reviewer=other, label="fake",
-                           confidence=0.9, rationale=OTHER_RATIONALE)  # fmt: skip
-    Mark.objects.create(project=project, media=fake, kind="edge-seam", start_frame=30,
-                        end_frame=60, region=[0.3, 0.2, 0.7, 0.8], note=OTHER_NOTE,
-                        created_by=other)  # fmt: skip
-    Mark.objects.create(project=project, media=fake, kind="teeth", start_frame=5, end_frame=9,
-                        note=OWN_NOTE, created_by=team.users["reviewer"])  # fmt: skip
-    Consensus.objects.create(project=project, media=fake, label="fake", note=CONSENSUS_NOTE,
-                             decided_by=team.users["owner"])  # fmt: skip
+    Verdict.objects.create(
+        project=project,
+        media=fake,
+        reviewer=other,
+        label="fake",
+        confidence=0.9,
+        rationale=OTHER_RATIONALE,
+    )
+    Mark.objects.create(
+        project=project,
+        media=fake,
+        kind="edge-seam",
+        start_frame=30,
+        end_frame=60,
+        region=[0.3, 0.2, 0.7, 0.8],
+        note=OTHER_NOTE,
+        created_by=other,
+    )
+    Mark.objects.create(
+        project=project,
+        media=fake,
+        kind="teeth",
+        start_frame=5,
+        end_frame=9,
+        note=OWN_NOTE,
+        created_by=team.users["reviewer"],
+    )
+    Consensus.objects.create(
+        project=project,
+        media=fake,
+        label="fake",
+        note=CONSENSUS_NOTE,
+        decided_by=team.users["owner"],
+    )
     GoldVideo.objects.create(project=project, media=fake, label="fake")
     return fake
 
@@ -65,8 +91,14 @@ def test_blind_reviewer_report_shows_only_their_own_work(team, blind_fake):
 
 
 def test_blind_reviewer_sees_the_rest_after_their_verdict_but_never_gold(team, blind_fake):
-    Verdict.objects.create(project=team.project, media=blind_fake, reviewer=team.users["reviewer"],
-                           label="uncertain", confidence=0.4, rationale="mine")  # fmt: skip
+    Verdict.objects.create(
+        project=team.project,
+        media=blind_fake,
+        reviewer=team.users["reviewer"],
+        label="uncertain",
+        confidence=0.4,
+        rationale="mine",
+    )
     html = _report(team, "reviewer", blind_fake)
     assert OTHER_RATIONALE in html
     assert OTHER_NOTE in html

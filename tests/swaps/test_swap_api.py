@@ -22,9 +22,12 @@ from tests.factories import (
 
 def _consent(faceset) -> ConsentRecord:  # noqa: ANN001
     return ConsentRecord.objects.create(
-        faceset=faceset, basis="consent", subject="Person", scope="detector research",
+        faceset=faceset,
+        basis="consent",
+        subject="Person",
+        scope="detector research",
         reference="signed form 17",
-    )  # fmt: skip
+    )
 
 
 def _trainable(project) -> SwapModel:  # noqa: ANN001
@@ -45,12 +48,16 @@ def test_consent_needs_evidence_or_a_reference(team, api_as, django_capture_on_c
     faceset = FacesetFactory(project=team.project)
     url = reverse("consent-list", args=[team.project.pk, faceset.pk])
     client = api_as("curator")
-    bare = client.post(url, {"basis": "consent", "subject": "Ann", "scope": "research"},
-                       format="json")  # fmt: skip
+    bare = client.post(
+        url, {"basis": "consent", "subject": "Ann", "scope": "research"}, format="json"
+    )
     assert bare.status_code == 400 and "reference" in bare.json()["error"]["fields"]
     form = SimpleUploadedFile("consent-ann.pdf", b"%PDF signed", content_type="application/pdf")
-    made = client.post(url, {"basis": "consent", "subject": "Ann", "scope": "research only",
-                             "evidence": form}, format="multipart")  # fmt: skip
+    made = client.post(
+        url,
+        {"basis": "consent", "subject": "Ann", "scope": "research only", "evidence": form},
+        format="multipart",
+    )
     assert made.status_code == 201, made.content
     record = made.json()
     assert record["recorded_by"] == team.users["curator"].username
@@ -95,8 +102,10 @@ def test_train_then_a_second_run_conflicts_and_stop_cancels(team, api_as):
     assert again.status_code == 409
     stop = client.post(reverse("swapmodel-stop", args=[team.project.pk, model.pk]))
     assert stop.status_code == 200 and stop.json()["cancel_requested"] is True
-    assert client.post(reverse("swapmodel-stop", args=[team.project.pk, model.pk])).status_code \
-        in (200, 409)  # fmt: skip
+    assert client.post(reverse("swapmodel-stop", args=[team.project.pk, model.pk])).status_code in (
+        200,
+        409,
+    )
 
 
 def test_model_creation_validates_facesets_arch_and_options(team, api_as):
@@ -104,8 +113,11 @@ def test_model_creation_validates_facesets_arch_and_options(team, api_as):
     foreign = FacesetFactory()
     url = reverse("swapmodel-list", args=[team.project.pk])
     client = api_as("curator")
-    ok = client.post(url, {"name": "A↔B", "faceset_a": a.pk, "faceset_b": b.pk,
-                           "options": {"batch_size": 8}}, format="json")  # fmt: skip
+    ok = client.post(
+        url,
+        {"name": "A↔B", "faceset_a": a.pk, "faceset_b": b.pk, "options": {"batch_size": 8}},
+        format="json",
+    )
     assert ok.status_code == 201 and ok.json()["status"] == "new"
     cases = [
         ({"faceset_b": foreign.pk}, "faceset_b"),
@@ -119,8 +131,9 @@ def test_model_creation_validates_facesets_arch_and_options(team, api_as):
         answer = client.post(url, body, format="json")
         assert answer.status_code == 400, (change, answer.content)
         assert field in answer.json()["error"]["fields"]
-    duplicate = client.post(url, {"name": "A↔B", "faceset_a": a.pk, "faceset_b": b.pk},
-                            format="json")  # fmt: skip
+    duplicate = client.post(
+        url, {"name": "A↔B", "faceset_a": a.pk, "faceset_b": b.pk}, format="json"
+    )
     assert duplicate.status_code == 409
 
 
@@ -149,12 +162,16 @@ def test_conversion_refusals_say_why(team, api_as, setup, message):
 def test_conversion_ground_truth_masks_per_frame(team, api_as):
     conversion = ConversionFactory(project=team.project)
     client = api_as("viewer")
-    listed = client.get(reverse("conversion-list", args=[team.project.pk]),
-                        {"output_media": conversion.output_media_id}).json()  # fmt: skip
+    listed = client.get(
+        reverse("conversion-list", args=[team.project.pk]),
+        {"output_media": conversion.output_media_id},
+    ).json()
     assert [c["id"] for c in listed["results"]] == [conversion.pk]
+
     def mask_of(frame: int):  # noqa: ANN202
-        url = reverse("conversion-mask-frame", kwargs={"conversion_id": conversion.pk,
-                                                       "frame": frame})  # fmt: skip
+        url = reverse(
+            "conversion-mask-frame", kwargs={"conversion_id": conversion.pk, "frame": frame}
+        )
         return client.get(url)
 
     mask = mask_of(1)

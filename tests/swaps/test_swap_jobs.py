@@ -34,8 +34,13 @@ def _faceset_from(team, path, name: str):  # noqa: ANN001, ANN202
         faceset=faceset, media_ids=[item.pk], options={"target_fps": 4.0}, requested_by=curator
     )
     assert finished(job.pk).status == "succeeded"
-    ConsentRecord.objects.create(faceset=faceset, basis="licence", subject="test media",
-                                 scope="tests", reference="SOURCES.md")  # fmt: skip
+    ConsentRecord.objects.create(
+        faceset=faceset,
+        basis="licence",
+        subject="test media",
+        scope="tests",
+        reference="SOURCES.md",
+    )
     return item, faceset
 
 
@@ -44,8 +49,9 @@ def _job(response) -> Job:  # noqa: ANN001
     job_id = response.json()["id"]
     done = ("succeeded", "failed", "cancelled")
     # Generous: the first conversion of a video also finds the faces of every frame.
-    return wait_for(lambda: (j := Job.objects.get(pk=job_id)).status in done and j, 600,
-                    message=f"job {job_id}")  # fmt: skip
+    return wait_for(
+        lambda: (j := Job.objects.get(pk=job_id)).status in done and j, 600, message=f"job {job_id}"
+    )
 
 
 def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_process):
@@ -53,9 +59,11 @@ def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_proce
     _, faces_b = _faceset_from(team, PD_CLIP, "Obama")
     client = api_as("curator")
     pid = team.project.pk
-    created = client.post(reverse("swapmodel-list", args=[pid]),
-                          {"name": "KH to BO", "faceset_a": faces_a.pk, "faceset_b": faces_b.pk,
-                           "options": SMALL}, format="json")  # fmt: skip
+    created = client.post(
+        reverse("swapmodel-list", args=[pid]),
+        {"name": "KH to BO", "faceset_a": faces_a.pk, "faceset_b": faces_b.pk, "options": SMALL},
+        format="json",
+    )
     model_id = created.json()["id"]
 
     def url(action: str) -> str:
@@ -68,8 +76,9 @@ def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_proce
     assert (model.status, model.iteration) == ("completed", 20)
     assert model.checkpoint and [p["iteration"] for p in model.previews] == [10, 20]
     assert len(model.history) >= 2 and model.loss_a > 0
-    preview = client.get(reverse("swap-preview-file", kwargs={"model_id": model_id,
-                                                               "iteration": 20}))  # fmt: skip
+    preview = client.get(
+        reverse("swap-preview-file", kwargs={"model_id": model_id, "iteration": 20})
+    )
     assert preview.status_code == 200
 
     # Stop a long run: it keeps a checkpoint; training again resumes from it.
@@ -88,15 +97,17 @@ def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_proce
 
     # Preview one frame with chosen options, then convert the whole video.
     options = {"color_transfer": "reinhard", "feather_px": 6, "smoothing_window": 3}
-    job = _job(client.post(url("preview"), {"media": target.pk, "frame": 50,
-                                            "options": options}, format="json"))  # fmt: skip
+    job = _job(
+        client.post(
+            url("preview"), {"media": target.pk, "frame": 50, "options": options}, format="json"
+        )
+    )
     assert job.status == "succeeded", job.error
     assert job.result["manipulated"] is True
     artifact = client.get(reverse("job-artifact", kwargs={"job_id": job.pk}))
     assert artifact.status_code == 200
 
-    job = _job(client.post(url("convert"), {"media": target.pk, "options": options},
-                           format="json"))  # fmt: skip
+    job = _job(client.post(url("convert"), {"media": target.pk, "options": options}, format="json"))
     assert job.status == "succeeded", job.error
     conversion = Conversion.objects.get(pk=job.result["conversion"])
     fake = conversion.output_media
@@ -113,8 +124,9 @@ def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_proce
     assert probe.status == "succeeded"
 
     # The Katie Hill clip does not show Obama: b-to-a is refused, and says why.
-    job = _job(client.post(url("convert"), {"media": target.pk, "direction": "b-to-a"},
-                           format="json"))  # fmt: skip
+    job = _job(
+        client.post(url("convert"), {"media": target.pk, "direction": "b-to-a"}, format="json")
+    )
     assert job.status == "failed"
     assert "does not look like “Obama”" in job.error and "a-to-b instead" in job.error
     assert MediaItem.objects.filter(origin="fake").count() == 1

@@ -6,72 +6,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('jobs', '0001_initial'),
-        ('media', '0001_initial'),
-        ('projects', '0001_initial'),
+        ("jobs", "0001_initial"),
+        ("media", "0001_initial"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Detector',
+            name="Detector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('arch', models.CharField(max_length=40)),
-                ('options', models.JSONField(blank=True, default=dict, help_text='Training options')),
-                ('status', models.CharField(choices=[('new', 'Not trained yet'), ('training', 'Training'), ('ready', 'Ready'), ('failed', 'Training failed')], default='new', max_length=12)),
-                ('checkpoint', models.CharField(blank=True, help_text='Storage name', max_length=300)),
-                ('threshold', models.FloatField(blank=True, help_text='Validation EER threshold', null=True)),
-                ('history', models.JSONField(blank=True, default=list, help_text='Per-epoch metrics')),
-                ('best', models.JSONField(blank=True, default=dict, help_text="The kept epoch's metrics")),
-                ('training_set', models.JSONField(blank=True, default=dict, help_text='Faces, videos and identities per split')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detectors', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("arch", models.CharField(max_length=40)),
+                (
+                    "options",
+                    models.JSONField(blank=True, default=dict, help_text="Training options"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "Not trained yet"),
+                            ("training", "Training"),
+                            ("ready", "Ready"),
+                            ("failed", "Training failed"),
+                        ],
+                        default="new",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "checkpoint",
+                    models.CharField(blank=True, help_text="Storage name", max_length=300),
+                ),
+                (
+                    "threshold",
+                    models.FloatField(blank=True, help_text="Validation EER threshold", null=True),
+                ),
+                (
+                    "history",
+                    models.JSONField(blank=True, default=list, help_text="Per-epoch metrics"),
+                ),
+                (
+                    "best",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The kept epoch's metrics"
+                    ),
+                ),
+                (
+                    "training_set",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Faces, videos and identities per split"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="detectors",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DetectionRun',
+            name="DetectionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('detector_name', models.CharField(blank=True, help_text='Snapshot', max_length=200)),
-                ('status', models.CharField(help_text='ok | no_faces', max_length=12)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('score_mean', models.FloatField(blank=True, null=True)),
-                ('score_confident', models.FloatField(blank=True, null=True)),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('label', models.CharField(blank=True, help_text="fake | real | '' (unscored)", max_length=8)),
-                ('signals', models.JSONField(default=dict, help_text='Per-signal description and summary')),
-                ('frames_analysed', models.PositiveIntegerField(default=0)),
-                ('frames_with_faces', models.PositiveIntegerField(default=0)),
-                ('result', models.CharField(help_text='Storage name of the full JSON', max_length=300)),
-                ('options', models.JSONField(default=dict)),
-                ('seconds', models.FloatField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('media', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detection_runs', to='media.mediaitem')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='detection_runs', to='projects.project')),
-                ('detector', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='detection.detector')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "detector_name",
+                    models.CharField(blank=True, help_text="Snapshot", max_length=200),
+                ),
+                ("status", models.CharField(help_text="ok | no_faces", max_length=12)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("score_mean", models.FloatField(blank=True, null=True)),
+                ("score_confident", models.FloatField(blank=True, null=True)),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                (
+                    "label",
+                    models.CharField(
+                        blank=True, help_text="fake | real | '' (unscored)", max_length=8
+                    ),
+                ),
+                (
+                    "signals",
+                    models.JSONField(default=dict, help_text="Per-signal description and summary"),
+                ),
+                ("frames_analysed", models.PositiveIntegerField(default=0)),
+                ("frames_with_faces", models.PositiveIntegerField(default=0)),
+                (
+                    "result",
+                    models.CharField(help_text="Storage name of the full JSON", max_length=300),
+                ),
+                ("options", models.JSONField(default=dict)),
+                ("seconds", models.FloatField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "media",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="detection_runs",
+                        to="media.mediaitem",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="detection_runs",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "detector",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="detection.detector",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='detector',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='detector_unique_name'),
+            model_name="detector",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="detector_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='detectionrun',
-            index=models.Index(fields=['media', 'detector', 'created_at'], name='detection_d_media_i_4f2755_idx'),
+            model_name="detectionrun",
+            index=models.Index(
+                fields=["media", "detector", "created_at"], name="detection_d_media_i_4f2755_idx"
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('detection', '0001_initial'),
+        ("detection", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='detectionrun',
-            name='series',
-            field=models.JSONField(blank=True, default=dict, help_text='Compact per-frame score and signal series for the review timeline'),
+            model_name="detectionrun",
+            name="series",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Compact per-frame score and signal series for the review timeline",
+            ),
         ),
     ]

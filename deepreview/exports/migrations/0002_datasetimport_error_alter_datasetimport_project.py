@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exports', '0001_initial'),
-        ('projects', '0002_project_blind_review'),
+        ("exports", "0001_initial"),
+        ("projects", "0002_project_blind_review"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='datasetimport',
-            name='error',
-            field=models.TextField(blank=True, help_text='Why the import failed (its project is gone)'),
+            model_name="datasetimport",
+            name="error",
+            field=models.TextField(
+                blank=True, help_text="Why the import failed (its project is gone)"
+            ),
         ),
         migrations.AlterField(
-            model_name='datasetimport',
-            name='project',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='dataset_imports', to='projects.project'),
+            model_name="datasetimport",
+            name="project",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="dataset_imports",
+                to="projects.project",
+            ),
         ),
     ]

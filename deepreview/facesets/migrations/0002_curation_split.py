@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facesets', '0001_initial'),
+        ("facesets", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='curationevent',
-            name='action',
-            field=models.CharField(choices=[('extract', 'Extracted'), ('delete', 'Deleted'), ('restore', 'Restored'), ('move', 'Moved'), ('split', 'Split'), ('undo', 'Undid')], max_length=16),
+            model_name="curationevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("extract", "Extracted"),
+                    ("delete", "Deleted"),
+                    ("restore", "Restored"),
+                    ("move", "Moved"),
+                    ("split", "Split"),
+                    ("undo", "Undid"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

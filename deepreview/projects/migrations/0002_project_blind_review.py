@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='project',
-            name='blind_review',
-            field=models.BooleanField(default=False, help_text='Reviewers see no other verdicts, marks, comments or ground truth of a video until they have submitted their own verdict on it.'),
+            model_name="project",
+            name="blind_review",
+            field=models.BooleanField(
+                default=False,
+                help_text="Reviewers see no other verdicts, marks, comments or ground truth of a video until they have submitted their own verdict on it.",
+            ),
         ),
     ]

@@ -6,88 +6,279 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('facesets', '0002_curation_split'),
-        ('jobs', '0001_initial'),
-        ('media', '0001_initial'),
-        ('projects', '0001_initial'),
+        ("facesets", "0002_curation_split"),
+        ("jobs", "0001_initial"),
+        ("media", "0001_initial"),
+        ("projects", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentRecord',
+            name="ConsentRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('basis', models.CharField(choices=[('consent', 'Consent of the person shown'), ('licence', 'Licence of the material'), ('public_domain', 'Public domain')], max_length=16)),
-                ('subject', models.CharField(help_text="Who consented, or the licence's name (e.g. CC BY 4.0)", max_length=200)),
-                ('reference', models.CharField(blank=True, help_text='URL or document reference of the evidence', max_length=500)),
-                ('evidence', models.FileField(blank=True, help_text='Signed form, licence text', max_length=300, upload_to='')),
-                ('scope', models.TextField(help_text='What the consent or licence allows')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('faceset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='facesets.faceset')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[
+                            ("consent", "Consent of the person shown"),
+                            ("licence", "Licence of the material"),
+                            ("public_domain", "Public domain"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        help_text="Who consented, or the licence's name (e.g. CC BY 4.0)",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True,
+                        help_text="URL or document reference of the evidence",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.FileField(
+                        blank=True,
+                        help_text="Signed form, licence text",
+                        max_length=300,
+                        upload_to="",
+                    ),
+                ),
+                ("scope", models.TextField(help_text="What the consent or licence allows")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "faceset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consents",
+                        to="facesets.faceset",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-recorded_at', '-id'],
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SwapModel',
+            name="SwapModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('arch', models.CharField(max_length=40)),
-                ('options', models.JSONField(blank=True, default=dict, help_text='Training options')),
-                ('status', models.CharField(choices=[('new', 'Not trained yet'), ('training', 'Training'), ('stopped', 'Stopped'), ('completed', 'Reached its target'), ('failed', 'Training failed')], default='new', max_length=12)),
-                ('iteration', models.PositiveIntegerField(default=0)),
-                ('target_iterations', models.PositiveIntegerField(default=0)),
-                ('loss_a', models.FloatField(blank=True, null=True)),
-                ('loss_b', models.FloatField(blank=True, null=True)),
-                ('iterations_per_second', models.FloatField(blank=True, null=True)),
-                ('train_seconds', models.FloatField(default=0)),
-                ('checkpoint', models.CharField(blank=True, help_text='Storage name', max_length=300)),
-                ('history', models.JSONField(blank=True, default=list, help_text='[iteration, loss_a, loss_b] points, thinned')),
-                ('previews', models.JSONField(blank=True, default=list, help_text='[{iteration, name}] preview grids in storage')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('faceset_a', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='facesets.faceset')),
-                ('faceset_b', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='facesets.faceset')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='swap_models', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("arch", models.CharField(max_length=40)),
+                (
+                    "options",
+                    models.JSONField(blank=True, default=dict, help_text="Training options"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "Not trained yet"),
+                            ("training", "Training"),
+                            ("stopped", "Stopped"),
+                            ("completed", "Reached its target"),
+                            ("failed", "Training failed"),
+                        ],
+                        default="new",
+                        max_length=12,
+                    ),
+                ),
+                ("iteration", models.PositiveIntegerField(default=0)),
+                ("target_iterations", models.PositiveIntegerField(default=0)),
+                ("loss_a", models.FloatField(blank=True, null=True)),
+                ("loss_b", models.FloatField(blank=True, null=True)),
+                ("iterations_per_second", models.FloatField(blank=True, null=True)),
+                ("train_seconds", models.FloatField(default=0)),
+                (
+                    "checkpoint",
+                    models.CharField(blank=True, help_text="Storage name", max_length=300),
+                ),
+                (
+                    "history",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="[iteration, loss_a, loss_b] points, thinned",
+                    ),
+                ),
+                (
+                    "previews",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="[{iteration, name}] preview grids in storage",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "faceset_a",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="facesets.faceset",
+                    ),
+                ),
+                (
+                    "faceset_b",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="facesets.faceset",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="swap_models",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Conversion',
+            name="Conversion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(max_length=8)),
-                ('options', models.JSONField(default=dict)),
-                ('provenance', models.JSONField(default=dict, help_text='Model, iteration, facesets, identities, consents, tool version')),
-                ('frame_count', models.PositiveIntegerField()),
-                ('manipulated_count', models.PositiveIntegerField()),
-                ('manipulated_ranges', models.JSONField(default=list, help_text='[[first, last], ...] inclusive frame ranges that were changed')),
-                ('masks', models.FileField(help_text='Zip of per-frame mask PNGs + manifest', max_length=300, upload_to='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.job')),
-                ('output_media', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='conversion', to='media.mediaitem')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversions', to='projects.project')),
-                ('source_media', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversions_from', to='media.mediaitem')),
-                ('swap_model', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversions', to='swaps.swapmodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("direction", models.CharField(max_length=8)),
+                ("options", models.JSONField(default=dict)),
+                (
+                    "provenance",
+                    models.JSONField(
+                        default=dict,
+                        help_text="Model, iteration, facesets, identities, consents, tool version",
+                    ),
+                ),
+                ("frame_count", models.PositiveIntegerField()),
+                ("manipulated_count", models.PositiveIntegerField()),
+                (
+                    "manipulated_ranges",
+                    models.JSONField(
+                        default=list,
+                        help_text="[[first, last], ...] inclusive frame ranges that were changed",
+                    ),
+                ),
+                (
+                    "masks",
+                    models.FileField(
+                        help_text="Zip of per-frame mask PNGs + manifest",
+                        max_length=300,
+                        upload_to="",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="jobs.job",
+                    ),
+                ),
+                (
+                    "output_media",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversion",
+                        to="media.mediaitem",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversions",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "source_media",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="conversions_from",
+                        to="media.mediaitem",
+                    ),
+                ),
+                (
+                    "swap_model",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="conversions",
+                        to="swaps.swapmodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='swapmodel',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='swapmodel_unique_name'),
+            model_name="swapmodel",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="swapmodel_unique_name"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('swaps', '0001_initial'),
+        ("swaps", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='swapmodel',
-            name='description',
+            model_name="swapmodel",
+            name="description",
             field=models.TextField(blank=True),
         ),
     ]

@@ -64,9 +64,16 @@ def reviewer_activity(verdicts: Iterable, marks: Iterable, consensus: object = N
         key = name or "(deleted user)"
         return people.setdefault(
             key,
-            {"name": key, "verdict": None, "verdict_at": None, "marks": 0,
-             "first": None, "last": None, "decided": None},
-        )  # fmt: skip
+            {
+                "name": key,
+                "verdict": None,
+                "verdict_at": None,
+                "marks": 0,
+                "first": None,
+                "last": None,
+                "decided": None,
+            },
+        )
 
     def widen(row: dict, when: datetime) -> None:
         row["first"] = when if row["first"] is None else min(row["first"], when)

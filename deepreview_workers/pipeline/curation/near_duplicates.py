@@ -51,10 +51,12 @@ def near_duplicate_rows(
         kept_rows = np.array(kept, dtype=int)
         for chunk in range(0, len(kept_rows), CHUNK):
             other = kept_rows[chunk : chunk + CHUNK]
-            blocked |= _conflicts(vectors[rows], angles[rows], vectors[other], angles[other],
-                                  max_distance, max_angle).any(axis=1)  # fmt: skip
-        inside = _conflicts(vectors[rows], angles[rows], vectors[rows], angles[rows],
-                            max_distance, max_angle)  # fmt: skip
+            blocked |= _conflicts(
+                vectors[rows], angles[rows], vectors[other], angles[other], max_distance, max_angle
+            ).any(axis=1)
+        inside = _conflicts(
+            vectors[rows], angles[rows], vectors[rows], angles[rows], max_distance, max_angle
+        )
         block_kept: list[int] = []
         for j in range(len(rows)):
             if blocked[j] or inside[j, block_kept].any():

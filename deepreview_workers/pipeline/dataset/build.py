@@ -185,8 +185,9 @@ def build_dataset(
             counts = split_counts(videos, splits, rows)
             overlap = identity_overlap(splits, videos)
             _stage_tables(request, videos, splits, staged, dedupe.kept, rows, work)
-            report = ExportReport(request, videos, facts, counts, rows, duplicates,
-                                  staged.no_faces, overlap)  # fmt: skip
+            report = ExportReport(
+                request, videos, facts, counts, rows, duplicates, staged.no_faces, overlap
+            )
             staged.members[layout.EXPORT_JSON] = dumps(export_document(report))
             staged.members[layout.DATASHEET] = render_datasheet(report).encode("utf-8")
             write = scaled(progress, *phases["write"])
@@ -290,9 +291,12 @@ def _stage_videos(
                     out = work / "masks" / f"{video.key}.mp4"
                     out.parent.mkdir(parents=True, exist_ok=True)
                     _frames, entry.masks = write_mask_video(
-                        Path(video.path), out, truth.mask,
-                        frame_count=video.frame_count, progress=step,
-                    )  # fmt: skip
+                        Path(video.path),
+                        out,
+                        truth.mask,
+                        frame_count=video.frame_count,
+                        progress=step,
+                    )
                     member = layout.mask_video_member(video.method, video.key)
                     staged.members[member] = out
                     entry.mask_video = member
@@ -311,11 +315,15 @@ def _stage_videos(
                 out = work / "encoded" / compression / f"{video.key}.mp4"
                 out.parent.mkdir(parents=True, exist_ok=True)
                 encode_video(
-                    Path(video.path), out, compression,
-                    frame_count=video.frame_count, progress=step,
-                )  # fmt: skip
-                member = layout.video_member(video.label, video.method, compression,
-                                             video.key, ".mp4")  # fmt: skip
+                    Path(video.path),
+                    out,
+                    compression,
+                    frame_count=video.frame_count,
+                    progress=step,
+                )
+                member = layout.video_member(
+                    video.label, video.method, compression, video.key, ".mp4"
+                )
                 staged.members[member] = out
                 entry.files[compression] = member
                 done += 1

@@ -61,19 +61,42 @@ def render_datasheet(report: ExportReport) -> str:
         "",
     ]
     out += _table(
-        ["split", "videos", "real videos", "fake videos", "faces", "real faces",
-         "fake faces", "identities"],
         [
-            [s, c["videos"], c["real_videos"], c["fake_videos"], c["faces"], c["real"],
-             c["fake"], len(c["identities"])]
+            "split",
+            "videos",
+            "real videos",
+            "fake videos",
+            "faces",
+            "real faces",
+            "fake faces",
+            "identities",
+        ],
+        [
+            [
+                s,
+                c["videos"],
+                c["real_videos"],
+                c["fake_videos"],
+                c["faces"],
+                c["real"],
+                c["fake"],
+                len(c["identities"]),
+            ]
             for s, c in counts.items()
-        ] + [[
-            "total", len(videos), sum(v.label == "real" for v in videos),
-            sum(v.label == "fake" for v in videos), len(rows),
-            sum(r.label == "real" for r in rows), sum(r.label == "fake" for r in rows),
-            len({i for v in videos for i in v.identities}),
-        ]],
-    )  # fmt: skip
+        ]
+        + [
+            [
+                "total",
+                len(videos),
+                sum(v.label == "real" for v in videos),
+                sum(v.label == "fake" for v in videos),
+                len(rows),
+                sum(r.label == "real" for r in rows),
+                sum(r.label == "fake" for r in rows),
+                len({i for v in videos for i in v.identities}),
+            ]
+        ],
+    )
     out += ["### By manipulation method", ""]
     methods = Counter((v.method or "none (real)") for v in videos)
     method_faces = Counter((r.method or "none (real)") for r in rows)
@@ -124,8 +147,12 @@ def _identity_section(videos: Sequence[ExportVideo], facts: Mapping[str, VideoFa
             per[identity]["splits"].add(facts[video.key].split)
             per[identity]["videos"] += 1
             per[identity]["faces"] += facts[video.key].faces
-    out = ["### By identity", "", "A fake counts for every person it shows (source and "
-           "target of a face swap).", ""]  # fmt: skip
+    out = [
+        "### By identity",
+        "",
+        "A fake counts for every person it shows (source and target of a face swap).",
+        "",
+    ]
     out += _table(
         ["identity", "split", "videos", "faces"],
         [
@@ -173,11 +200,18 @@ def _sources_section(videos: Sequence[ExportVideo], facts: Mapping[str, VideoFac
     out += _table(
         ["video", "name", "label", "method", "split", "source / licence", "sha256"],
         [
-            [v.key, v.name, v.label, v.method or "", facts[v.key].split,
-             v.source or "not recorded", v.sha256]
+            [
+                v.key,
+                v.name,
+                v.label,
+                v.method or "",
+                facts[v.key].split,
+                v.source or "not recorded",
+                v.sha256,
+            ]
             for v in videos
         ],
-    )  # fmt: skip
+    )
     return out
 
 

@@ -46,18 +46,25 @@ def unsafe_members(archive: zipfile.ZipFile) -> list[str]:
     for info in archive.infolist():
         name = info.filename
         parts = name.replace("\\", "/").split("/")
-        if (name.startswith("/") or "\\" in name or "\x00" in name or ".." in parts
-                or (len(name) > 1 and name[1] == ":")
-                or (info.external_attr >> 16) & _S_IFMT == _S_IFLNK):
+        if (
+            name.startswith("/")
+            or "\\" in name
+            or "\x00" in name
+            or ".." in parts
+            or (len(name) > 1 and name[1] == ":")
+            or (info.external_attr >> 16) & _S_IFMT == _S_IFLNK
+        ):
             bad.append(name)
     return bad
 
 
 def unsafe_message(where: str, unsafe: list[str]) -> str:
     shown = ", ".join(repr(n) for n in unsafe[:3]) + (" …" if len(unsafe) > 3 else "")
-    return (f"{where} holds {len(unsafe)} unsafe entr{'y' if len(unsafe) == 1 else 'ies'} "
-            f"({shown}): paths outside the archive or links, which no export holds. "
-            "Nothing was imported.")  # fmt: skip
+    return (
+        f"{where} holds {len(unsafe)} unsafe entr{'y' if len(unsafe) == 1 else 'ies'} "
+        f"({shown}): paths outside the archive or links, which no export holds. "
+        "Nothing was imported."
+    )
 
 
 class _Tree:
@@ -70,8 +77,10 @@ class _Tree:
             root = self.path
             links = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_symlink()]
             if links:
-                raise ExportError(f"{root.name} holds symbolic links ({', '.join(links[:3])}); "
-                                  "an export never does. Nothing was read.")  # fmt: skip
+                raise ExportError(
+                    f"{root.name} holds symbolic links ({', '.join(links[:3])}); "
+                    "an export never does. Nothing was read."
+                )
             self._names = sorted(
                 p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()
             )

@@ -29,9 +29,12 @@ class SplitError(ValueError):
     that would work with these videos, or None."""
 
     def __init__(
-        self, message: str, *, suggestion: str = "",
+        self,
+        message: str,
+        *,
+        suggestion: str = "",
         suggested_ratios: tuple[float, float, float] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.suggestion = suggestion
         self.suggested_ratios = suggested_ratios

@@ -24,9 +24,16 @@ import cv2
 import numpy as np
 
 _PARTS = (
-    "left_eye", "right_eye", "eyes", "nose", "mouth",
-    "upper_half", "lower_half", "left_half", "right_half",
-)  # fmt: skip
+    "left_eye",
+    "right_eye",
+    "eyes",
+    "nose",
+    "mouth",
+    "upper_half",
+    "lower_half",
+    "left_half",
+    "right_half",
+)
 
 
 @dataclass(frozen=True)
@@ -133,8 +140,9 @@ def random_erase(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """Round-trip through JPEG at ``quality`` (1..100)."""
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                            [cv2.IMWRITE_JPEG_QUALITY, int(quality)])  # fmt: skip
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
     if not ok:
         return image
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

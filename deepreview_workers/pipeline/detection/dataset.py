@@ -268,8 +268,9 @@ def _from_folders(
             f"move the other images out of {root}, or extract their videos"
         )
     if extractions:
-        return _from_extractions(root, extractions, source_dirs, crop_size, crop_margin,
-                                 device, progress)  # fmt: skip
+        return _from_extractions(
+            root, extractions, source_dirs, crop_size, crop_margin, device, progress
+        )
     faces: list[LabeledFace] = []
     loose = 0
     for path, label, folder in images:
@@ -335,9 +336,16 @@ def _from_extractions(
 
     workdir = new_workdir()
     try:
-        cut = cut_extracted_faces(extractions, root, Path(workdir.name),
-                                  source_dirs=source_dirs, size=crop_size, margin=crop_margin,
-                                  device=device, progress=progress)  # fmt: skip
+        cut = cut_extracted_faces(
+            extractions,
+            root,
+            Path(workdir.name),
+            source_dirs=source_dirs,
+            size=crop_size,
+            margin=crop_margin,
+            device=device,
+            progress=progress,
+        )
     except ExtractedSetError as exc:
         workdir.cleanup()
         raise TrainingDataError(str(exc)) from None

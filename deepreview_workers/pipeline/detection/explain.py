@@ -39,8 +39,12 @@ def region_masks(box: Box, points: np.ndarray, size: int, margin: float = CROP_M
     ring = np.clip(hull(slice(0, 68), 0.12) - hull(slice(0, 68), -0.18), 0, 1)
     eyes = np.clip(hull(list(range(17, 27)) + list(range(36, 48)), 0.25), 0, 1)
     mouth = hull(slice(48, 68), 0.35)
-    return {"face boundary": ring.astype(np.float32), "eyes": eyes.astype(np.float32),
-            "mouth": mouth.astype(np.float32), "whole face": face.astype(np.float32)}  # fmt: skip
+    return {
+        "face boundary": ring.astype(np.float32),
+        "eyes": eyes.astype(np.float32),
+        "mouth": mouth.astype(np.float32),
+        "whole face": face.astype(np.float32),
+    }
 
 
 def map_region(face_map: np.ndarray, box: Box, points: np.ndarray | None) -> dict | None:
@@ -60,8 +64,11 @@ def map_region(face_map: np.ndarray, box: Box, points: np.ndarray | None) -> dic
     else:
         parts = {k: v for k, v in shares.items() if k != "whole face"}
         region = max(parts, key=parts.get) if max(parts.values()) > 0.25 else "whole face"
-    return {"region": region, "shares": {k: round(v, 3) for k, v in shares.items()},
-            "peak": round(float(face_map.max()), 3)}  # fmt: skip
+    return {
+        "region": region,
+        "shares": {k: round(v, 3) for k, v in shares.items()},
+        "peak": round(float(face_map.max()), 3),
+    }
 
 
 def summarise_regions(findings: list[dict | None], scores: list[float], threshold: float) -> dict:
@@ -72,9 +79,17 @@ def summarise_regions(findings: list[dict | None], scores: list[float], threshol
             counts[finding["region"]] += 1
     flagged = sum(counts.values())
     if not flagged:
-        return {"region": None, "flagged_faces": 0, "counts": counts,
-                "text": "The detector's map points at no region on any flagged face."}  # fmt: skip
+        return {
+            "region": None,
+            "flagged_faces": 0,
+            "counts": counts,
+            "text": "The detector's map points at no region on any flagged face.",
+        }
     region = max(counts, key=counts.get)
-    return {"region": region, "flagged_faces": flagged, "counts": counts,
-            "text": f"Most flagged faces ({counts[region]} of {flagged}) show manipulation "
-                    f"at the {region}."}  # fmt: skip
+    return {
+        "region": region,
+        "flagged_faces": flagged,
+        "counts": counts,
+        "text": f"Most flagged faces ({counts[region]} of {flagged}) show manipulation "
+        f"at the {region}.",
+    }

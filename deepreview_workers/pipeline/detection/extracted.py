@@ -152,9 +152,12 @@ class DetectionBoxes:
         min_size = max(12, int(round(options.min_face_size * scale)))
         if min_size not in self._detectors:
             self._detectors[min_size] = detectors.create(
-                options.detector, device=str(self.device), min_face_size=min_size,
-                min_confidence=options.min_confidence, max_batch=options.batch_size,
-            )  # fmt: skip
+                options.detector,
+                device=str(self.device),
+                min_face_size=min_size,
+                min_confidence=options.min_confidence,
+                max_batch=options.batch_size,
+            )
         hits = self._detectors[min_size].detect_batch([rgb for rgb, _scale in shrunk])
         return [
             [_scale_box(hit.box, 1.0 / frame_scale) for hit in frame_hits]
@@ -311,8 +314,12 @@ def cut_extracted_faces(
         done: set[int] = set()
         wanted = frozenset(by_frame)
         try:
-            frames = iter_frames(source, start_frame=min(wanted), end_frame=max(wanted) + 1,
-                                 keep=lambda index, _seconds, w=wanted: index in w)  # fmt: skip
+            frames = iter_frames(
+                source,
+                start_frame=min(wanted),
+                end_frame=max(wanted) + 1,
+                keep=lambda index, _seconds, w=wanted: index in w,
+            )
             for frame in frames:
                 if frame.rgb.shape[:2] != (info.height, info.width):
                     raise ExtractedSetError(

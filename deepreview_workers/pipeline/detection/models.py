@@ -129,8 +129,9 @@ class EfficientNetLite(nn.Module):
         super().__init__()
         from deepreview_workers.pipeline.detection.backbones import lite_backbone
 
-        self.net = lite_backbone(self.variant, pretrained=pretrained and weights is None,
-                                 drop_rate=drop_rate)  # fmt: skip
+        self.net = lite_backbone(
+            self.variant, pretrained=pretrained and weights is None, drop_rate=drop_rate
+        )
         self.net.reset_classifier(1)
         mid = self.net.blocks[self.MAP_STAGE][-1].conv_pwl.out_channels
         self.map_head = nn.Sequential(

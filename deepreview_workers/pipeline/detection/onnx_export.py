@@ -188,10 +188,16 @@ def export_onnx(
 
     parity = parity_max_abs_diff(wrapper, onnx_path, size) if check else None
     digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
-    input_info = {"name": INPUT_NAME, "shape": [BATCH_AXIS, 3, size, size],
-                  "dtype": "float32", "layout": "NCHW"}  # fmt: skip
-    outputs = [{"name": name, "shape": _output_shape(name), "meaning": _OUTPUT_MEANING[name]}
-               for name in names]  # fmt: skip
+    input_info = {
+        "name": INPUT_NAME,
+        "shape": [BATCH_AXIS, 3, size, size],
+        "dtype": "float32",
+        "layout": "NCHW",
+    }
+    outputs = [
+        {"name": name, "shape": _output_shape(name), "meaning": _OUTPUT_MEANING[name]}
+        for name in names
+    ]
     result = OnnxExport(
         onnx_path=onnx_path,
         card_path=card_path_for(onnx_path),
@@ -348,8 +354,10 @@ def _validation(checkpoint: dict[str, Any]) -> dict[str, Any]:
         entry = next((h for h in history if best in (h.get("epoch"), h.get("step"))), {})
         validation = entry.get("val") or {}
     if isinstance(validation.get("faces"), dict):  # the built-in's layout
-        validation = {**validation["faces"], **{k: v for k, v in validation.items()
-                                                if k != "faces"}}  # fmt: skip
+        validation = {
+            **validation["faces"],
+            **{k: v for k, v in validation.items() if k != "faces"},
+        }
     return {k: v for k, v in validation.items() if isinstance(v, (int, float, str))}
 
 
@@ -386,8 +394,10 @@ def _licence(loaded: LoadedDetector, checkpoint: dict[str, Any]) -> list[str]:
             "without a commercial licence (see `THIRD_PARTY_NOTICES.md`). Retrain on faces "
             "you hold the rights to before commercial use.",
         ]
-    lines = ["Trained with deepreview on data chosen by whoever trained it: these weights "
-             "carry that data's terms, which deepreview does not know."]  # fmt: skip
+    lines = [
+        "Trained with deepreview on data chosen by whoever trained it: these weights "
+        "carry that data's terms, which deepreview does not know."
+    ]
     if loaded.arch.startswith("efficientnet_lite"):
         variant = loaded.arch.rsplit("_", 1)[1]
         lines.append(
@@ -417,11 +427,11 @@ def _training_data(loaded: LoadedDetector, checkpoint: dict[str, Any]) -> list[s
     options = checkpoint.get("train_options") or {}
     if options:
         shown = {k: v for k, v in options.items() if isinstance(v, (int, float, str, bool))}
-        lines.append("Training options: " + ", ".join(f"{k} {v}" for k, v in shown.items())
-                     + ".")  # fmt: skip
+        lines.append("Training options: " + ", ".join(f"{k} {v}" for k, v in shown.items()) + ".")
     if checkpoint.get("best_epoch") is not None:
-        lines.append(f"Kept epoch/step {checkpoint['best_epoch']} of "
-                     f"{checkpoint.get('epochs_done')}.")  # fmt: skip
+        lines.append(
+            f"Kept epoch/step {checkpoint['best_epoch']} of {checkpoint.get('epochs_done')}."
+        )
     if _is_builtin(loaded):
         lines.append(
             "Real faces only, from the shared media's `train_real/` folder (33 clips, 16 "
@@ -484,13 +494,22 @@ def model_card(result: OnnxExport, loaded: LoadedDetector, checkpoint: dict[str,
     ]
     validation = _validation(checkpoint)
     if validation:
-        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                          for k, v in validation.items())  # fmt: skip
+        shown = ", ".join(
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in validation.items()
+        )
         lines.append(f"- Validation of the kept weights: {shown}.")
-    lines += ["", "## Training data", "", *[f"- {line}" for line in
-                                           _training_data(loaded, checkpoint)]]  # fmt: skip
-    lines += ["", "## Licence of the weights", "",
-              *[f"- {line}" for line in _licence(loaded, checkpoint)]]  # fmt: skip
+    lines += [
+        "",
+        "## Training data",
+        "",
+        *[f"- {line}" for line in _training_data(loaded, checkpoint)],
+    ]
+    lines += [
+        "",
+        "## Licence of the weights",
+        "",
+        *[f"- {line}" for line in _licence(loaded, checkpoint)],
+    ]
     parity = result.parity_max_abs_diff
     lines += [
         "",

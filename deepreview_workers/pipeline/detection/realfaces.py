@@ -42,12 +42,18 @@ class RealFaceBank:
         return len(self.crops)
 
     def subset(self, keep: np.ndarray) -> RealFaceBank:
-        return RealFaceBank(self.crops[keep], self.landmarks[keep], self.groups[keep],
-                            self.sources[keep])  # fmt: skip
+        return RealFaceBank(
+            self.crops[keep], self.landmarks[keep], self.groups[keep], self.sources[keep]
+        )
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, crops=self.crops, landmarks=self.landmarks,
-                            groups=self.groups, sources=self.sources)  # fmt: skip
+        np.savez_compressed(
+            path,
+            crops=self.crops,
+            landmarks=self.landmarks,
+            groups=self.groups,
+            sources=self.sources,
+        )
 
     @classmethod
     def load(cls, path: Path) -> RealFaceBank:
@@ -80,20 +86,29 @@ def collect_real_faces(
     progress: ProgressCallback = no_progress,
 ) -> RealFaceBank:
     """Faces from ``sources`` (identity, image or video path); see the module docstring."""
-    detector = detectors.create("mtcnn", device=str(resolve_device(device)),
-                                min_face_size=min_face_size,
-                                min_confidence=0.95, max_batch=frames_per_video)  # fmt: skip
+    detector = detectors.create(
+        "mtcnn",
+        device=str(resolve_device(device)),
+        min_face_size=min_face_size,
+        min_confidence=0.95,
+        max_batch=frames_per_video,
+    )
     landmarker = landmarkers.create("dlib68")
     crops, marks, groups, names = [], [], [], []
     for number, (identity, path) in enumerate(sources):
         progress(number / max(len(sources), 1), f"Faces from {path.name}")
         probe = probe_media(path)
         wanted = set(sample_indices(probe.frame_count, frames_per_video))
-        frames = [f.rgb for f in iter_frames(path, end_frame=max(wanted) + 1,
-                                             keep=lambda i, _s, w=wanted: i in w)]  # fmt: skip
+        frames = [
+            f.rgb
+            for f in iter_frames(
+                path, end_frame=max(wanted) + 1, keep=lambda i, _s, w=wanted: i in w
+            )
+        ]
         for rgb, hits in zip(frames, detector.detect_batch(frames), strict=True):
-            hits = sorted(hits, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1]),
-                          reverse=True)[:max_faces]  # fmt: skip
+            hits = sorted(
+                hits, key=lambda h: (h.box[2] - h.box[0]) * (h.box[3] - h.box[1]), reverse=True
+            )[:max_faces]
             if not hits:
                 continue
             points = landmarker.predict(rgb, [h.box for h in hits])
@@ -106,5 +121,4 @@ def collect_real_faces(
     progress(1.0, f"{len(crops)} faces")
     if not crops:
         raise ValueError("No faces found in the given media")
-    return RealFaceBank(np.stack(crops), np.stack(marks), np.asarray(groups),
-                        np.asarray(names))  # fmt: skip
+    return RealFaceBank(np.stack(crops), np.stack(marks), np.asarray(groups), np.asarray(names))

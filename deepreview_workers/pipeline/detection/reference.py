@@ -80,8 +80,12 @@ class SignalReference:
     def fused_probability(self, percentiles: dict[str, float | None]) -> float | None:
         if not self.fusion:
             return None
-        x = np.array([percentiles.get(n) if percentiles.get(n) is not None else 0.5
-                      for n in self.fusion["features"]])  # fmt: skip
+        x = np.array(
+            [
+                percentiles.get(n) if percentiles.get(n) is not None else 0.5
+                for n in self.fusion["features"]
+            ]
+        )
         z = float(np.dot(self.fusion["coef"], x) + self.fusion["intercept"])
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -93,9 +97,13 @@ class SignalReference:
             "statistic": self.statistic,
             "reference_videos": self.videos,
             "source": self.source,
-            "signals": {n: {"value": None if values[n] is None else round(values[n], 5),
-                            "percentile": None if pct[n] is None else round(pct[n], 4)}
-                        for n in values},  # fmt: skip
+            "signals": {
+                n: {
+                    "value": None if values[n] is None else round(values[n], 5),
+                    "percentile": None if pct[n] is None else round(pct[n], 4),
+                }
+                for n in values
+            },
             "fusion_probability": _round(self.fused_probability(pct)),
         }
 

@@ -64,26 +64,36 @@ def _alter_sharpness(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     height, width = rgb.shape[:2]
     if rng.random() < 0.5:
         factor = rng.uniform(0.35, 0.8)
-        small = cv2.resize(rgb, (max(int(width * factor), 8), max(int(height * factor), 8)),
-                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        small = cv2.resize(
+            rgb,
+            (max(int(width * factor), 8), max(int(height * factor), 8)),
+            interpolation=cv2.INTER_AREA,
+        )
         return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     blurred = cv2.GaussianBlur(rgb, (0, 0), 1.0 + rng.random())
     amount = rng.uniform(0.3, 1.0)
     return cv2.addWeighted(rgb, 1.0 + amount, blurred, -amount, 0)
 
 
-def _shift_scale(rgb: np.ndarray, centre: np.ndarray, size: float, rng: np.random.Generator,
-                 o: SelfBlendOptions) -> np.ndarray:  # fmt: skip
+def _shift_scale(
+    rgb: np.ndarray, centre: np.ndarray, size: float, rng: np.random.Generator, o: SelfBlendOptions
+) -> np.ndarray:
     scale = 1.0 + rng.uniform(-o.scale, o.scale)
     dx, dy = rng.uniform(-o.shift, o.shift, size=2) * size
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), 0.0, scale)
     matrix[:, 2] += (dx, dy)
-    return cv2.warpAffine(rgb, matrix, (rgb.shape[1], rgb.shape[0]),
-                          borderMode=cv2.BORDER_REFLECT101)  # fmt: skip
+    return cv2.warpAffine(
+        rgb, matrix, (rgb.shape[1], rgb.shape[0]), borderMode=cv2.BORDER_REFLECT101
+    )
 
 
-def _blend_mask(hull: np.ndarray, landmarks: np.ndarray, size: float,
-                rng: np.random.Generator, o: SelfBlendOptions) -> np.ndarray:  # fmt: skip
+def _blend_mask(
+    hull: np.ndarray,
+    landmarks: np.ndarray,
+    size: float,
+    rng: np.random.Generator,
+    o: SelfBlendOptions,
+) -> np.ndarray:
     """A deformed, eroded and feathered mask that stays inside ``hull``."""
     height, width = hull.shape
     # Deform: a random smooth displacement field applied to the hull.
@@ -91,8 +101,13 @@ def _blend_mask(hull: np.ndarray, landmarks: np.ndarray, size: float,
     field = rng.uniform(-o.deform, o.deform, size=(grid, grid, 2)).astype(np.float32) * size
     field = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC)
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    mask = cv2.remap(hull.astype(np.float32), xs + field[..., 0], ys + field[..., 1],
-                     cv2.INTER_LINEAR, borderValue=0.0)  # fmt: skip
+    mask = cv2.remap(
+        hull.astype(np.float32),
+        xs + field[..., 0],
+        ys + field[..., 1],
+        cv2.INTER_LINEAR,
+        borderValue=0.0,
+    )
     mask = (mask > 0.5).astype(np.uint8)
     # Sometimes only the inner face (brows, eyes, nose, mouth), as many swappers paste.
     if rng.random() < 0.3:

@@ -95,14 +95,16 @@ def _augment(rgb: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> tup
     dx, dy = rng.uniform(-0.04, 0.04, size=2) * size
     matrix = cv2.getRotationMatrix2D((size / 2, size / 2), rng.uniform(-8, 8), scale)
     matrix[:, 2] += (dx, dy)
-    rgb = cv2.warpAffine(np.ascontiguousarray(rgb), matrix, (size, size),
-                         borderMode=cv2.BORDER_REFLECT101)  # fmt: skip
+    rgb = cv2.warpAffine(
+        np.ascontiguousarray(rgb), matrix, (size, size), borderMode=cv2.BORDER_REFLECT101
+    )
     mask = cv2.warpAffine(np.ascontiguousarray(mask), matrix, (size, size))
     if rng.random() < 0.2:
         rgb = cv2.GaussianBlur(rgb, (0, 0), rng.uniform(0.3, 1.2))
     if rng.random() < 0.7:
-        ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY,
-                                                          int(rng.integers(50, 96))])  # fmt: skip
+        ok, data = cv2.imencode(
+            ".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 96))]
+        )
         rgb = cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1]
     return np.ascontiguousarray(rgb), mask
 
@@ -268,13 +270,21 @@ def train_self_blend(
         if step % o.val_every == 0 or step == o.steps or out_of_time:
             val_logits = _logits(model, val_crops, size, device)
             metrics = asdict(binary_metrics(val_labels, 1 / (1 + np.exp(-val_logits))))
-            entry = {"step": step, "train_loss": float(np.mean(running)), "val": metrics,
-                     "seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+            entry = {
+                "step": step,
+                "train_loss": float(np.mean(running)),
+                "val": metrics,
+                "seconds": round(time.monotonic() - started, 1),
+            }
             history.append(entry)
             running = []
             if metrics["auc"] is not None and metrics["auc"] > best["auc"]:
-                best = {"auc": metrics["auc"], "step": step, "logits": val_logits,
-                        "state": copy.deepcopy(model.state_dict())}  # fmt: skip
+                best = {
+                    "auc": metrics["auc"],
+                    "step": step,
+                    "logits": val_logits,
+                    "state": copy.deepcopy(model.state_dict()),
+                }
             progress(step / o.steps, f"Step {step}: val AUC {metrics['auc']:.3f}")
         if out_of_time:
             break
@@ -290,19 +300,33 @@ def train_self_blend(
         "identities": int(len(np.unique(val_bank.groups))),
     }
     half = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
-    path = save_checkpoint(out, {
-        "arch": o.arch, "input_size": size, "crop_margin": CROP_MARGIN,
-        "mean": list(model.input_mean), "std": list(model.input_std),
-        "build": {"pretrained": False}, "state_dict": half,
-        "threshold": 0.5, "calibration": calibration,
-        "threshold_fpr": val["real_videos"]["false_positive_rate"],
-        "best_epoch": best["step"], "epochs_done": step,
-        "history": [{**h, "epoch": h["step"]} for h in history],
-        "train_options": asdict(o), "validation": val,
-        "dataset": {"faces": len(bank), "train_faces": len(train_idx),
-                    "val_faces": int(is_val.sum()),
-                    "identities": int(len(np.unique(bank.groups)))},
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    })  # fmt: skip
-    return TrainResult(path, best["step"], val, calibration, history,
-                       round(time.monotonic() - started, 1))  # fmt: skip
+    path = save_checkpoint(
+        out,
+        {
+            "arch": o.arch,
+            "input_size": size,
+            "crop_margin": CROP_MARGIN,
+            "mean": list(model.input_mean),
+            "std": list(model.input_std),
+            "build": {"pretrained": False},
+            "state_dict": half,
+            "threshold": 0.5,
+            "calibration": calibration,
+            "threshold_fpr": val["real_videos"]["false_positive_rate"],
+            "best_epoch": best["step"],
+            "epochs_done": step,
+            "history": [{**h, "epoch": h["step"]} for h in history],
+            "train_options": asdict(o),
+            "validation": val,
+            "dataset": {
+                "faces": len(bank),
+                "train_faces": len(train_idx),
+                "val_faces": int(is_val.sum()),
+                "identities": int(len(np.unique(bank.groups))),
+            },
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    return TrainResult(
+        path, best["step"], val, calibration, history, round(time.monotonic() - started, 1)
+    )

@@ -34,14 +34,21 @@ def self_blend_video(
     how many faces were blended. ``blend=False`` writes the real frames through the same
     encoder, so real and fake differ by the blend alone, not by their compression."""
     probe = probe_media(source)
-    detector = detectors.create("mtcnn", device=str(resolve_device(device)), min_face_size=40,
-                                min_confidence=0.9, max_batch=16)  # fmt: skip
+    detector = detectors.create(
+        "mtcnn",
+        device=str(resolve_device(device)),
+        min_face_size=40,
+        min_confidence=0.9,
+        max_batch=16,
+    )
     landmarker = landmarkers.create("dlib68")
     frames = [f.rgb for f in iter_frames(source, end_frame=max_frames)]
     hits: list = []
     for start in range(0, len(frames), 16):
-        hits += detector.detect_batch(frames[start : start + 16]) if blend else [[]] * len(
-            frames[start : start + 16]
+        hits += (
+            detector.detect_batch(frames[start : start + 16])
+            if blend
+            else [[]] * len(frames[start : start + 16])
         )
     blended = 0
     with av.open(str(out), "w") as dst:
@@ -60,8 +67,9 @@ def self_blend_video(
                     if min(region.shape[:2]) < 16:
                         continue
                     # The same seed every frame: the same alteration all clip long.
-                    fake, _mask = self_blend(np.ascontiguousarray(region), points - (x0, y0),
-                                             np.random.default_rng(seed))  # fmt: skip
+                    fake, _mask = self_blend(
+                        np.ascontiguousarray(region), points - (x0, y0), np.random.default_rng(seed)
+                    )
                     rgb[y0:y1, x0:x1] = fake
                     blended += 1
             frame = av.VideoFrame.from_ndarray(

@@ -321,8 +321,9 @@ def train_detector(
     landmarks = crop_landmarks(faces, crops, size, options.crop_margin, options.landmarks, progress)
     arch = detector_models.get(options.arch)
     norm = (tuple(arch.input_mean), tuple(arch.input_std))
-    train_set = _FaceDataset(split.train, faces, crops, landmarks, options.augment, options.seed,
-                             norm)  # fmt: skip
+    train_set = _FaceDataset(
+        split.train, faces, crops, landmarks, options.augment, options.seed, norm
+    )
     val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed, norm)
     train_labels = np.array([faces[i].label for i in split.train])
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)

@@ -62,9 +62,16 @@ class AugmentOptions:
 
 
 NO_AUGMENTATION = AugmentOptions(
-    rotation_degrees=0.0, zoom=0.0, shift=0.0, flip_probability=0.0, warp=False,
-    brightness=0.0, contrast=0.0, lab_lightness=0.0, lab_ab=0.0,
-)  # fmt: skip
+    rotation_degrees=0.0,
+    zoom=0.0,
+    shift=0.0,
+    flip_probability=0.0,
+    warp=False,
+    brightness=0.0,
+    contrast=0.0,
+    lab_lightness=0.0,
+    lab_ab=0.0,
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,15 @@ def identity_params(n: int) -> AugmentParams:
     """No change at all: the centre crop only (previews, evaluation)."""
     zeros = np.zeros(n, np.float32)
     return AugmentParams(
-        angle=zeros, scale=zeros + 1, shift=np.zeros((n, 2), np.float32),
-        flip=np.zeros(n, bool), warp=None, brightness=zeros, contrast=zeros,
+        angle=zeros,
+        scale=zeros + 1,
+        shift=np.zeros((n, 2), np.float32),
+        flip=np.zeros(n, bool),
+        warp=None,
+        brightness=zeros,
+        contrast=zeros,
         lab=np.zeros((n, 3), np.float32),
-    )  # fmt: skip
+    )
 
 
 def _affine_theta(params: AugmentParams, coverage: float, device: torch.device) -> torch.Tensor:

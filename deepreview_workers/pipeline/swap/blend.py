@@ -41,8 +41,13 @@ def zoom_about_centre(matrix: np.ndarray, size: int, face_scale: float) -> np.nd
     """Frame->crop matrix under which the crop's content appears ``face_scale`` times
     larger in the frame (about the crop centre): shrinks or grows the pasted face."""
     centre = (size - 1) / 2.0
-    zoom = np.array([[1 / face_scale, 0, centre * (1 - 1 / face_scale)],
-                     [0, 1 / face_scale, centre * (1 - 1 / face_scale)], [0, 0, 1]])  # fmt: skip
+    zoom = np.array(
+        [
+            [1 / face_scale, 0, centre * (1 - 1 / face_scale)],
+            [0, 1 / face_scale, centre * (1 - 1 / face_scale)],
+            [0, 0, 1],
+        ]
+    )
     full = np.vstack([np.asarray(matrix, dtype=np.float64)[:2], [0, 0, 1]])
     return (zoom @ full)[:2]
 
@@ -207,8 +212,9 @@ def paste_face(
     to_render = scale_matrix(matrix, render / size)
     to_render = zoom_about_centre(to_render, render, settings.face_scale)
 
-    corners = np.array([[-0.5, -0.5], [render - 0.5, -0.5], [-0.5, render - 0.5],
-                        [render - 0.5, render - 0.5]])  # fmt: skip
+    corners = np.array(
+        [[-0.5, -0.5], [render - 0.5, -0.5], [-0.5, render - 0.5], [render - 0.5, render - 0.5]]
+    )
     inverse = cv2.invertAffineTransform(to_render)
     footprint = transform_points(corners, inverse)
     margin = 2 + abs(int(settings.erode_dilate_px)) + int(math.ceil(settings.feather_px))
@@ -229,8 +235,9 @@ def paste_face(
     roi_mask = erode_dilate(roi_mask, int(settings.erode_dilate_px))
     # Keep the feathered edge inside the pasted square: outside it there is no face.
     valid = warp_back(np.full((render, render), 255, np.uint8), roi_matrix, roi_shape)
-    inner = erode_dilate(np.where(valid == 255, 255, 0).astype(np.uint8),
-                         -(int(math.ceil(settings.feather_px)) + 1))  # fmt: skip
+    inner = erode_dilate(
+        np.where(valid == 255, 255, 0).astype(np.uint8), -(int(math.ceil(settings.feather_px)) + 1)
+    )
     alpha = feather(np.minimum(roi_mask, inner), settings.feather_px)
     if not alpha.any():
         return Blended(frame, None, None)

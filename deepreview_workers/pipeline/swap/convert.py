@@ -275,14 +275,22 @@ def _model_crop(frame: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     if scale < 0.9:
         big = min(int(math.ceil(size / scale)), 2048)
         crop = cv2.warpAffine(
-            frame, scale_matrix(matrix, big / size), (big, big), flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
-        )  # fmt: skip
+            frame,
+            scale_matrix(matrix, big / size),
+            (big, big),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0),
+        )
         return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
     return cv2.warpAffine(
-        frame, matrix, (size, size), flags=cv2.INTER_CUBIC,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
-    )  # fmt: skip
+        frame,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(0, 0, 0),
+    )
 
 
 class Converter:
@@ -337,7 +345,7 @@ class Converter:
                         landmarks[i],
                         self.settings,
                         None if masks is None else masks[k],
-                    )  # fmt: skip
+                    )
                 )
         return results
 
@@ -464,9 +472,21 @@ def convert_video(
         container = open_media(input_path)
         try:
             return _convert_open(
-                container, input_path, output_path, gt_path, converter, alignments, targets,
-                landmarks, track, start_frame, end_frame, frame_pts, progress, started,
-            )  # fmt: skip
+                container,
+                input_path,
+                output_path,
+                gt_path,
+                converter,
+                alignments,
+                targets,
+                landmarks,
+                track,
+                start_frame,
+                end_frame,
+                frame_pts,
+                progress,
+                started,
+            )
         finally:
             container.close()
 
@@ -502,9 +522,11 @@ def _convert_open(
     end_seconds = math.inf
     if frame_pts is not None and end_frame is not None and end_frame < len(frame_pts):
         end_seconds = float(frame_pts[end_frame] * video_tb)
-    total = (end_frame - start_frame) if end_frame is not None else (
-        alignments.source.frame_count or video.frames or 1
-    )  # fmt: skip
+    total = (
+        (end_frame - start_frame)
+        if end_frame is not None
+        else (alignments.source.frame_count or video.frames or 1)
+    )
 
     identities = converter.model.identities
     tag = {
@@ -592,15 +614,20 @@ def _convert_open(
         truth.close(
             {
                 "video": {
-                    "file_name": output_path.name, "frame_count": written,
+                    "file_name": output_path.name,
+                    "frame_count": written,
                     "fps": float(video.average_rate) if video.average_rate else None,
-                    "width": width, "height": height,
+                    "width": width,
+                    "height": height,
                 },
-                "source": {"file_name": input_path.name, "start_frame": start_frame,
-                           "end_frame": end},
+                "source": {
+                    "file_name": input_path.name,
+                    "start_frame": start_frame,
+                    "end_frame": end,
+                },
                 "synthetic": tag,
             }
-        )  # fmt: skip
+        )
     except BaseException:
         writer.abort()
         truth.abort()

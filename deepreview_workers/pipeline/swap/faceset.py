@@ -75,9 +75,16 @@ class Faceset:
         if size == self.size:
             return self
         interpolation = cv2.INTER_AREA if size < self.size else cv2.INTER_CUBIC
-        images = np.stack(
-            [cv2.resize(image, (size, size), interpolation=interpolation) for image in self.images]
-        ) if len(self) else np.zeros((0, size, size, 3), np.uint8)  # fmt: skip
+        images = (
+            np.stack(
+                [
+                    cv2.resize(image, (size, size), interpolation=interpolation)
+                    for image in self.images
+                ]
+            )
+            if len(self)
+            else np.zeros((0, size, size, 3), np.uint8)
+        )
         scale = size / self.size
         # Pixel centres: x_new + 0.5 = (x_old + 0.5) * scale, as cv2.resize samples.
         landmarks = ((self.landmarks + 0.5) * scale - 0.5).astype(np.float32)

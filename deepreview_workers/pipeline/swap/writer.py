@@ -70,9 +70,11 @@ class SwapVideoWriter:
                 f"this PyAV build has no H.264 encoder and MPEG-4 cannot encode a "
                 f"{width}x{height} {source_format} video without changing its size or colour"
             )
-        options = {"movflags": "+faststart+use_metadata_tags"} if self.path.suffix.lower() in (
-            _MOV_LIKE
-        ) else {}  # fmt: skip
+        options = (
+            {"movflags": "+faststart+use_metadata_tags"}
+            if self.path.suffix.lower() in (_MOV_LIKE)
+            else {}
+        )
         self._output = av.open(str(self.path), "w", options=options)
         self._output.metadata["comment"] = SYNTHETIC_COMMENT
         self._output.metadata[SYNTHETIC_KEY] = json.dumps(dict(tag), sort_keys=True)

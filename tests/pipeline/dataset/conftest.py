@@ -109,10 +109,14 @@ def main_request(pasted: Pasted) -> ExportRequest:
         export_video(hill, "real", ("Katie Hill",), source="HDTF, research only"),
         export_video(original, "real", ("ffpp-004",), source="FaceForensics++ terms"),
         export_video(
-            textures, "fake", ("ffpp-004", "ffpp-982"), method="NeuralTextures",
-            label_source="consensus", source="FaceForensics++ terms",
+            textures,
+            "fake",
+            ("ffpp-004", "ffpp-982"),
+            method="NeuralTextures",
+            label_source="consensus",
+            source="FaceForensics++ terms",
         ),
-    )  # fmt: skip
+    )
     return ExportRequest(
         videos=videos,
         options=OPTIONS,

@@ -96,12 +96,17 @@ def pasted_fake(out: Path, count: int = 30) -> tuple[Path, Path]:
     video = _encode(frames, out)
     writer.close(
         {
-            "video": {"file_name": out.name, "frame_count": count, "fps": RATE,
-                      "width": WIDTH, "height": HEIGHT},
+            "video": {
+                "file_name": out.name,
+                "frame_count": count,
+                "fps": RATE,
+                "width": WIDTH,
+                "height": HEIGHT,
+            },
             "source": {"file_name": PD_CLIP.name, "start_frame": 0, "end_frame": count},
             "synthetic": {"made_by": "tests"},
         }
-    )  # fmt: skip
+    )
     return video, truth_path
 
 

@@ -133,8 +133,11 @@ def test_counts_in_export_json_equal_the_rows(main_export, main_request):
 def test_no_clock_and_no_machine_paths_in_the_content(main_export, main_request):
     with zipfile.ZipFile(main_export.zip_path) as archive:
         infos = archive.infolist()
-        texts = [archive.read(i.filename).decode() for i in infos if i.filename.endswith(
-            (".json", ".jsonl", ".csv", ".md", ".sha256"))]  # fmt: skip
+        texts = [
+            archive.read(i.filename).decode()
+            for i in infos
+            if i.filename.endswith((".json", ".jsonl", ".csv", ".md", ".sha256"))
+        ]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
     machine = [str(REPO_ROOT), str(SHARED_MEDIA), str(main_export.zip_path.parent)]
@@ -196,11 +199,20 @@ def test_progress_runs_forward_to_the_end(main_export):
 def test_datasheet_reports_sources_labels_and_agreement(main_export):
     text = (main_export.folder / "datasheet.md").read_text()
     for expected in (
-        "| train |", "| validation |", "| test |", "| NeuralTextures | 1 | 4 |",
-        "| Grace Hopper |", "public domain (17 U.S.C. 105)", "FaceForensics++ terms",
-        "`consensus` (1 videos)", "`ground_truth` (5 videos)", "krippendorff_alpha: 0.81",
-        "Verdicts exported: 2", "0 removed", "Faces were found in every video",
-    ):  # fmt: skip
+        "| train |",
+        "| validation |",
+        "| test |",
+        "| NeuralTextures | 1 | 4 |",
+        "| Grace Hopper |",
+        "public domain (17 U.S.C. 105)",
+        "FaceForensics++ terms",
+        "`consensus` (1 videos)",
+        "`ground_truth` (5 videos)",
+        "krippendorff_alpha: 0.81",
+        "Verdicts exported: 2",
+        "0 removed",
+        "Faces were found in every video",
+    ):
         assert expected in text
 
 
@@ -247,11 +259,16 @@ def test_formats_can_be_chosen_alone(pasted, tmp_path):
     with zipfile.ZipFile(tmp_path / "notes.zip") as archive:
         names = archive.namelist()
     assert names == [
-        "annotations/annotations.json", f"annotations/frames/{pasted.record.key}_000011.jpg",
-        "annotations/regions_coco.json", "datasheet.md", "export.json", "manifest.sha256",
-    ]  # fmt: skip
+        "annotations/annotations.json",
+        f"annotations/frames/{pasted.record.key}_000011.jpg",
+        "annotations/regions_coco.json",
+        "datasheet.md",
+        "export.json",
+        "manifest.sha256",
+    ]
     assert summary.faces == 0 and summary.videos_without_faces == ()
     assert verify_manifest(tmp_path / "notes.zip") == []
     with pytest.raises(ValueError, match="add the ffpp format"):
-        build_dataset(replace(request, options=replace(options, compressions=("c23",))),
-                      tmp_path / "x.zip")  # fmt: skip
+        build_dataset(
+            replace(request, options=replace(options, compressions=("c23",))), tmp_path / "x.zip"
+        )

@@ -16,9 +16,15 @@ from tests.pipeline.clips import decoded_frame_count
 def face(video: str, frame: int, vector: list[float]) -> SampledFace:
     embedding = np.asarray(vector, np.float32)
     return SampledFace(
-        video=video, frame=frame, face=0, label="real", box=(0, 0, 1, 1),
-        crop=Path("unused.png"), mask=None, embedding=embedding / np.linalg.norm(embedding),
-    )  # fmt: skip
+        video=video,
+        frame=frame,
+        face=0,
+        label="real",
+        box=(0, 0, 1, 1),
+        crop=Path("unused.png"),
+        mask=None,
+        embedding=embedding / np.linalg.norm(embedding),
+    )
 
 
 def test_later_split_copies_are_dropped_and_earlier_ones_kept():

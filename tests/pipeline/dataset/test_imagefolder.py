@@ -41,8 +41,12 @@ def test_datasets_imagefolder_loads_the_same_rows_and_labels(main_export, tmp_pa
     folder = main_export.folder / "imagefolder"
     done = subprocess.run(
         [sys.executable, "-c", LOAD, str(folder)],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     with open(main_export.folder / "metadata.csv", newline="") as handle:
@@ -50,11 +54,16 @@ def test_datasets_imagefolder_loads_the_same_rows_and_labels(main_export, tmp_pa
     for split in ("train", "validation", "test"):
         expected = sorted(
             (
-                str(main_export.folder / r["path"]), r["label"], r["video"], int(r["frame"]),
-                r["identity"], r["mask"],
+                str(main_export.folder / r["path"]),
+                r["label"],
+                r["video"],
+                int(r["frame"]),
+                r["identity"],
+                r["mask"],
             )
-            for r in rows if r["split"] == split
-        )  # fmt: skip
+            for r in rows
+            if r["split"] == split
+        )
         got = sorted(
             (r["image"], r["label"], r["video"], r["frame"], r["identity"], r["mask"])
             for r in loaded[split]

@@ -20,8 +20,10 @@ def test_read_export_gives_videos_faces_and_annotations(main_export, main_reques
     assert {v.key for v in contents.videos} == {v.key for v in main_request.videos}
     fake = next(v for v in contents.videos if v.key == pasted.record.key)
     assert (fake.label, fake.method, fake.identities) == (
-        "fake", "deepreview-original", ("Barack Obama", "Grace Hopper"),
-    )  # fmt: skip
+        "fake",
+        "deepreview-original",
+        ("Barack Obama", "Grace Hopper"),
+    )
     assert fake.manipulated_ranges == (PASTED,)
     assert fake.mask_video == (
         f"manipulated_sequences/deepreview-original/masks/videos/{fake.key}.mp4"

@@ -18,10 +18,18 @@ from deepreview_workers.pipeline.dataset.types import ExportVideo
 
 def video(key: str, *identities: str, label: str = "real") -> ExportVideo:
     return ExportVideo(
-        key=key, path=Path(f"/nonexistent/{key}.mp4"), name=f"{key}.mp4", sha256=key * 4,
-        label=label, label_source="ground_truth", identities=identities, frame_count=30,
-        fps=30.0, width=64, height=64,
-    )  # fmt: skip
+        key=key,
+        path=Path(f"/nonexistent/{key}.mp4"),
+        name=f"{key}.mp4",
+        sha256=key * 4,
+        label=label,
+        label_source="ground_truth",
+        identities=identities,
+        frame_count=30,
+        fps=30.0,
+        width=64,
+        height=64,
+    )
 
 
 def population(people: int = 20, per_person: int = 3) -> list[ExportVideo]:
@@ -39,9 +47,12 @@ def population(people: int = 20, per_person: int = 3) -> list[ExportVideo]:
 
 def test_fakes_join_their_source_and_target_into_one_group():
     videos = [
-        video("a1", "alice"), video("b1", "bob"), video("c1", "carol"),
-        video("ab", "alice", "bob", label="fake"), video("d1", "dave"),
-    ]  # fmt: skip
+        video("a1", "alice"),
+        video("b1", "bob"),
+        video("c1", "carol"),
+        video("ab", "alice", "bob", label="fake"),
+        video("d1", "dave"),
+    ]
     groups = identity_groups(videos)
     assert [g.keys for g in groups] == [("a1", "ab", "b1"), ("c1",), ("d1",)]
     assert groups[0].identities == ("alice", "bob")

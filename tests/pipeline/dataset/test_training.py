@@ -14,9 +14,14 @@ from deepreview_workers.pipeline.detection.dataset import TrainingDataError, loa
 from deepreview_workers.pipeline.detection.train import TrainOptions, train_detector
 
 TINY = TrainOptions(
-    arch="meso4", input_size=64, epochs=1, batch_size=8, device="cpu", landmarks="none",
+    arch="meso4",
+    input_size=64,
+    epochs=1,
+    batch_size=8,
+    device="cpu",
+    landmarks="none",
     augment=AugmentOptions(drop_part=0.0, jpeg=0.0, blur=0.0, colour=0.0, flip=0.5),
-)  # fmt: skip
+)
 
 
 def export_rows(folder) -> list[dict]:
@@ -34,8 +39,10 @@ def test_an_export_zip_loads_as_a_face_set_with_its_splits(main_export):
         row = by_name[face.path.name]
         assert face.path.is_file()  # unpacked from the zip for as long as the set lives
         assert (face.split, face.label, face.video) == (
-            row["split"], int(row["label"] == "fake"), row["video"],
-        )  # fmt: skip
+            row["split"],
+            int(row["label"] == "fake"),
+            row["video"],
+        )
 
 
 def test_training_from_an_export_uses_its_train_and_validation_splits(main_export, tmp_path):

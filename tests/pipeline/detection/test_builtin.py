@@ -34,9 +34,14 @@ def real_faces():
     """Detector crops and landmarks of real photos the built-in detector never saw."""
     from deepreview_workers.pipeline.detection.realfaces import collect_real_faces
 
-    names = ["pd_usnavy_grace_hopper.jpg", "pd_obama_official_portrait_2012.jpg",
-             "pd_congress_W000817_elizabeth_warren.jpg", "pd_biden_official_vp_portrait.jpg",
-             "pd_nasa_eileen_collins_astronaut.png", "obama_biden_two_people.jpg"]  # fmt: skip
+    names = [
+        "pd_usnavy_grace_hopper.jpg",
+        "pd_obama_official_portrait_2012.jpg",
+        "pd_congress_W000817_elizabeth_warren.jpg",
+        "pd_biden_official_vp_portrait.jpg",
+        "pd_nasa_eileen_collins_astronaut.png",
+        "obama_biden_two_people.jpg",
+    ]
     paths = [SHARED_MEDIA / "real_images" / n for n in names]
     if not all(p.is_file() for p in paths):
         pytest.skip(f"shared media absent at {SHARED_MEDIA}")
@@ -99,10 +104,15 @@ def test_shipped_calibration_improves_log_loss_on_held_out_videos():
 
     from deepreview_workers.pipeline.detection.realfaces import collect_real_faces
 
-    names = ["pd_obama_2011_whitehouse_address.mp4", "hdtf_WDA_KatieHill_000.mp4",
-             "liveportrait_d3_expressions.mp4", "ffpp_original_youtube_004.mp4"]  # fmt: skip
-    bank = collect_real_faces([(n, SHARED_MEDIA / "real_videos" / n) for n in names],
-                              frames_per_video=6, max_faces=1)  # fmt: skip
+    names = [
+        "pd_obama_2011_whitehouse_address.mp4",
+        "hdtf_WDA_KatieHill_000.mp4",
+        "liveportrait_d3_expressions.mp4",
+        "ffpp_original_youtube_004.mp4",
+    ]
+    bank = collect_real_faces(
+        [(n, SHARED_MEDIA / "real_videos" / n) for n in names], frames_per_video=6, max_faces=1
+    )
     detector = _built_in()
     shipped, detector.calibration = detector.calibration, None
     rng = np.random.default_rng(7)
@@ -135,8 +145,10 @@ def test_built_in_detector_scores_faces_and_maps_the_blend(real_faces):
     assert real_maps.shape == (len(real_faces), 16, 16) and 0 <= fake_maps.min() <= 1
     assert np.mean(fake_scores) > np.mean(real_scores)
     # The map lights up where the blend was, more than elsewhere.
-    inside = [m[np.asarray(Image.fromarray((k * 255).astype(np.uint8)).resize((16, 16))) > 64]
-              for m, k in zip(fake_maps, masks, strict=True)]  # fmt: skip
+    inside = [
+        m[np.asarray(Image.fromarray((k * 255).astype(np.uint8)).resize((16, 16))) > 64]
+        for m, k in zip(fake_maps, masks, strict=True)
+    ]
     assert np.mean([v.mean() for v in inside if v.size]) > np.mean(real_maps)
 
 

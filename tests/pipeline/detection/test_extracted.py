@@ -37,8 +37,10 @@ def _clip(path: Path, seed: int) -> list[np.ndarray]:
     """A small textured clip (a different picture every frame); returns its decoded frames."""
     rng = np.random.default_rng(seed)
     base = cv2.GaussianBlur(rng.integers(0, 256, (HEIGHT * 2, WIDTH * 2, 3), np.uint8), (5, 5), 0)
-    frames = [np.ascontiguousarray(base[i * 4 : i * 4 + HEIGHT, i * 5 : i * 5 + WIDTH])
-              for i in range(FRAMES)]  # fmt: skip
+    frames = [
+        np.ascontiguousarray(base[i * 4 : i * 4 + HEIGHT, i * 5 : i * 5 + WIDTH])
+        for i in range(FRAMES)
+    ]
     write_video(frames, path)
     return [frame.rgb for frame in iter_frames(path)]
 
@@ -46,17 +48,33 @@ def _clip(path: Path, seed: int) -> list[np.ndarray]:
 def _face(frame: int, index: int, box: tuple[float, float, float, float]) -> FaceRecord:
     x0, y0, x1, y1 = box
     grid = np.stack(np.meshgrid(np.linspace(x0, x1, 17), np.linspace(y0, y1, 4)), -1)
-    metrics = FaceMetrics(blur=1.0, face_size=math.sqrt((x1 - x0) * (y1 - y0)), brightness=100.0,
-                          hue=0.0, histogram=(1.0,), yaw=0.0, pitch=0.0, roll=0.0,
-                          confidence=0.99)  # fmt: skip
+    metrics = FaceMetrics(
+        blur=1.0,
+        face_size=math.sqrt((x1 - x0) * (y1 - y0)),
+        brightness=100.0,
+        hue=0.0,
+        histogram=(1.0,),
+        yaw=0.0,
+        pitch=0.0,
+        roll=0.0,
+        confidence=0.99,
+    )
     return FaceRecord(
-        frame_index=frame, pts_seconds=frame / 30, face_index=index, box=box, score=0.99,
+        frame_index=frame,
+        pts_seconds=frame / 30,
+        face_index=index,
+        box=box,
+        score=0.99,
         points5=np.zeros((5, 2), np.float32),
         landmarks68=grid.reshape(-1, 2)[:68].astype(np.float32),
-        matrix=np.eye(2, 3), size=64, crop_path=f"faces/{frame:07d}_{index}.png",
+        matrix=np.eye(2, 3),
+        size=64,
+        crop_path=f"faces/{frame:07d}_{index}.png",
         mask_paths={"components": f"masks/components/{frame:07d}_{index}.png"},
-        metrics=metrics, embedder="", embedding=None,
-    )  # fmt: skip
+        metrics=metrics,
+        embedder="",
+        embedding=None,
+    )
 
 
 def _extracted(folder: Path, video: Path, faces: list[FaceRecord], margin: float = 0.0) -> None:
@@ -80,10 +98,13 @@ def data(tmp_path):
     videos.mkdir()
     frames = {"a": _clip(videos / "a.mp4", 1), "b": _clip(videos / "b.mp4", 2)}
     boxes = {
-        "a": [_face(2, 0, (60.0, 40.5, 110.2, 101.0)), _face(7, 0, (2.0, 1.0, 50.0, 60.0)),
-              _face(7, 1, (120.0, 50.0, 180.5, 120.0))],  # the second runs off the frame
+        "a": [
+            _face(2, 0, (60.0, 40.5, 110.2, 101.0)),
+            _face(7, 0, (2.0, 1.0, 50.0, 60.0)),
+            _face(7, 1, (120.0, 50.0, 180.5, 120.0)),
+        ],  # the second runs off the frame
         "b": [_face(0, 0, (70.0, 30.0, 130.0, 100.0)), _face(11, 0, (80.3, 35.7, 125.0, 90.0))],
-    }  # fmt: skip
+    }
     root = tmp_path / "DATA"
     _extracted(root / "real" / "a", videos / "a.mp4", boxes["a"])
     _extracted(root / "fake" / "alice" / "b", videos / "b.mp4", boxes["b"])
@@ -101,9 +122,12 @@ def test_crops_are_detections_crops_from_the_source_frame(data):
     assert face_set.source == "extract" and face_set.crop_margin == CROP_MARGIN
     faces = face_set.faces
     assert [(f.label, f.identity, f.video) for f in faces] == [
-        (0, "a", "a.mp4"), (0, "a", "a.mp4"), (0, "a", "a.mp4"),
-        (1, "alice", "b.mp4"), (1, "alice", "b.mp4"),
-    ]  # fmt: skip
+        (0, "a", "a.mp4"),
+        (0, "a", "a.mp4"),
+        (0, "a", "a.mp4"),
+        (1, "alice", "b.mp4"),
+        (1, "alice", "b.mp4"),
+    ]
     records = boxes["a"] + boxes["b"]
     sources = ["a"] * 3 + ["b"] * 2
     for face, record, name in zip(faces, records, sources, strict=True):
@@ -193,12 +217,14 @@ def test_crop_from_extract_output_is_the_crop_detection_scores(tmp_path):
 
     # Frames 0, 129 and 258: what detection analyses with --frames 3 (259 frames).
     # Full detection on frame 0 only; frames 129 and 258 are followed (--redetect-seconds).
-    options = ExtractOptions(sampling="every_n", every_n=129, masks=(), redetect_seconds=10,
-                             device="cpu")  # fmt: skip
+    options = ExtractOptions(
+        sampling="every_n", every_n=129, masks=(), redetect_seconds=10, device="cpu"
+    )
     extracted = Extractor(options).run(PD_CLIP, tmp_path / "DATA" / "real" / PD_CLIP.stem)
     assert extracted.summary.detection_frames == {"full": 1, "followed": 2}
-    face_set = load_face_set(tmp_path / "DATA", source_dirs=[PD_CLIP.parent], crop_size=256,
-                             device="cpu")  # fmt: skip
+    face_set = load_face_set(
+        tmp_path / "DATA", source_dirs=[PD_CLIP.parent], crop_size=256, device="cpu"
+    )
     assert [f.path.stem for f in face_set.faces] == ["0000000_0", "0000129_0", "0000258_0"]
     stored = [face.box for face in read_alignments(extracted.alignments_path).faces]
 

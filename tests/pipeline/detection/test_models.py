@@ -18,7 +18,10 @@ from deepreview_workers.pipeline.detection.models import (
 
 def test_registry_names_and_input_sizes():
     assert detector_models.names() == [
-        "efficientnet_b0", "efficientnet_lite0", "efficientnet_lite2", "meso4"
+        "efficientnet_b0",
+        "efficientnet_lite0",
+        "efficientnet_lite2",
+        "meso4",
     ]
     assert detector_models.get("meso4").default_input_size == 256
     assert detector_models.get("efficientnet_b0").default_input_size == 224

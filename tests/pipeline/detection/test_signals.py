@@ -84,9 +84,15 @@ def test_blurred_mouth_raises_mouth_sharpness(hopper):
 def _eye(width: float, height: float, x: float) -> np.ndarray:
     # iBUG eye order: outer corner, two upper lid points, inner corner, two lower lid points
     return np.array(
-        [[x, 0], [x + width / 3, -height / 2], [x + 2 * width / 3, -height / 2],
-         [x + width, 0], [x + 2 * width / 3, height / 2], [x + width / 3, height / 2]]
-    )  # fmt: skip
+        [
+            [x, 0],
+            [x + width / 3, -height / 2],
+            [x + 2 * width / 3, -height / 2],
+            [x + width, 0],
+            [x + 2 * width / 3, height / 2],
+            [x + width / 3, height / 2],
+        ]
+    )
 
 
 def test_eye_aspect_ratio_by_hand():

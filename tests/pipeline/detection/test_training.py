@@ -107,8 +107,14 @@ def test_efficientnet_trains_through_the_same_path(face_set, tmp_path):
     for face in load_face_set(face_set).faces:
         by_identity.setdefault(face.identity, {}).setdefault(face.label, face)
     faces = [face for pair in list(by_identity.values())[:6] for face in pair.values()]
-    options = TrainOptions(arch="efficientnet_b0", input_size=64, epochs=1, batch_size=16,
-                           device="cpu", augment=AugmentOptions.none())  # fmt: skip
+    options = TrainOptions(
+        arch="efficientnet_b0",
+        input_size=64,
+        epochs=1,
+        batch_size=16,
+        device="cpu",
+        augment=AugmentOptions.none(),
+    )
     result = train_detector(faces, tmp_path / "effnet.pt", options)
     detector = LoadedDetector.load(result.checkpoint, device="cpu")
     assert detector.arch == "efficientnet_b0" and len(result.history) == 1
@@ -174,8 +180,10 @@ def test_folders_give_identities_and_labels_files_override(tmp_path):
     _crop_file(tmp_path / "fake" / "loose.png")
     face_set = load_face_set(tmp_path)
     assert [(f.label, f.identity) for f in face_set.faces] == [
-        (0, "alice"), (1, "alice"), (1, "fake/loose"),
-    ]  # fmt: skip
+        (0, "alice"),
+        (1, "alice"),
+        (1, "fake/loose"),
+    ]
     assert face_set.identities_from_files == 1
 
     (tmp_path / "labels.csv").write_text(
@@ -184,8 +192,9 @@ def test_folders_give_identities_and_labels_files_override(tmp_path):
     listed = load_face_set(tmp_path)
     assert listed.source == "labels.csv"
     assert [(f.label, f.identity, f.video) for f in listed.faces] == [
-        (0, "p1", "v1"), (1, "p2", None),
-    ]  # fmt: skip
+        (0, "p1", "v1"),
+        (1, "p2", None),
+    ]
 
     (tmp_path / "labels.csv").unlink()
     points = np.arange(136, dtype=float).reshape(68, 2).tolist()

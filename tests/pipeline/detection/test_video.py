@@ -130,8 +130,15 @@ def test_detector_scores_and_json(pair_results):
     assert result.score_confident is not None and result.label in ("real", "fake")
     data = json.loads(result.to_json())
     assert data["schema"] == "deepreview.detection" and data["status"] == "ok"
-    assert set(data["score"]) == {"mean", "confident", "threshold", "label", "calibrated",
-                                  "threshold_fpr", "source"}  # fmt: skip
+    assert set(data["score"]) == {
+        "mean",
+        "confident",
+        "threshold",
+        "label",
+        "calibrated",
+        "threshold_fpr",
+        "source",
+    }
     assert data["score"]["source"] == "detector" and not data["score"]["calibrated"]
     assert data["detector"]["arch"] == "meso4"
     frame = next(f for f in data["frames"] if f["analysed"])

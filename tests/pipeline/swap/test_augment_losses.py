@@ -170,10 +170,15 @@ def test_checkpoint_files_are_checked(tmp_path):
     with pytest.raises(SwapInputError, match="has no checkpoint.pt"):
         load_checkpoint(tmp_path / "missing")
     state = {
-        "format": "deepreview.swap_checkpoint", "version": 1, "arch": "original",
-        "arch_options": {"width": 0.125}, "size": 64, "has_mask": False, "iteration": 3,
+        "format": "deepreview.swap_checkpoint",
+        "version": 1,
+        "arch": "original",
+        "arch_options": {"width": 0.125},
+        "size": 64,
+        "has_mask": False,
+        "iteration": 3,
         "face_geometry": {"coverage": 0.8, "x_offset": 0.0, "y_offset": 0.0},
-    }  # fmt: skip
+    }
     save_checkpoint(tmp_path / "model", state)
     assert load_checkpoint(tmp_path / "model")["iteration"] == 3
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["checkpoint.pt", "model.json"]

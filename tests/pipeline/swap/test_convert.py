@@ -52,9 +52,13 @@ def converted(converter, swap_media, tmp_path_factory):
     out = tmp_path_factory.mktemp("converted") / "fake.mp4"
     fractions: list[float] = []
     result = convert_video(
-        swap_media.target_clip, swap_media.target_faces / "alignments.json", converter, out,
-        track=0, progress=lambda fraction, message: fractions.append(fraction),
-    )  # fmt: skip
+        swap_media.target_clip,
+        swap_media.target_faces / "alignments.json",
+        converter,
+        out,
+        track=0,
+        progress=lambda fraction, message: fractions.append(fraction),
+    )
     return result, fractions
 
 
@@ -124,9 +128,14 @@ def test_preview_frame_matches_the_video(converted, converter, swap_media):
 
 def test_segment_keeps_its_frames_and_audio(converted, converter, swap_media, tmp_path):
     result = convert_video(
-        swap_media.target_clip, swap_media.target_faces / "alignments.json", converter,
-        tmp_path / "part.mkv", track="largest", start_frame=20, end_frame=30,
-    )  # fmt: skip
+        swap_media.target_clip,
+        swap_media.target_faces / "alignments.json",
+        converter,
+        tmp_path / "part.mkv",
+        track="largest",
+        start_frame=20,
+        end_frame=30,
+    )
     assert result.frames_total == 10 and (result.start_frame, result.end_frame) == (20, 30)
     truth = read_ground_truth(result.ground_truth_path)
     assert [f["frame_index"] for f in truth.frames] == list(range(20, 30))
@@ -208,9 +217,11 @@ def test_unknown_track_and_mismatched_alignments_are_refused(converter, swap_med
         )
     with pytest.raises(SwapInputError, match="alignments are for a 320x"):
         convert_video(
-            swap_media.target_clip, swap_media.faces_b / "alignments.json", converter,
+            swap_media.target_clip,
+            swap_media.faces_b / "alignments.json",
+            converter,
             tmp_path / "z.mp4",
-        )  # fmt: skip
+        )
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
@@ -219,9 +230,13 @@ def test_writer_keeps_odd_sizes_and_copies_pcm_audio(tmp_path):
     from tests.pipeline.clips import reencode_pd_clip
 
     source = reencode_pd_clip(
-        tmp_path / "odd.mkv", codec="libx264", frames=4, size=(201, 151), pix_fmt="yuv444p",
+        tmp_path / "odd.mkv",
+        codec="libx264",
+        frames=4,
+        size=(201, 151),
+        pix_fmt="yuv444p",
         audio_codec="pcm_s16le",
-    )  # fmt: skip
+    )
     with av.open(str(source)) as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
         writer = SwapVideoWriter(tmp_path / "out.mp4", video, audio, tag={"synthetic": True})
