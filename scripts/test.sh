@@ -7,5 +7,6 @@ scripts/setup.sh
 scripts/ensure_browser.sh
 echo "==> ruff"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"
