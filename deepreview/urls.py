@@ -10,15 +10,15 @@ from rest_framework.routers import DefaultRouter
 
 from deepreview.demo.apis import DemoViewSet
 from deepreview.detection.apis import DetectionRunViewSet, DetectorViewSet
-from deepreview.detection.files import detection_result
+from deepreview.detection.file_apis import detection_result
 from deepreview.exports.apis import DatasetExportViewSet, DatasetImportViewSet
-from deepreview.exports.files import export_download
+from deepreview.exports.file_apis import export_download
 from deepreview.facesets.apis import FacesetViewSet, FaceViewSet
-from deepreview.facesets.files import face_file
-from deepreview.jobs.apis import JobViewSet
-from deepreview.jobs.files import job_artifact
+from deepreview.facesets.file_apis import face_file
+from deepreview.jobs.apis import JobOptionsView, JobViewSet
+from deepreview.jobs.file_apis import job_artifact
 from deepreview.media.apis import MediaViewSet
-from deepreview.media.files import media_file, media_frame
+from deepreview.media.file_apis import media_file, media_frame
 from deepreview.projects.apis import IdentityViewSet, MembershipViewSet, ProjectViewSet
 from deepreview.review.apis import (
     ArtifactKindViewSet,
@@ -30,7 +30,7 @@ from deepreview.review.apis import (
 )
 from deepreview.review.interchange_apis import MarkExchangeViewSet
 from deepreview.swaps.apis import ConsentViewSet, ConversionViewSet, SwapModelViewSet
-from deepreview.swaps.files import (
+from deepreview.swaps.file_apis import (
     consent_evidence,
     conversion_mask_frame,
     conversion_masks,
@@ -79,6 +79,7 @@ router.register(r"imports", DatasetImportViewSet, basename="import")
 urlpatterns = [
     path("api/", include(router.urls)),
     path("api/auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("api/job-options/", JobOptionsView.as_view(), name="job-options"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script from a URL: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -18,9 +18,9 @@ from tests.media_paths import REPO_ROOT
 
 WITHOUT_ML = str(REPO_ROOT / "tests" / "without_ml")
 
-# Job bodies that still live in the web package and run only on workers (the redesign
-# moves them out); everything else under deepreview/ must import without the extra.
-WORKER_ONLY_MODULES = {"deepreview.swaps.faces"}
+# Modules of the web package that run only on workers: none (job bodies live in
+# deepreview_workers/); everything under deepreview/ must import without the extra.
+WORKER_ONLY_MODULES: set[str] = set()
 
 WEB_APP = f"""
 import importlib, pkgutil, sys

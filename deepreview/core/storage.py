@@ -1,14 +1,28 @@
-"""Whole folders of stored files: every file the app stores for a project lies under
-``projects/<project id>/``, and a faceset's under ``projects/<id>/facesets/<faceset id>/``,
-so deleting one deletes its folder, on local disk and on S3 alike."""
+"""Stored files, in one place: where they lie, moving them between storage and a local
+path, and deleting whole folders.
+
+Every file the app stores for a project lies under ``projects/<project id>/``, and a
+faceset's under ``projects/<id>/facesets/<faceset id>/``, so deleting one deletes its
+folder, on local disk and on S3 alike. Jobs work on local files in a scratch folder
+(``scratch_dir``), read stored files there (``stored_local_path``, ``storage_get``) and
+store what they made with ``storage_put``, which replaces what an earlier attempt of
+the same job stored under that name, so a retried job is idempotent.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
+from django.db.models.fields.files import FieldFile
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +33,62 @@ def project_folder(project_id: int) -> str:
 
 def faceset_folder(project_id: int, faceset_id: int) -> str:
     return f"projects/{project_id}/facesets/{faceset_id}"
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary local folder for one job's files, removed afterwards (under
+    FILE_UPLOAD_TEMP_DIR, on the same disk as uploads)."""
+    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        yield Path(tmp)
+
+
+@contextlib.contextmanager
+def stored_local_path(field: FieldFile) -> Iterator[Path]:
+    """A stored file as a local file: the storage path, or a temporary download from S3."""
+    try:
+        yield Path(field.path)
+        return
+    except NotImplementedError:
+        pass
+    suffix = Path(field.name).suffix
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, field.open("rb") as src:
+        shutil.copyfileobj(src, tmp, length=1024 * 1024)
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+def storage_get(name: str, target: Path, *, missing_ok: bool = False) -> Path | None:
+    """Copy the stored file ``name`` to the local path ``target``; returns ``target``, or
+    None when ``missing_ok`` and nothing is stored under that name."""
+    if missing_ok and not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as src, target.open("wb") as dst:
+        shutil.copyfileobj(src, dst, length=8 * 1024 * 1024)
+    return target
+
+
+def storage_put(source: Path | bytes, name: str) -> str:
+    """Store a local file (or bytes) as ``name``, replacing what an earlier attempt of the
+    same job stored there; returns the stored name."""
+    default_storage.delete(name)
+    if isinstance(source, bytes):
+        return default_storage.save(name, ContentFile(source))
+    with source.open("rb") as handle:
+        return default_storage.save(name, File(handle))
+
+
+def storage_put_tree(
+    folder: Path, prefix: str, *, pattern: str = "*", skip: Iterable[Path] = ()
+) -> list[tuple[Path, str]]:
+    """Store the files of ``folder`` matching ``pattern`` (in name order, except those in
+    ``skip``) under ``prefix`` by their names; returns (local path, stored name) pairs."""
+    skipped = set(skip)
+    return [
+        (path, storage_put(path, f"{prefix}/{path.name}"))
+        for path in sorted(folder.glob(pattern))
+        if path.is_file() and path not in skipped
+    ]
 
 
 def storage_delete_tree(prefix: str, storage: Storage | None = None) -> int:

@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from deepreview.core.fields import username_field
+from deepreview.core.options import JobOptionsField
 from deepreview.detection.models import DetectionRun, Detector
 from deepreview.detection.services import DETECTOR_ARCHS
 
@@ -33,7 +34,7 @@ class DetectorReadSerializer(serializers.ModelSerializer):
 class DetectorWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     arch = serializers.ChoiceField(choices=DETECTOR_ARCHS, default="meso4")
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField("detector_train")
 
 
 class DetectorTrainSerializer(serializers.Serializer):
@@ -59,7 +60,7 @@ class DetectRequestSerializer(serializers.Serializer):
         default=False,
         help_text="Measure the forensic signals alone, with no detector",
     )
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField("detect")
 
 
 class DetectionRunSerializer(serializers.ModelSerializer):

@@ -13,70 +13,24 @@ from pathlib import Path
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.options import clean_options
+from deepreview.core.storage import storage_put
 from deepreview.detection.models import DetectionRun, Detector, DetectorStatus
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES, Job
 from deepreview.media.models import MediaItem, MediaKind, MediaStatus, Origin
 from deepreview.projects.models import Project
 from deepreview_workers.pipeline.detection.metrics import binary_metrics, roc_curve
+from deepreview_workers.pipeline.options.detection import DETECTOR_ARCHS
 
 DETECT_JOB = "detect"
 TRAIN_JOB = "detector_train"
-# Kept in step with deepreview_workers.pipeline.detection.models by a test
-# (no torch on the web host).
-DETECTOR_ARCHS = ("efficientnet_b0", "efficientnet_lite0", "efficientnet_lite2", "meso4")
-DETECT_OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "frames": (1, 512),
-    "temporal_fps": (0, 60),
-    "temporal_window": (0, 10),
-    "min_face_size": (12, 1024),
-    "min_confidence": (0.0, 1.0),
-    "max_faces": (1, 32),
-}
-TRAIN_OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "epochs": (1, 500),
-    "batch_size": (1, 512),
-    "learning_rate": (1e-6, 1.0),
-    "val_fraction": (0.05, 0.5),
-    "seed": (0, 2**31 - 1),
-    "frames_per_video": (1, 256),
-}
 MIN_VIDEOS_PER_LABEL = 2
-# What an option left out means, for the forms (kept in step with the pipeline's
-# TrainOptions / DetectOptions and the training job by a test).
-TRAIN_OPTION_DEFAULTS: dict[str, float] = {
-    "epochs": 10,
-    "batch_size": 32,
-    "learning_rate": 1e-3,
-    "val_fraction": 0.2,
-    "seed": 0,
-    "frames_per_video": 16,
-}
-DETECT_OPTION_DEFAULTS: dict[str, float] = {"frames": 32}
-
-
-def _check_options(options: dict, ranges: dict[str, tuple[float, float]], what: str) -> dict:
-    unknown = sorted(set(options) - set(ranges))
-    if unknown:
-        raise ApplicationError(
-            f"Unknown {what} option(s): {', '.join(unknown)}.",
-            fields={name: ["Unknown option."] for name in unknown},
-        )
-    for name, (low, high) in ranges.items():
-        value = options.get(name)
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if value is not None and not (number and low <= value <= high):
-            raise ApplicationError(
-                f"{name} must be a number from {low:g} to {high:g}.",
-                fields={name: [f"Between {low:g} and {high:g}."]},
-            )
-    return dict(options)
 
 
 # -- detectors -----------------------------------------------------------------------
@@ -90,7 +44,7 @@ def detector_create(
             f"Unknown detector '{arch}'; choose one of: {', '.join(DETECTOR_ARCHS)}.",
             fields={"arch": ["Unknown architecture."]},
         )
-    options = _check_options(options, TRAIN_OPTION_RANGES, "training")
+    options = clean_options(TRAIN_JOB, options, what="training")
     try:
         with transaction.atomic():
             return Detector.objects.create(
@@ -166,7 +120,6 @@ def _queue_training(detector: Detector, requested_by: AbstractBaseUser, params: 
         return job_services.job_create(
             project_id=detector.project_id,
             kind=TRAIN_JOB,
-            queue="gpu",
             params={"detector_id": detector.pk, **params},
             created_by=requested_by,
         )
@@ -193,9 +146,7 @@ def detector_record_training(
         detector.save(update_fields=["status", "updated_at"])
         return
     name = f"projects/{detector.project_id}/detectors/{detector.pk}/detector.pt"
-    default_storage.delete(name)
-    with checkpoint.open("rb") as handle:
-        detector.checkpoint = default_storage.save(name, File(handle))
+    detector.checkpoint = storage_put(checkpoint, name)
     detector.status = DetectorStatus.READY
     detector.threshold = result.get("threshold")
     detector.history = result.get("history", [])
@@ -229,7 +180,7 @@ def detect_request(
 ) -> list[Job]:
     """One job per video: with the project's ``detector_id``, else the built-in detector,
     or the forensic signals alone when ``signals_only``."""
-    options = _check_options(options, DETECT_OPTION_RANGES, "detection")
+    options = clean_options(DETECT_JOB, options, what="detection")
     detector = None
     if detector_id is not None and signals_only:
         raise ApplicationError(
@@ -260,7 +211,6 @@ def detect_request(
             job_services.job_create(
                 project_id=project.pk,
                 kind=DETECT_JOB,
-                queue="gpu",
                 media_id=item.pk,
                 params={
                     "detector_id": detector.pk if detector else None,
@@ -277,10 +227,9 @@ def detection_record(
     *, item: MediaItem, detector: Detector | None, job: Job | None, result: dict, json_path: Path
 ) -> DetectionRun:
     score = result.get("score") or {}
-    name = f"{item.folder}/detections/job-{job.pk if job else 'local'}.json"
-    default_storage.delete(name)
-    with json_path.open("rb") as handle:
-        stored = default_storage.save(name, File(handle))
+    stored = storage_put(
+        json_path, f"{item.folder}/detections/job-{job.pk if job else 'local'}.json"
+    )
     return DetectionRun.objects.create(
         project_id=item.project_id,
         media=item,

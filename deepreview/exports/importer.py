@@ -94,7 +94,6 @@ def import_request(
         record.job = job_services.job_create(
             project_id=record.project_id,
             kind=IMPORT_JOB,
-            queue="io",
             params={"import_id": record.pk},
             created_by=requested_by,
         )

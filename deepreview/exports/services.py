@@ -10,11 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.storage import storage_put
 from deepreview.exports.models import DatasetExport
 from deepreview.exports.selection import SelectedVideo, normalise_selection, select_videos
 from deepreview.jobs import services as job_services
@@ -317,7 +317,6 @@ def export_request(
         export.job = job_services.job_create(
             project_id=project.pk,
             kind=EXPORT_JOB,
-            queue="gpu",
             params={"export_id": export.pk},
             created_by=requested_by,
         )
@@ -371,9 +370,7 @@ def export_build(*, export: DatasetExport, out_zip: Path, progress: object) -> d
 def export_record(*, export: DatasetExport, zip_path: Path, summary: dict) -> None:
     """Store the zip and what the datasheet says."""
     name = f"projects/{export.project_id}/exports/{export.pk}/{_file_name(export)}"
-    default_storage.delete(name)  # a retried attempt replaces its partial file
-    with zip_path.open("rb") as handle:
-        export.artifact = default_storage.save(name, File(handle))
+    export.artifact = storage_put(zip_path, name)  # replaces a retried attempt's partial file
     with zipfile.ZipFile(zip_path) as archive:
         export.datasheet = archive.read("datasheet.md").decode("utf-8")
     export.size_bytes = zip_path.stat().st_size

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from deepreview.core.errors import ApplicationError
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview.projects.models import Project
+from deepreview.projects.roles import Role
+from deepreview.projects.selectors import access_row
 from deepreview_workers.pipeline.curation.order import (
     curation_order,
     histogram_similarities,
@@ -53,6 +56,15 @@ def faceset_list(*, project: Project) -> QuerySet[Faceset]:
 
 def faceset_get(*, project: Project, faceset_id: int | str) -> Faceset:
     return get_object_or_404(faceset_list(project=project), pk=faceset_id)
+
+
+def access_face(
+    user: AbstractBaseUser | AnonymousUser, face_id: int | str, *, min_role: str = Role.VIEWER
+) -> Face:
+    """The face (deleted ones too) if the user may see its faceset's project; the same
+    404 otherwise."""
+    faces = Face.objects.select_related("faceset")
+    return access_row(user, faces, face_id, min_role=min_role, owner="faceset", what="face")
 
 
 def face_queryset(

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deepreview.core.fields import username_field
+from deepreview.core.options import JobOptionsField
 from deepreview.facesets.models import CurationEvent, Face, Faceset
 from deepreview_workers.pipeline.curation.grouping import DEFAULT_IDENTITY_THRESHOLD
 
@@ -41,7 +42,7 @@ class FacesetWriteSerializer(serializers.Serializer):
 
 class ExtractRequestSerializer(serializers.Serializer):
     media = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField("extract")
 
 
 class FaceIdsSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from PIL import Image
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.options import clean_options
 from deepreview.core.storage import faceset_folder, storage_delete_tree
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
 from deepreview.facesets.people import split_undo
@@ -32,21 +33,6 @@ from deepreview_workers.pipeline.curation.best import PosedFace, best_by_pose_dr
 from deepreview_workers.pipeline.curation.near_duplicates import near_duplicate_rows
 
 EXTRACT_JOB = "extract"
-# Extraction options a job accepts, with their defaults (validated here, used by the pipeline).
-EXTRACT_DEFAULTS: dict[str, object] = {
-    "sampling": "fps",  # every_n | fps | all
-    "every_n": 15,
-    "target_fps": 2.0,
-    "min_face_size": 40,
-    "min_confidence": 0.9,
-    "margin": 0.0,
-    "crop_size": 256,
-    "embedder": "dlib_resnet",
-    "device": "auto",
-    "segment_frames": 0,  # >0 splits a long video into jobs of this many frames
-    "embed_interval_seconds": 1.0,  # a track reuses its embedding this long; 0 = every face
-    "redetect_seconds": 1.0,  # full detection this often, faces followed between; 0 = always
-}
 
 
 def faceset_create(
@@ -78,36 +64,8 @@ def faceset_create(
 
 
 def extract_options_clean(options: dict) -> dict:
-    unknown = sorted(set(options) - set(EXTRACT_DEFAULTS))
-    if unknown:
-        raise ApplicationError(
-            f"Unknown extraction option(s): {', '.join(unknown)}.",
-            fields={name: ["Unknown option."] for name in unknown},
-        )
-    clean = {**EXTRACT_DEFAULTS, **options}
-    if clean["sampling"] not in ("every_n", "fps", "all"):
-        raise ApplicationError(
-            "sampling must be every_n, fps or all.", fields={"sampling": ["Invalid choice."]}
-        )
-    ranges = {
-        "every_n": (1, 10_000),
-        "target_fps": (0.01, 240.0),
-        "min_face_size": (8, 4096),
-        "min_confidence": (0.0, 1.0),
-        "margin": (0.0, 1.0),
-        "crop_size": (64, 1024),
-        "segment_frames": (0, 10_000_000),
-        "embed_interval_seconds": (0.0, 3600.0),
-        "redetect_seconds": (0.0, 3600.0),
-    }
-    for name, (low, high) in ranges.items():
-        value = clean[name]
-        if not isinstance(value, int | float) or not low <= value <= high:
-            raise ApplicationError(
-                f"{name} must be a number from {low} to {high}.",
-                fields={name: [f"Between {low} and {high}."]},
-            )
-    return clean
+    """Every extraction option, the given ones checked (``ExtractJobOptions``)."""
+    return clean_options(EXTRACT_JOB, options, what="extraction", with_defaults=True)
 
 
 def faceset_extract(
@@ -140,7 +98,6 @@ def faceset_extract(
                     job_services.job_create(
                         project_id=faceset.project_id,
                         kind=EXTRACT_JOB,
-                        queue="gpu",
                         params=params,
                         media_id=item.pk,
                         created_by=requested_by,
@@ -409,7 +366,6 @@ def faceset_export_request(*, faceset: Faceset, requested_by: AbstractBaseUser) 
     return job_services.job_create(
         project_id=faceset.project_id,
         kind=EXPORT_JOB,
-        queue="io",
         params={"faceset_id": faceset.pk},
         created_by=requested_by,
     )

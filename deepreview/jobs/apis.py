@@ -1,10 +1,12 @@
 import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from deepreview.core.api import ProjectScopedViewSet
 from deepreview.jobs import selectors, services
@@ -12,6 +14,8 @@ from deepreview.jobs.models import Job, JobStatus
 from deepreview.jobs.serializers import JobReadSerializer
 from deepreview.projects.roles import Role
 from deepreview.review.selectors import review_scope
+from deepreview_workers.pipeline.options.jobs import JOB_OPTIONS
+from deepreview_workers.pipeline.options.spec import option_spec
 
 GROUND_TRUTH_JOB_KINDS = ("swap_convert", "swap_preview")
 
@@ -59,3 +63,13 @@ class JobViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
             job=selectors.job_get(project=self.project, job_id=pk), user=request.user
         )
         return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class JobOptionsView(APIView):
+    """The options each job kind takes: name, kind, label, help, default, range and
+    choices. The forms render from it; API clients can too (the same declarations
+    validate requests and give the request schemas)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        return Response({kind: option_spec(cls) for kind, cls in JOB_OPTIONS.items()})

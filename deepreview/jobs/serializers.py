@@ -6,6 +6,8 @@ from deepreview.jobs.models import Job
 
 class JobReadSerializer(serializers.ModelSerializer):
     media_name = serializers.CharField(source="media.name", read_only=True, default=None)
+    params = serializers.DictField(read_only=True)
+    result = serializers.DictField(read_only=True)
     created_by = username_field()
 
     class Meta:

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from deepreview.core.errors import ApplicationError
+from deepreview.jobs.kinds import job_queue
 from deepreview.jobs.models import FINAL_STATUSES, Job, JobStatus
 from deepreview.jobs.signals import job_finished
 
@@ -37,16 +38,18 @@ def job_create(
     *,
     project_id: int,
     kind: str,
-    queue: str = "cpu",
+    queue: str | None = None,
     params: dict | None = None,
     media_id: int | None = None,
     created_by: AbstractBaseUser | None = None,
     retry_of: Job | None = None,
 ) -> Job:
+    """Create a job and queue it once the transaction commits. Its queue is the kind's
+    (``deepreview.jobs.kinds``) unless ``queue`` overrides it."""
     job = Job.objects.create(
         project_id=project_id,
         kind=kind,
-        queue=queue,
+        queue=queue or job_queue(kind),
         params=params or {},
         media_id=media_id,
         created_by=created_by if created_by and created_by.is_authenticated else None,
@@ -113,6 +116,12 @@ def job_report_progress(*, job_id: int, fraction: float, message: str) -> bool:
         progress=fraction, message=message[:500], eta_seconds=eta, heartbeat_at=now
     )
     return row["cancel_requested"]
+
+
+def job_cancel_requested(*, job_id: int) -> bool:
+    """Whether someone asked the job to stop (the flag ``job_report_progress`` returns),
+    for work that stops cleanly between steps rather than at a progress report."""
+    return Job.objects.filter(pk=job_id, cancel_requested=True).exists()
 
 
 def _set_final(

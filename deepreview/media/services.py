@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from django.db.models.fields.files import FieldFile
 
 from deepreview.core.errors import ApplicationError
 from deepreview.core.names import display_name
+from deepreview.core.storage import stored_local_path
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES
 from deepreview.media.models import MediaItem, MediaKind, MediaStatus, Origin
@@ -178,7 +178,6 @@ def _store_and_queue(item: MediaItem, path: Path, *, extension: str) -> tuple[Me
             job_services.job_create(
                 project_id=item.project_id,
                 kind=PROBE_JOB,
-                queue="cpu",
                 media_id=item.pk,
                 created_by=item.uploaded_by,
                 params={"every_n_frames": None, "max_tiles": settings.SPRITE_MAX_TILES},
@@ -254,21 +253,6 @@ def media_delete(*, item: MediaItem) -> None:
     item.delete()
     for field in fields:
         field.storage.delete(field.name)
-
-
-@contextmanager
-def stored_local_path(field: FieldFile) -> Iterator[Path]:
-    """A stored file as a local file: the storage path, or a temporary download from S3."""
-    try:
-        yield Path(field.path)
-        return
-    except NotImplementedError:
-        pass
-    suffix = Path(field.name).suffix
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, field.open("rb") as src:
-        shutil.copyfileobj(src, tmp, length=1024 * 1024)
-        tmp.flush()
-        yield Path(tmp.name)
 
 
 def media_local_path(item: MediaItem) -> AbstractContextManager[Path]:

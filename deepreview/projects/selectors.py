@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.http import Http404
 
 from deepreview.core.errors import ApplicationError
@@ -52,6 +52,29 @@ def access_project(user: User, project_id: int | str, *, min_role: str = Role.VI
         )
     project.current_role = role
     return project
+
+
+def access_row(
+    user: User,
+    rows: QuerySet,
+    pk: int | str,
+    *,
+    min_role: str = Role.VIEWER,
+    owner: str = "",
+    what: str = "row",
+) -> Model:
+    """The row ``pk`` of ``rows`` if the user has ``min_role`` in its project, with the
+    checked project attached (to the row, or to the related ``owner`` that holds the
+    project). Missing rows and other projects' rows give the same 404."""
+    try:
+        row = rows.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        row = None
+    if row is None:
+        raise Http404(f"No such {what}.")
+    holder = getattr(row, owner) if owner else row
+    holder.project = access_project(user, holder.project_id, min_role=min_role)
+    return row
 
 
 def project_list_for_user(*, user: User) -> QuerySet[Project]:

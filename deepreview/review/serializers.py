@@ -20,7 +20,22 @@ class KindWriteSerializer(serializers.Serializer):
     color = serializers.CharField(max_length=7, required=False, default="#888888")
 
 
+class RegionField(serializers.ListField):
+    child = serializers.FloatField()
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            allow_null=True,
+            required=False,
+            min_length=4,
+            max_length=4,
+            help_text="[x0, y0, x1, y1] as fractions of the frame",
+            **kwargs,
+        )
+
+
 class MarkReadSerializer(serializers.ModelSerializer):
+    region = RegionField(read_only=True)
     created_by = username_field()
     updated_by = username_field()
 
@@ -41,20 +56,6 @@ class MarkReadSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
-
-
-class RegionField(serializers.ListField):
-    child = serializers.FloatField()
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(
-            allow_null=True,
-            required=False,
-            min_length=4,
-            max_length=4,
-            help_text="[x0, y0, x1, y1] as fractions of the frame",
-            **kwargs,
-        )
 
 
 class MarkCreateSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deepreview.core.fields import username_field
+from deepreview.core.options import JobOptionsField
 from deepreview.swaps.models import ConsentBasis, ConsentRecord, Conversion, SwapModel
 from deepreview.swaps.services import DIRECTIONS, SWAP_ARCHS
 
@@ -106,7 +107,7 @@ class SwapModelWriteSerializer(serializers.Serializer):
     faceset_a = serializers.IntegerField()
     faceset_b = serializers.IntegerField()
     arch = serializers.ChoiceField(choices=SWAP_ARCHS, default="original")
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField("swap_train")
 
 
 class TrainRequestSerializer(serializers.Serializer):
@@ -118,7 +119,7 @@ class TrainRequestSerializer(serializers.Serializer):
 class ConvertRequestSerializer(serializers.Serializer):
     media = serializers.IntegerField(help_text="The target video")
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="a-to-b")
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField("swap_convert")
     track = serializers.IntegerField(
         required=False,
         allow_null=True,

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.options import clean_options
 from deepreview.facesets.models import Face, Faceset
 from deepreview.jobs import services as job_services
 from deepreview.jobs.models import ACTIVE_STATUSES, Job
@@ -32,30 +33,13 @@ from deepreview.swaps.models import (
     SwapStatus,
 )
 from deepreview_workers.pipeline.curation.grouping import unit_rows
+from deepreview_workers.pipeline.options.swap import DIRECTIONS, SWAP_ARCHS
 
 TRAIN_JOB = "swap_train"
 CONVERT_JOB = "swap_convert"
 PREVIEW_JOB = "swap_preview"
-# Kept in step with deepreview_workers.pipeline.swap.models by a test
-# (the web host need not load torch).
-SWAP_ARCHS = ("medium128", "original")
 MIN_FACES = 25  # per identity: fewer cannot make a usable swap
 HISTORY_POINTS = 2000  # loss points kept per model; older ones are thinned
-# Training options a model accepts (validated here, used by deepreview_workers.pipeline.swap.train).
-TRAIN_OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "batch_size": (1, 512),
-    "learning_rate": (1e-7, 1e-2),
-    "checkpoint_every": (1, 1_000_000),
-    "preview_every": (1, 1_000_000),
-    "seed": (0, 2**31 - 1),
-    "coverage": (0.5, 1.0),
-    "ssim_weight": (0.0, 10.0),
-    "background_weight": (0.0, 1.0),
-    "eye_mouth_weight": (1.0, 20.0),
-    "width": (0.125, 2.0),
-}
-TRAIN_OPTION_FLAGS = ("mask_loss", "eye_mouth_priority")
-TRAIN_OPTION_CHOICES = {"mask_type": ("components", "extended"), "device": None}
 
 
 # -- consent -------------------------------------------------------------------------
@@ -118,36 +102,8 @@ def consent_delete(*, record: ConsentRecord) -> None:
 
 
 def train_options_clean(options: dict) -> dict:
-    known = {*TRAIN_OPTION_RANGES, *TRAIN_OPTION_FLAGS, *TRAIN_OPTION_CHOICES}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown training option(s): {', '.join(unknown)}.",
-            fields={name: ["Unknown option."] for name in unknown},
-        )
-    _check_ranges(options, TRAIN_OPTION_RANGES)
-    for name in TRAIN_OPTION_FLAGS:
-        if name in options and not isinstance(options[name], bool):
-            raise ApplicationError(f"{name} must be true or false.", fields={name: ["Boolean."]})
-    mask_type = options.get("mask_type")
-    if mask_type is not None and mask_type not in TRAIN_OPTION_CHOICES["mask_type"]:
-        raise ApplicationError(
-            "mask_type must be components or extended.", fields={"mask_type": ["Invalid."]}
-        )
-    if "device" in options and not isinstance(options["device"], str):
-        raise ApplicationError("device must be a name such as auto, cpu or cuda.")
-    return dict(options)
-
-
-def _check_ranges(options: dict, ranges: dict[str, tuple[float, float]]) -> None:
-    for name, (low, high) in ranges.items():
-        value = options.get(name)
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if value is not None and not (number and low <= value <= high):
-            raise ApplicationError(
-                f"{name} must be a number from {low:g} to {high:g}.",
-                fields={name: [f"Between {low:g} and {high:g}."]},
-            )
+    """The given training options, checked (``TrainOptions`` of the swap pipeline)."""
+    return clean_options(TRAIN_JOB, options, what="training")
 
 
 def swap_model_create(
@@ -254,7 +210,6 @@ def swap_train_request(*, model: SwapModel, iterations: int, requested_by: Abstr
         return job_services.job_create(
             project_id=model.project_id,
             kind=TRAIN_JOB,
-            queue="gpu",
             params={"model_id": model.pk, "iterations": iterations},
             created_by=requested_by,
         )
@@ -308,41 +263,10 @@ def model_finish_run(*, model_id: int, status: str, iteration: int, checkpoint: 
 
 # -- conversion ----------------------------------------------------------------------
 
-DIRECTIONS = ("a-to-b", "b-to-a")
-# Conversion options (names as deepreview_workers.pipeline.swap.convert.ConvertOptions has them).
-CONVERT_OPTION_CHOICES = {
-    "mask": ("components", "extended", "learned", "ellipse"),
-    "color_transfer": ("none", "avg-color", "reinhard", "hist-match"),
-}
-CONVERT_OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "erode_dilate_px": (-64, 64),
-    "feather_px": (0, 128),
-    "sharpen": (0.0, 5.0),
-    "smoothing_window": (1, 31),
-    "face_scale": (0.5, 2.0),
-}
-CONVERT_OPTION_FLAGS = ("seamless_clone",)
-
 
 def convert_options_clean(options: dict) -> dict:
-    """Check names, choices and ranges; the worker's ConvertOptions checks the rest."""
-    known = {*CONVERT_OPTION_CHOICES, *CONVERT_OPTION_RANGES, *CONVERT_OPTION_FLAGS}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown conversion option(s): {', '.join(unknown)}.",
-            fields={name: ["Unknown option."] for name in unknown},
-        )
-    for name, choices in CONVERT_OPTION_CHOICES.items():
-        if name in options and options[name] not in choices:
-            raise ApplicationError(
-                f"{name} must be one of: {', '.join(choices)}.", fields={name: ["Invalid."]}
-            )
-    _check_ranges(options, CONVERT_OPTION_RANGES)
-    for name in CONVERT_OPTION_FLAGS:
-        if name in options and not isinstance(options[name], bool):
-            raise ApplicationError(f"{name} must be true or false.", fields={name: ["Boolean."]})
-    return dict(options)
+    """The given conversion options, checked (``ConvertOptions``)."""
+    return clean_options(CONVERT_JOB, options, what="conversion")
 
 
 def _convertible(model: SwapModel, media: MediaItem, direction: str) -> None:
@@ -376,7 +300,6 @@ def swap_convert_request(
     return job_services.job_create(
         project_id=model.project_id,
         kind=CONVERT_JOB,
-        queue="gpu",
         media_id=media.pk,
         params={"model_id": model.pk, "direction": direction, "options": options, "track": track},
         created_by=requested_by,
@@ -403,7 +326,6 @@ def swap_preview_request(
     return job_services.job_create(
         project_id=model.project_id,
         kind=PREVIEW_JOB,
-        queue="gpu",
         media_id=media.pk,
         params={
             "model_id": model.pk,

@@ -300,10 +300,6 @@ def detection_page(request: HttpRequest, project_id: int) -> HttpResponse:
     labeled = detection_services.labeled_videos(project)
     form_spec = {
         "archs": list(detection_services.DETECTOR_ARCHS),
-        "train_ranges": detection_services.TRAIN_OPTION_RANGES,
-        "train_defaults": detection_services.TRAIN_OPTION_DEFAULTS,
-        "detect_ranges": detection_services.DETECT_OPTION_RANGES,
-        "detect_defaults": detection_services.DETECT_OPTION_DEFAULTS,
         "min_videos_per_label": detection_services.MIN_VIDEOS_PER_LABEL,
     }
     context = {

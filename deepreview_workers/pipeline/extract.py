@@ -15,9 +15,8 @@ only each face's small metadata is kept; pixels go to disk at once.
 from __future__ import annotations
 
 import copy
-import math
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -31,11 +30,13 @@ from deepreview_workers.pipeline.alignments import write_alignments
 from deepreview_workers.pipeline.device import device_label, resolve_device
 from deepreview_workers.pipeline.embed import Embedder, embedders
 from deepreview_workers.pipeline.face_detectors import KeyframeTracker, detectors
-from deepreview_workers.pipeline.frames import Frame, FrameFilter, iter_frames
+from deepreview_workers.pipeline.frames import Frame, iter_frames
 from deepreview_workers.pipeline.landmarks import landmarkers
 from deepreview_workers.pipeline.masks import maskers
+from deepreview_workers.pipeline.options.extract import ExtractOptions
 from deepreview_workers.pipeline.pose import head_pose
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+from deepreview_workers.pipeline.stages import Stages
 from deepreview_workers.pipeline.tracks import box_iou, link_tracks
 from deepreview_workers.pipeline.types import (
     AlignedFace,
@@ -46,59 +47,7 @@ from deepreview_workers.pipeline.types import (
 )
 from deepreview_workers.pipeline.video_io import file_sha256, probe_media
 
-SAMPLING_MODES = ("every_n", "fps", "all")
 _EMPTY = np.zeros((0, 0, 3), dtype=np.uint8)
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    """Everything an extraction can be told; the job, the CLI and the bench share it."""
-
-    sampling: str = "fps"  # every_n | fps | all
-    every_n: int = 15
-    target_fps: float = 2.0  # about one frame every half second avoids near-duplicates
-    start_frame: int = 0
-    end_frame: int | None = None  # exclusive; None = to the end
-    min_face_size: int = 40
-    min_confidence: float = 0.9
-    margin: float = 0.0
-    crop_size: int = 256
-    masks: tuple[str, ...] = ("components", "extended")
-    detector: str = "mtcnn"
-    landmarker: str = "dlib68"
-    embedder: str = "dlib_resnet"
-    device: str = "auto"
-    batch_size: int = 16
-    # Reuse a track's embedding for this long (0 embeds every face): identity does
-    # not change within a track, and embedding is the slowest stage on a CPU.
-    embed_interval_seconds: float = 1.0
-    # Full face detection at least this often (video seconds); between keyframes faces
-    # are followed from the previous sampled frame, much faster. 0 = detect every frame.
-    redetect_seconds: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.sampling not in SAMPLING_MODES:
-            raise ValueError(f"sampling must be one of {SAMPLING_MODES}, not {self.sampling!r}")
-        if self.every_n < 1 or self.target_fps <= 0 or self.batch_size < 1:
-            raise ValueError("every_n, target_fps and batch_size must be positive")
-        if self.redetect_seconds < 0:
-            raise ValueError("redetect_seconds must be 0 (every frame) or positive")
-
-    def frame_filter(self) -> FrameFilter:
-        if self.sampling == "all":
-            return lambda index, seconds: True
-        if self.sampling == "every_n":
-            return lambda index, seconds: (index - self.start_frame) % self.every_n == 0
-        last_bucket = [-1]
-
-        def by_time(index: int, seconds: float) -> bool:
-            bucket = math.floor(seconds * self.target_fps + 1e-6)
-            if bucket == last_bucket[0]:
-                return False
-            last_bucket[0] = bucket
-            return True
-
-        return by_time
 
 
 @dataclass(frozen=True)
@@ -132,19 +81,6 @@ class ExtractionResult:
     faces: tuple[SavedFace, ...]
     summary: ExtractionSummary
     alignments_path: Path
-
-
-class _Stages:
-    """Seconds spent per stage, for the bench and the job summary."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self._mark = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] += now - self._mark
-        self._mark = now
 
 
 class Extractor:
@@ -191,7 +127,7 @@ class Extractor:
         for name in self.maskers:
             (out_dir / "masks" / name).mkdir(parents=True, exist_ok=True)
 
-        stages = _Stages()
+        stages = Stages()
         self._track_embeddings = _TrackEmbeddings(self.embedder, options.embed_interval_seconds)
         dropped: Counter[str] = Counter()
         saved: list[SavedFace] = []
@@ -242,7 +178,7 @@ class Extractor:
         return ExtractionResult(tuple(saved), summary, alignments_path)
 
     def _faces_of_frame(
-        self, frame: Frame, hits: list[FaceDetection], out_dir: Path, stages: _Stages
+        self, frame: Frame, hits: list[FaceDetection], out_dir: Path, stages: Stages
     ) -> list[SavedFace]:
         if not hits:
             return []
@@ -321,7 +257,7 @@ class _TrackEmbeddings:
 
 
 def _batches(
-    frames: Iterator[Frame], size: int, stages: _Stages, report: Callable[[Frame], None]
+    frames: Iterator[Frame], size: int, stages: Stages, report: Callable[[Frame], None]
 ) -> Iterator[list[Frame]]:
     batch: list[Frame] = []
     for frame in frames:

@@ -7,6 +7,7 @@ a name ends in ``_bgr``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,3 +74,18 @@ class ExtractedFace:
     embedder: str
     track_id: int = -1
     extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredFaceCrop:
+    """An aligned face crop kept outside the pipeline (the web app's storage).
+
+    ``read()``: the encoded crop (PNG or JPEG, ``crop_size`` square); ``landmarks68``:
+    (68, 2) source-frame pixels; ``matrix``: (2, 3) source-frame -> crop transform.
+    """
+
+    name: str
+    read: Callable[[], bytes]
+    landmarks68: np.ndarray
+    matrix: np.ndarray
+    crop_size: int

@@ -9,16 +9,22 @@ import importlib
 import logging
 
 from deepreview_workers.extras import missing_ml_module
-from deepreview_workers.tasks.base import (  # noqa: F401
-    UNAVAILABLE,
-    run_job,
-    sweep_orphan_files,
-    sweep_stale_jobs,
-)
+from deepreview_workers.tasks.base import run_job  # noqa: F401
+from deepreview_workers.tasks.handlers import UNAVAILABLE
+from deepreview_workers.tasks.sweeps import sweep_orphan_files, sweep_stale_jobs  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-JOB_MODULES = ("dataset", "detection", "extract", "faceset_export", "probe", "selftest", "swap")
+JOB_MODULES = (
+    "dataset",
+    "detection",
+    "extract",
+    "faceset_export",
+    "probe",
+    "selftest",
+    "swap",
+    "swap_train",
+)
 
 for _name in JOB_MODULES:
     try:

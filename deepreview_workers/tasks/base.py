@@ -1,8 +1,8 @@
 """The one Celery task that runs every job kind, and the progress adapter.
 
-A job kind registers a handler with ``@job_handler("kind")``; the handler gets
-the claimed Job and a progress callback and returns the result dict. The task
-owns the lifecycle: claim, heartbeat, cancel, success or failure.
+A job kind registers a handler (:mod:`deepreview_workers.tasks.handlers`); the handler
+gets the claimed Job and a progress callback and returns the result dict. The task owns
+the lifecycle: claim, heartbeat, cancel, success or failure.
 """
 
 from __future__ import annotations
@@ -12,47 +12,28 @@ import os
 import socket
 import time
 import traceback
-from collections.abc import Callable
 
 from celery import shared_task
-from celery.signals import worker_ready
 from django.conf import settings
 
 from deepreview.core.errors import ApplicationError
-from deepreview.core.storage import storage_sweep_orphans
 from deepreview.jobs import services as job_services
-from deepreview.jobs.models import Job
 from deepreview_workers.extras import missing_ml_message, missing_ml_module
-from deepreview_workers.pipeline.progress import Cancelled, ProgressCallback
+from deepreview_workers.pipeline.progress import Cancelled
+from deepreview_workers.tasks.handlers import UNAVAILABLE, handler_for, registered_job_kinds
 
 logger = logging.getLogger(__name__)
-
-JobHandler = Callable[[Job, ProgressCallback], dict]
-_HANDLERS: dict[str, JobHandler] = {}
-# Job modules this host could not import for want of the "ml" extra: module -> missing module.
-UNAVAILABLE: dict[str, str] = {}
-
-
-def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
-    def register(func: JobHandler) -> JobHandler:
-        if kind in _HANDLERS:
-            raise ValueError(f"Job kind '{kind}' is registered twice.")
-        _HANDLERS[kind] = func
-        return func
-
-    return register
-
-
-def registered_job_kinds() -> list[str]:
-    return sorted(_HANDLERS)
 
 
 class JobProgress:
     """Progress callback bound to one job: throttled writes, cancel checks.
 
     Writes at most every JOB_PROGRESS_MIN_INTERVAL seconds (they double as the
-    heartbeat); raises Cancelled when the user asked to cancel.
+    heartbeat); raises Cancelled when the user asked to cancel. ``stop_requested`` reads
+    the same cancel flag for loops that stop cleanly instead (swap training).
     """
+
+    STOP_CHECK_SECONDS = 2.0
 
     def __init__(self, job_id: int, min_interval: float | None = None) -> None:
         self.job_id = job_id
@@ -60,6 +41,16 @@ class JobProgress:
             settings.JOB_PROGRESS_MIN_INTERVAL if min_interval is None else min_interval
         )
         self._last_write = 0.0
+        self._last_stop_check = 0.0
+
+    def stop_requested(self) -> bool:
+        """The job's cancel flag, read at most every STOP_CHECK_SECONDS (cheap to ask
+        once per training iteration)."""
+        now = time.monotonic()
+        if now - self._last_stop_check < self.STOP_CHECK_SECONDS:
+            return False
+        self._last_stop_check = now
+        return job_services.job_cancel_requested(job_id=self.job_id)
 
     def __call__(self, fraction: float, message: str) -> None:
         now = time.monotonic()
@@ -92,7 +83,7 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
     if job is None:
         logger.info("Job %s is not runnable (finished, cancelled or gone); skipped", job_id)
         return
-    handler = _HANDLERS.get(job.kind)
+    handler = handler_for(job.kind)
     if handler is None:
         if UNAVAILABLE:
             error = missing_ml_message(sorted(set(UNAVAILABLE.values()))[0], f"A '{job.kind}' job")
@@ -125,22 +116,3 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
         # A handler may sum up its work for the jobs table ("No faces found").
         message = str(result.pop("summary_message", "Done"))
         job_services.job_succeed(job_id=job_id, result=result, message=message)
-
-
-@shared_task(name="deepreview.sweep_stale_jobs", ignore_result=True)
-def sweep_stale_jobs() -> int:
-    return job_services.job_sweep_stale()
-
-
-@shared_task(name="deepreview.sweep_orphan_files", ignore_result=True)
-def sweep_orphan_files() -> int:
-    return storage_sweep_orphans()
-
-
-@worker_ready.connect
-def _fail_orphaned_jobs(sender: object = None, **kwargs: object) -> None:
-    hostname = getattr(sender, "hostname", None)
-    if hostname:
-        failed = job_services.job_fail_orphans(worker_host=hostname)
-        if failed:
-            logger.warning("Failed %s job(s) left running by a previous %s", failed, hostname)

@@ -2,55 +2,24 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from django.conf import settings
-from django.core.files import File
-from django.core.files.storage import default_storage
-
-from deepreview.core.errors import ApplicationError
-from deepreview.core.storage import faceset_folder, storage_delete_tree
-from deepreview.facesets import services as faceset_services
-from deepreview.facesets.models import Faceset
+from deepreview.core.storage import scratch_dir
+from deepreview.facesets import jobs as faceset_jobs
+from deepreview.jobs.kinds import ExtractResult
 from deepreview.jobs.models import Job
-from deepreview.media import services as media_services
-from deepreview.media.models import MediaItem
+from deepreview.media.services import media_local_path
 from deepreview_workers.pipeline.extract import ExtractOptions, extract_media
+from deepreview_workers.pipeline.options.spec import options_from_mapping
 from deepreview_workers.pipeline.progress import ProgressCallback, scaled
 from deepreview_workers.pipeline.video_io import MediaRejected
-from deepreview_workers.tasks.base import job_handler
-
-OPTION_NAMES = (
-    "sampling",
-    "every_n",
-    "target_fps",
-    "min_face_size",
-    "min_confidence",
-    "margin",
-    "crop_size",
-    "embedder",
-    "device",
-    "start_frame",
-    "end_frame",
-    "embed_interval_seconds",
-    "redetect_seconds",
-)
+from deepreview_workers.tasks.handlers import job_handler, user_errors
 
 
 @job_handler("extract")
-def extract_job(job: Job, progress: ProgressCallback) -> dict:
-    item = MediaItem.objects.filter(pk=job.media_id).first()
-    faceset = Faceset.objects.filter(pk=job.params.get("faceset_id")).first()
-    if item is None or faceset is None:
-        raise ApplicationError("The media item or faceset was deleted before extraction ran.")
-    options = ExtractOptions(**{k: job.params[k] for k in OPTION_NAMES if k in job.params})
-    with (
-        media_services.media_local_path(item) as source,
-        tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp,
-    ):
-        out_dir = Path(tmp)
-        try:
+def extract_job(job: Job, progress: ProgressCallback) -> ExtractResult:
+    item, faceset = faceset_jobs.extract_job_inputs(job)
+    options = options_from_mapping(ExtractOptions, job.params)  # other params are ignored
+    with media_local_path(item) as source, scratch_dir() as out_dir:
+        with user_errors(MediaRejected):
             result = extract_media(
                 source,
                 out_dir,
@@ -58,27 +27,12 @@ def extract_job(job: Job, progress: ProgressCallback) -> dict:
                 progress=scaled(progress, 0.0, 0.9),
                 sha256=item.sha256,  # known from the upload: no second read to hash it
             )
-        except MediaRejected as exc:
-            raise ApplicationError(exc.message) from None
         progress(0.9, f"Saving {len(result.faces)} faces")
-        saved = faceset_services.faceset_add_extracted(
-            faceset=faceset, media=item, job=job, faces=result.faces, out_dir=out_dir
+        return faceset_jobs.extract_record(
+            faceset=faceset,
+            item=item,
+            job=job,
+            result=result,
+            out_dir=out_dir,
+            start_frame=options.start_frame,
         )
-        segment = f"_{options.start_frame:07d}" if options.start_frame else ""
-        folder = f"projects/{faceset.project_id}/facesets/{faceset.pk}/{item.pk}"
-        name = f"{folder}/alignments{segment}.json"
-        with result.alignments_path.open("rb") as handle:
-            default_storage.delete(name)
-            stored = default_storage.save(name, File(handle))
-    if not Faceset.objects.filter(pk=faceset.pk).exists():  # deleted while this ran
-        storage_delete_tree(faceset_folder(faceset.project_id, faceset.pk))
-        raise ApplicationError("The faceset was deleted while extraction ran; nothing was kept.")
-    summary = result.summary.as_dict()
-    summary.update(faces_saved=saved, alignments=stored)
-    sampled = summary.get("frames_sampled", 0)
-    summary["summary_message"] = (
-        f"{saved} faces from {sampled} sampled frames"
-        if saved
-        else f"No faces found in {sampled} sampled frames"
-    )
-    return summary

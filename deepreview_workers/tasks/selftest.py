@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 
 from deepreview.core.errors import ApplicationError
+from deepreview.jobs.kinds import SelftestResult
 from deepreview.jobs.models import Job
 from deepreview_workers.pipeline.progress import ProgressCallback
-from deepreview_workers.tasks.base import job_handler
+from deepreview_workers.tasks.handlers import job_handler
 
 
 @job_handler("selftest")
-def selftest_job(job: Job, progress: ProgressCallback) -> dict:
+def selftest_job(job: Job, progress: ProgressCallback) -> SelftestResult:
     seconds = float(job.params.get("seconds", 2.0))
     steps = max(int(job.params.get("steps", 20)), 1)
     fail_at = job.params.get("fail_at")  # fraction at which to fail, for checks

@@ -403,7 +403,7 @@ def test_create_a_model_from_the_project_page(page, live_server, artifacts, swap
     page.select_option("#swap-faceset-a", str(ben.pk))
     page.select_option("#swap-faceset-b", str(anna.pk))
     page.select_option("#swap-arch", "medium128")
-    page.fill("#swap-batch", "8")
+    page.fill("#swap-batch_size", "8")
     page.click("#swap-create-form button[type=submit]")
     page.wait_for_url("**/swaps/*/")
     model = SwapModel.objects.get(project=project, name="Ben → Anna")

@@ -1,5 +1,4 @@
-"""The detection page: the addresses and form spec its script reads, per role, and the
-form defaults kept in step with the pipeline."""
+"""The detection page: the addresses and form spec its script reads, per role."""
 
 from __future__ import annotations
 
@@ -9,28 +8,7 @@ import re
 from django.test import Client
 from django.urls import reverse
 
-from deepreview.detection.services import (
-    DETECT_OPTION_DEFAULTS,
-    DETECT_OPTION_RANGES,
-    TRAIN_OPTION_DEFAULTS,
-    TRAIN_OPTION_RANGES,
-)
 from tests.factories import MediaItemFactory
-
-
-def test_form_defaults_are_the_pipelines_and_in_range():
-    from deepreview_workers.pipeline.detection.train import TrainOptions
-    from deepreview_workers.pipeline.detection.video import DetectOptions
-
-    train = TrainOptions()
-    for name, value in TRAIN_OPTION_DEFAULTS.items():
-        low, high = TRAIN_OPTION_RANGES[name]
-        assert low <= value <= high, name
-        if name != "frames_per_video":  # the training job's own option, not the trainer's
-            assert getattr(train, name) == value, name
-    assert set(TRAIN_OPTION_DEFAULTS) == set(TRAIN_OPTION_RANGES)
-    assert DetectOptions().frames == DETECT_OPTION_DEFAULTS["frames"]
-    assert set(DETECT_OPTION_DEFAULTS) <= set(DETECT_OPTION_RANGES)
 
 
 def _page(team, role: str) -> str:  # noqa: ANN001
@@ -55,12 +33,20 @@ def test_page_gives_its_script_every_address_and_the_form_spec(team):
     spec_text = re.search(script, html, re.S).group(1)
     spec = json.loads(spec_text)
     assert spec["archs"] == ["efficientnet_b0", "efficientnet_lite0", "efficientnet_lite2", "meso4"]
-    assert spec["train_ranges"]["epochs"] == [1, 500]
-    assert spec["train_defaults"] == TRAIN_OPTION_DEFAULTS
     # Viewers read; the run form is only rendered for curators (the API checks again).
     assert 'data-can-curate="false"' in html and 'id="run-form-root"' not in html
+    assert 'id="options-detect"' not in html
     curator = _page(team, "curator")
     assert 'data-can-curate="true"' in curator and 'id="run-form-root"' in curator
+    # The forms' fields come from the options declarations (tests/test_job_options.py).
+    options = r'<script id="options-detector_train" type="application/json">(.*?)</script>'
+    train = {f["name"]: f for f in json.loads(re.search(options, curator, re.S).group(1))}
+    assert (train["epochs"]["min"], train["epochs"]["max"], train["epochs"]["default"]) == (
+        1,
+        500,
+        10,
+    )
+    assert 'id="options-detect"' in curator
 
 
 def test_project_and_video_pages_link_to_detection(team):

@@ -47,10 +47,10 @@ _EXPORTS = {
     "TrainOptions": "train",
     "TrainResult": "train",
     "train_detector": "train",
-    "STATUS_NO_FACES": "video",
-    "STATUS_OK": "video",
+    "STATUS_NO_FACES": "result",
+    "STATUS_OK": "result",
+    "VideoDetection": "result",
     "DetectOptions": "video",
-    "VideoDetection": "video",
     "VideoDetector": "video",
     "detect_video": "video",
 }

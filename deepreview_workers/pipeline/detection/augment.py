@@ -18,10 +18,10 @@ Everything is numpy/OpenCV on (S, S, 3) uint8 RGB and driven by one seeded
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import cv2
 import numpy as np
+
+from deepreview_workers.pipeline.options.detection import AugmentOptions
 
 _PARTS = (
     "left_eye",
@@ -34,31 +34,6 @@ _PARTS = (
     "left_half",
     "right_half",
 )
-
-
-@dataclass(frozen=True)
-class AugmentOptions:
-    """Probability of each augmentation per crop (0 turns it off) and its ranges."""
-
-    drop_part: float = 0.3  # landmark part dropping, or random erase without landmarks
-    jpeg: float = 0.3
-    jpeg_quality: tuple[int, int] = (40, 95)
-    blur: float = 0.1
-    blur_sigma: tuple[float, float] = (0.3, 1.5)
-    colour: float = 0.5
-    brightness: float = 0.2  # +- fraction
-    contrast: float = 0.2
-    saturation: float = 0.2
-    hue_degrees: float = 6.0
-    flip: float = 0.5
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def none(cls) -> AugmentOptions:
-        """No augmentation at all (validation, or a test that wants exact pixels)."""
-        return cls(drop_part=0.0, jpeg=0.0, blur=0.0, colour=0.0, flip=0.0)
 
 
 def augment(

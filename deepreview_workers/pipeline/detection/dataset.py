@@ -37,7 +37,8 @@ import os
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,22 @@ class LabeledFace:
     video: str | None = None
     landmarks: np.ndarray | None = field(default=None, compare=False)  # (68, 2) crop px
     split: str | None = None  # train | validation | test, for faces from an export
+
+
+@dataclass(frozen=True)
+class LabeledVideo:
+    """A video whose truth is known, to cut training faces from
+    (:func:`~deepreview_workers.pipeline.detection.labeled_videos.cut_labeled_faces`):
+    ``frames`` to sample, the largest ``faces_per_frame`` faces of each. ``local_path()``
+    gives the file for as long as its context lasts (the web app may download it)."""
+
+    key: str
+    name: str
+    label: str  # real | fake
+    identity: str
+    frames: frozenset[int]
+    faces_per_frame: int
+    local_path: Callable[[], AbstractContextManager[Path]]
 
 
 @dataclass(frozen=True)

@@ -141,13 +141,13 @@ class DetectionBoxes:
 
     def __call__(self, frames_rgb: Sequence[np.ndarray]) -> list[list[Box]]:
         """Boxes per frame (source pixels); frames of one video, so of one size."""
-        from deepreview_workers.pipeline.detection.video import _scale_box, _shrink
+        from deepreview_workers.pipeline.detection.sampling import scale_box, shrink
         from deepreview_workers.pipeline.face_detectors import detectors
 
         if not frames_rgb:
             return []
         options = self.options
-        shrunk = [_shrink(rgb, options.detect_max_side) for rgb in frames_rgb]
+        shrunk = [shrink(rgb, options.detect_max_side) for rgb in frames_rgb]
         scale = shrunk[0][1]
         min_size = max(12, int(round(options.min_face_size * scale)))
         if min_size not in self._detectors:
@@ -160,7 +160,7 @@ class DetectionBoxes:
             )
         hits = self._detectors[min_size].detect_batch([rgb for rgb, _scale in shrunk])
         return [
-            [_scale_box(hit.box, 1.0 / frame_scale) for hit in frame_hits]
+            [scale_box(hit.box, 1.0 / frame_scale) for hit in frame_hits]
             for (_rgb, frame_scale), frame_hits in zip(shrunk, hits, strict=True)
         ]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from deepreview_workers.pipeline.detection.models import CROP_MARGIN, square_crop_box
-from deepreview_workers.pipeline.detection.video import sample_indices
+from deepreview_workers.pipeline.detection.sampling import sample_indices
 from deepreview_workers.pipeline.device import resolve_device
 from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import iter_frames

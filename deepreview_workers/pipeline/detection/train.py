@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,85 +58,14 @@ from deepreview_workers.pipeline.detection.dataset import (
 )
 from deepreview_workers.pipeline.detection.metrics import binary_metrics
 from deepreview_workers.pipeline.detection.models import (
-    CROP_MARGIN,
     IMAGENET_MEAN,
     IMAGENET_STD,
-    default_input_size,
     detector_models,
     to_tensor,
 )
 from deepreview_workers.pipeline.device import device_label, resolve_device
+from deepreview_workers.pipeline.options.detection import TrainOptions
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
-
-BALANCE_MODES = ("sampler", "loss")
-LR_SCHEDULES = ("cosine", "constant")
-LANDMARK_MODES = ("auto", "none")
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """Everything a training run can be told; the job, the CLI and the tests share it."""
-
-    arch: str = "meso4"
-    input_size: int | None = None  # None: the architecture's own (meso4 256, effnet 224)
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-2
-    # cosine: decay to 5% of the rate over the run (long runs); constant: keep it (short
-    # runs of a few hundred steps, where decaying early stops learning too soon).
-    lr_schedule: str = "cosine"
-    val_fraction: float = 0.2
-    seed: int = 0
-    device: str = "auto"
-    balance: str = "sampler"  # sampler: equal draws per class; loss: class-weighted loss
-    augment: AugmentOptions = field(default_factory=AugmentOptions)
-    pretrained_weights: str | None = None  # local ImageNet state dict (efficientnet_b0)
-    start_from_builtin: bool = True  # the built-in detector's arch fine-tunes its weights
-    crop_margin: float = CROP_MARGIN  # the margin the crops were cut with (recorded)
-    landmarks: str = "auto"  # auto: the set's, else dlib on each crop; none: random erase
-    early_stop_patience: int | None = None  # stop after this many epochs without a best
-    cache_mb: int = 1024  # keep decoded, resized crops in memory up to this size
-
-    def __post_init__(self) -> None:
-        detector_models.get(self.arch)  # ValueError naming the choices
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be positive")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {self.lr_schedule!r}")
-        if self.balance not in BALANCE_MODES:
-            raise ValueError(f"balance must be one of {BALANCE_MODES}, not {self.balance!r}")
-        if self.landmarks not in LANDMARK_MODES:
-            raise ValueError(f"landmarks must be one of {LANDMARK_MODES}, not {self.landmarks!r}")
-        if self.input_size is not None and not 32 <= self.input_size <= 1024:
-            raise ValueError("input_size must be between 32 and 1024 pixels")
-        if self.pretrained_weights is not None and self.arch != "efficientnet_b0":
-            raise ValueError("pretrained_weights is only used by efficientnet_b0")
-
-    @property
-    def size(self) -> int:
-        return self.input_size or default_input_size(self.arch)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainOptions:
-        """Options from job params; unknown keys raise ``ValueError`` (a typo is an error)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"Unknown training options: {', '.join(sorted(unknown))}")
-        values = dict(data)
-        if isinstance(values.get("augment"), dict):
-            augment_options = dict(values["augment"])
-            for key in ("jpeg_quality", "blur_sigma"):
-                if key in augment_options:
-                    augment_options[key] = tuple(augment_options[key])
-            values["augment"] = AugmentOptions(**augment_options)
-        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ Entry points for jobs and the CLI:
 Every bad input a user can fix raises :class:`SwapInputError` (a ``ValueError``).
 """
 
+from deepreview_workers.pipeline.options.swap import DIRECTIONS
 from deepreview_workers.pipeline.swap.blend import MASK_TYPES, color_transfers
 from deepreview_workers.pipeline.swap.convert import (
-    DIRECTIONS,
     ConversionResult,
     Converter,
     ConvertOptions,

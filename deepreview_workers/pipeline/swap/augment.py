@@ -27,38 +27,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 - the torch convention
 
+from deepreview_workers.pipeline.options.swap import AugmentOptions
+
 # sRGB (D65) <-> CIE XYZ, as in the sRGB standard and OpenCV's cvtColor.
 _RGB_TO_XYZ = torch.tensor(
     [[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]]
 )
 _WHITE_D65 = torch.tensor([0.950456, 1.0, 1.088754])
 _LAB_EPSILON = 0.008856
-
-
-@dataclass(frozen=True)
-class AugmentOptions:
-    """Ranges of the random changes; each is drawn uniformly in [-range, +range].
-
-    Defaults follow faceswap's training defaults (rotation 10 degrees, zoom 5 %, shift 5 %,
-    flip half the time, LAB lightness 30 % and a/b 8 %, warp of 5 px at 256 px).
-    """
-
-    rotation_degrees: float = 10.0
-    zoom: float = 0.05  # fraction of the face size
-    shift: float = 0.05  # fraction of the image side
-    flip_probability: float = 0.5
-    warp: bool = True
-    warp_std: float = 0.02  # std of the 5x5 control-point offsets, fraction of the side
-    brightness: float = 0.0  # added to RGB in [0, 1]
-    contrast: float = 0.1  # relative change of the distance from the mean
-    lab_lightness: float = 0.3
-    lab_ab: float = 0.08
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.flip_probability <= 1.0:
-            raise ValueError(f"flip_probability must be in [0, 1], got {self.flip_probability}")
-        if min(self.rotation_degrees, self.zoom, self.shift, self.warp_std) < 0 or self.zoom >= 1:
-            raise ValueError("augmentation ranges must be >= 0 (and zoom < 1)")
 
 
 NO_AUGMENTATION = AugmentOptions(

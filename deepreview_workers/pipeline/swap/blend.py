@@ -19,11 +19,12 @@ import numpy as np
 
 from deepreview_workers.pipeline.align import transform_points, warp_back
 from deepreview_workers.pipeline.masks import erode_dilate, extend_eyebrows, feather, maskers
+from deepreview_workers.pipeline.options.swap import CONVERT_MASKS
 from deepreview_workers.pipeline.registry import Registry
 
 ColourTransfer = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 color_transfers: Registry[ColourTransfer] = Registry("colour transfer")
-MASK_TYPES = ("components", "extended", "learned", "ellipse")
+MASK_TYPES = CONVERT_MASKS
 
 
 def scale_matrix(matrix: np.ndarray, factor: float) -> np.ndarray:

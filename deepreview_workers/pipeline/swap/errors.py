@@ -1,11 +1,8 @@
-"""The one error type of the swap pipeline that a user can act on."""
+"""The one error type of the swap pipeline that a user can act on (declared where the
+torch-free options can raise it too)."""
 
 from __future__ import annotations
 
+from deepreview_workers.pipeline.errors import SwapInputError
 
-class SwapInputError(ValueError):
-    """Bad input to training or conversion: too few faces, unknown track, wrong model.
-
-    The message is one sentence a user can act on (what was found, what is needed); jobs
-    show it as is, so it never carries a traceback or an internal name only.
-    """
+__all__ = ["SwapInputError"]

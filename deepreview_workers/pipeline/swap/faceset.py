@@ -28,8 +28,10 @@ from deepreview_workers.pipeline.alignments import (
     read_alignments,
 )
 from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
+from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
 from deepreview_workers.pipeline.swap.errors import SwapInputError
 from deepreview_workers.pipeline.swap.models import FaceGeometry
+from deepreview_workers.pipeline.types import StoredFaceCrop
 
 # Faces of one faceset may differ this much in mean-face coverage before we refuse to mix
 # them: a model trained on two zoom levels blurs both.
@@ -166,6 +168,36 @@ def load_faceset_folder(
     if not crops:
         return empty_faceset(target, label)
     return Faceset(np.stack(crops), np.stack(marks).astype(np.float32), tuple(names), label)
+
+
+def faceset_from_crops(
+    crops: Sequence[StoredFaceCrop],
+    size: int,
+    *,
+    label: str = "",
+    progress: ProgressCallback = no_progress,
+) -> Faceset:
+    """Every crop at ``size`` px with its landmarks in crop pixels (the web app's curated
+    faces). The landmarks come from the stored source-frame landmarks and frame->crop
+    matrix, scaled to ``size``; nothing is detected again. Raises ``ValueError`` for a
+    crop that cannot be decoded."""
+    images = np.zeros((len(crops), size, size, 3), np.uint8)
+    landmarks = np.zeros((len(crops), 68, 2), np.float32)
+    for i, crop in enumerate(crops):
+        bgr = cv2.imdecode(np.frombuffer(crop.read(), np.uint8), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ValueError(f"{crop.name.capitalize()}'s stored crop cannot be read.")
+        scale = size / crop.crop_size
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        images[i] = cv2.cvtColor(
+            cv2.resize(bgr, (size, size), interpolation=interpolation), cv2.COLOR_BGR2RGB
+        )
+        points = transform_points(np.asarray(crop.landmarks68), np.asarray(crop.matrix))
+        # Pixel centres: x_new + 0.5 = (x_old + 0.5) * scale, as cv2.resize samples.
+        landmarks[i] = (points + 0.5) * scale - 0.5
+        if i % 50 == 0:
+            progress(i / max(len(crops), 1), f"Loading faces of {label}")
+    return Faceset(images, landmarks, tuple(crop.name for crop in crops), label=label)
 
 
 def _faces_in_folder(

@@ -1,7 +1,8 @@
 // Shapes and calls of the detection API: learned detectors (create, train,
 // evaluate), the "what gets caught" matrix, and detection runs on videos.
 import { apiGet, apiList, apiPost, withParams } from "./client";
-import type { Job, Media } from "./types";
+import type { Job, Media, Schemas } from "./types";
+import type { OptionValue } from "../shared/optionFields";
 
 export type DetectorStatus = "new" | "training" | "ready" | "failed";
 
@@ -35,15 +36,9 @@ export interface EpochMetrics {
   seconds: number;
 }
 
-export interface Detector {
-  id: number;
-  name: string;
-  arch: string;
+/** A detector; its JSON columns' shapes are written here (the schema leaves them open). */
+export type Detector = Omit<Schemas["DetectorRead"], "options" | "history" | "best" | "training_set"> & {
   options: Record<string, number>;
-  status: DetectorStatus;
-  status_label: string;
-  /** The validation EER threshold of the kept epoch; null until trained. */
-  threshold: number | null;
   history: EpochMetrics[];
   /** The kept epoch (lowest validation log loss), or {} until trained. */
   best: Partial<EpochMetrics>;
@@ -53,10 +48,7 @@ export interface Detector {
     split?: Record<string, Record<string, number>>;
     dataset?: Record<string, unknown>;
   };
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
+};
 
 export interface EvaluatedVideo {
   media: number;
@@ -180,34 +172,15 @@ export interface RunExplanation {
   map_frames: number;
 }
 
-export interface DetectionRun {
-  id: number;
-  media: number;
-  detector: number | null;
-  detector_name: string;
-  job: number | null;
-  status: RunStatus;
-  message: string;
-  score_mean: number | null;
-  score_confident: number | null;
-  threshold: number | null;
-  label: "fake" | "real" | "";
+/** A detection run; its per-signal summaries are written here (a JSON column). */
+export type DetectionRun = Omit<Schemas["DetectionRun"], "signals" | "options"> & {
   signals: Record<string, SignalSummary>;
-  frames_analysed: number;
-  frames_with_faces: number;
   options: Record<string, unknown>;
-  seconds: number;
-  result_url: string;
-  created_at: string;
-}
+};
 
 /** What the detection page's forms may send, rendered by the view (json_script). */
 export interface DetectionFormSpec {
   archs: string[];
-  train_ranges: Record<string, [number, number]>;
-  train_defaults: Record<string, number>;
-  detect_ranges: Record<string, [number, number]>;
-  detect_defaults: Record<string, number>;
   min_videos_per_label: number;
 }
 
@@ -277,7 +250,7 @@ export class DetectionApi {
     return page.results;
   }
 
-  createDetector(body: { name: string; arch: string; options: Record<string, number> }): Promise<Detector> {
+  createDetector(body: { name: string; arch: string; options: Record<string, OptionValue> }): Promise<Detector> {
     return apiPost<Detector>(this.urls.detectors, body);
   }
 
@@ -303,7 +276,7 @@ export class DetectionApi {
   }
 
   /** `detector` null runs the built-in detector; `signals_only` the forensic signals alone. */
-  detect(body: { media: number[]; detector: number | null; signals_only: boolean; options: Record<string, number> }): Promise<Job[]> {
+  detect(body: { media: number[]; detector: number | null; signals_only: boolean; options: Record<string, OptionValue> }): Promise<Job[]> {
     return apiPost<Job[]>(this.urls.detections, body);
   }
 

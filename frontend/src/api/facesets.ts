@@ -1,19 +1,10 @@
 // Shapes and calls of the faceset API: facesets, faces in curation order,
 // bulk remove/restore, history with undo, and the chart statistics.
 import { apiGet, apiPost, sameOriginPath, withParams } from "./client";
-import type { Job, Paginated } from "./types";
+import type { Job, Paginated, Schemas } from "./types";
+import type { OptionValue } from "../shared/optionFields";
 
-export interface Faceset {
-  id: number;
-  name: string;
-  description: string;
-  identity: number | null;
-  face_count: number;
-  deleted_count: number;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type Faceset = Schemas["FacesetRead"];
 
 export interface Face {
   id: number;
@@ -274,7 +265,7 @@ export class FacesetApi {
     return apiPost<CurationEvent>(this.urls.keepPerson, { face, include_identity: includeIdentity, dry_run: false });
   }
 
-  extract(media: number[], options: Record<string, string | number>): Promise<Job[]> {
+  extract(media: number[], options: Record<string, OptionValue>): Promise<Job[]> {
     return apiPost<Job[]>(this.urls.extract, { media, options });
   }
 }

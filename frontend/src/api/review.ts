@@ -3,7 +3,7 @@
 // 409 carries the current row in ApiError.details.current.
 import { apiGet, apiList, apiPost, apiRequest, withParams } from "./client";
 import type { FaceMap, FrameFlag, MapSummary, SignalReference } from "./detection";
-import type { Paginated } from "./types";
+import type { Paginated, Schemas } from "./types";
 
 export type ReviewLabel = "real" | "fake" | "uncertain";
 export type ReviewState = "unreviewed" | "undecided" | "decided";
@@ -20,20 +20,8 @@ export interface ArtifactKind {
 /** Region as fractions of the frame: [x0, y0, x1, y1]. */
 export type Region = [number, number, number, number];
 
-export interface Mark {
-  id: number;
-  media: number;
-  kind: string;
-  start_frame: number;
-  end_frame: number;
-  region: Region | null;
-  note: string;
-  created_by: string | null;
-  updated_by: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+/** A mark; its region is the [x0, y0, x1, y1] the schema gives as four numbers. */
+export type Mark = Omit<Schemas["MarkRead"], "region"> & { region: Region | null };
 
 export interface MarkInput {
   kind: string;
@@ -43,18 +31,7 @@ export interface MarkInput {
   note: string;
 }
 
-export interface Verdict {
-  id: number;
-  media: number;
-  reviewer: string;
-  reviewer_id: number;
-  label: ReviewLabel;
-  confidence: number;
-  rationale: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+export type Verdict = Schemas["VerdictRead"];
 
 export interface Consensus {
   media: number;
@@ -65,15 +42,7 @@ export interface Consensus {
   version: number;
 }
 
-export interface Comment {
-  id: number;
-  media: number;
-  frame: number;
-  parent: number | null;
-  author: string | null;
-  body: string;
-  created_at: string;
-}
+export type Comment = Schemas["CommentRead"];
 
 export interface SignalSeries {
   kind: string | null;

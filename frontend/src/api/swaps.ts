@@ -1,7 +1,7 @@
 // Shapes and calls of the swap API: consent records, swap models (train, stop,
 // convert, preview) and the conversions (fakes with ground truth) they made.
 import { ApiError, apiGet, apiPost, apiRequest, csrfToken, errorFromResponse, withParams } from "./client";
-import { ACTIVE_JOB_STATUSES, type Job, type Paginated } from "./types";
+import { ACTIVE_JOB_STATUSES, type Job, type Paginated, type Schemas } from "./types";
 
 export type ConsentBasis = "consent" | "licence" | "public_domain";
 
@@ -31,29 +31,8 @@ export interface SwapPreview {
   url: string;
 }
 
-export interface SwapModel {
-  id: number;
-  name: string;
-  arch: string;
-  options: Record<string, unknown>;
-  faceset_a: number | null;
-  faceset_a_name: string | null;
-  faceset_b: number | null;
-  faceset_b_name: string | null;
-  status: SwapStatus;
-  status_label: string;
-  iteration: number;
-  target_iterations: number;
-  loss_a: number | null;
-  loss_b: number | null;
-  iterations_per_second: number | null;
-  train_seconds: number;
-  has_checkpoint: boolean;
-  previews: SwapPreview[];
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** A swap model; its preview list is written here (a JSON column). */
+export type SwapModel = Omit<Schemas["SwapModelRead"], "previews"> & { previews: SwapPreview[] };
 
 /** [iteration, loss A, loss B] */
 export type LossPoint = [number, number, number];
@@ -64,22 +43,10 @@ export interface SwapModelDetail extends SwapModel {
 
 export type Direction = "a-to-b" | "b-to-a";
 
-export interface Conversion {
-  id: number;
-  swap_model: number | null;
-  swap_model_name: string | null;
-  source_media: number | null;
-  output_media: number;
-  direction: Direction;
-  options: Record<string, unknown>;
-  provenance: Record<string, unknown>;
-  frame_count: number;
-  manipulated_count: number;
-  /** Inclusive [first, last] output frame ranges that were changed. */
+/** A conversion; `manipulated_ranges` are inclusive [first, last] output frames. */
+export type Conversion = Omit<Schemas["ConversionRead"], "manipulated_ranges"> & {
   manipulated_ranges: [number, number][];
-  masks_url: string;
-  created_at?: string;
-}
+};
 
 export const SWAP_ARCHS: readonly [string, string][] = [
   ["original", "original (64 px, fast)"],

@@ -1,4 +1,10 @@
 // Shapes of the deepreview REST API (Django REST Framework, JSON, session auth).
+// Resources come from the OpenAPI schema (schema.d.ts, generated from openapi.json by
+// openapi-typescript in the build); only what the schema cannot say is written here.
+import type { components } from "./schema";
+
+/** Every schema component, by name. */
+export type Schemas = components["schemas"];
 
 /** Every 4xx/5xx answer carries this body. */
 export interface ApiErrorBody {
@@ -18,9 +24,9 @@ export interface Paginated<T> {
   results: T[];
 }
 
-export type MediaKind = "video" | "image";
-export type MediaStatus = "processing" | "ready" | "failed";
-export type Origin = "real" | "fake" | "unknown";
+export type MediaKind = Schemas["KindEnum"];
+export type MediaStatus = Schemas["MediaStatusEnum"];
+export type Origin = Schemas["OriginEnum"];
 
 /** Layout of a media item's sprite sheet: tile k sits at column k % columns, row k / columns. */
 export interface MediaSprite {
@@ -33,61 +39,14 @@ export interface MediaSprite {
   frame_indices: number[];
 }
 
-export interface Media {
-  id: number;
-  kind: MediaKind;
-  name: string;
-  size_bytes: number;
-  sha256: string;
-  status: MediaStatus;
-  duration_seconds: number | null;
-  fps: number | null;
-  frame_count: number | null;
-  width: number;
-  height: number;
-  codec: string;
-  pix_fmt: string;
-  has_audio: boolean;
-  origin: Origin;
-  identity: number | null;
-  identity_name: string | null;
-  poster_url: string | null;
-  sprite_url: string | null;
-  sprite: MediaSprite | null;
-  playback_url: string | null;
-  frame_pts_url: string | null;
-  detail_url: string;
-  created_at: string;
-  uploaded_by: string;
-}
+/** A media item; its sprite layout is a JSON object the schema leaves open. */
+export type Media = Omit<Schemas["MediaRead"], "sprite"> & { sprite: MediaSprite | null };
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type JobStatus = Schemas["JobStatusEnum"];
 
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["queued", "running"];
 
-export interface Job {
-  id: number;
-  kind: string;
-  status: JobStatus;
-  /** 0..1 */
-  progress: number;
-  message: string;
-  eta_seconds: number | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  worker_host: string;
-  device: string;
-  params: Record<string, unknown>;
-  result: Record<string, unknown>;
-  error: string;
-  cancel_requested: boolean;
-  attempts: number;
-  media: number | null;
-  media_name: string | null;
-  created_by: string | null;
-  retry_of: number | null;
-}
+export type Job = Schemas["JobRead"];
 
 /** Result of one upload: the stored item, and whether it was already in the project. */
 export interface UploadResult {

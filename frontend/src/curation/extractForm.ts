@@ -4,16 +4,14 @@ import type { FacesetApi } from "../api/facesets";
 import type { Media } from "../api/types";
 import { h, setText } from "../shared/dom";
 import { formatDuration } from "../shared/format";
-
-function numberField(label: string, name: string, value: string, attrs: Record<string, string> = {}): HTMLLabelElement {
-  return h("label", { class: "field-inline" }, label, h("input", { type: "number", name, value, ...attrs }));
-}
+import { OptionFields, readOptionSpec } from "../shared/optionFields";
 
 export class ExtractForm {
   private readonly form: HTMLFormElement;
   private readonly mediaList: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private readonly submit: HTMLButtonElement;
+  private readonly options: OptionFields;
 
   constructor(
     root: HTMLElement,
@@ -23,21 +21,7 @@ export class ExtractForm {
     this.mediaList = h("div", { class: "extract-media", role: "group", "aria-label": "Media to extract from" }, h("span", { class: "muted" }, "Loading media…"));
     this.status = h("div", { class: "extract-status", role: "status", "aria-live": "polite" });
     this.submit = h("button", { type: "submit", class: "btn btn-primary" }, "Extract");
-    const sampling = h(
-      "select",
-      { name: "sampling" },
-      h("option", { value: "fps", selected: true }, "frames per second"),
-      h("option", { value: "every_n" }, "every Nth frame"),
-      h("option", { value: "all" }, "all frames"),
-    );
-    const everyN = numberField("N", "every_n", "15", { min: "1", step: "1" });
-    const fps = numberField("fps", "target_fps", "2", { min: "0.1", step: "0.1" });
-    const sync = (): void => {
-      everyN.hidden = sampling.value !== "every_n";
-      fps.hidden = sampling.value !== "fps";
-    };
-    sampling.addEventListener("change", sync);
-    sync();
+    this.options = new OptionFields(readOptionSpec("extract"), { id: (name) => `extract-${name}` });
     this.form = h(
       "form",
       { class: "extract-form", id: "extract-form" },
@@ -46,13 +30,10 @@ export class ExtractForm {
       h(
         "div",
         { class: "extract-options" },
-        h("label", { class: "field-inline" }, "Sampling", sampling),
-        everyN,
-        fps,
-        numberField("Min face px", "min_face_size", "40", { min: "8", step: "1" }),
-        numberField("Min confidence", "min_confidence", "0.9", { min: "0", max: "1", step: "0.01" }),
+        ...this.options.basic,
         this.submit,
       ),
+      this.options.more,
       this.status,
     );
     this.form.addEventListener("submit", (event) => {
@@ -107,14 +88,7 @@ export class ExtractForm {
       this.showStatus("Tick at least one video or photo to extract from.", true);
       return;
     }
-    const sampling = String(data.get("sampling") ?? "fps");
-    const options: Record<string, string | number> = {
-      sampling,
-      min_face_size: Number(data.get("min_face_size")),
-      min_confidence: Number(data.get("min_confidence")),
-    };
-    if (sampling === "every_n") options.every_n = Number(data.get("every_n"));
-    if (sampling === "fps") options.target_fps = Number(data.get("target_fps"));
+    const options = this.options.values();
     this.submit.disabled = true;
     try {
       const jobs = await this.api.extract(media, options);

@@ -2,12 +2,13 @@
 // videos; the built-in detector, a trained one or the forensic signals alone; frames
 // to sample) and the table of the latest runs with their scores and what they mean.
 import { ApiError } from "../api/client";
-import type { DetectionApi, DetectionFormSpec, DetectionRun, Detector, RunExplanation } from "../api/detection";
+import type { DetectionApi, DetectionRun, Detector, RunExplanation } from "../api/detection";
 import type { Media } from "../api/types";
 import { evidenceLine, scoreName } from "./detectionExplain";
 import { detectorChoice, fillDetectorSelect } from "./detectorChoice";
 import { h, setText } from "../shared/dom";
 import { formatAbsolute, formatRelative } from "../shared/format";
+import { OptionFields, readOptionSpec, stackedField } from "../shared/optionFields";
 
 /** The badge of a run's outcome: fake / real by score, no faces, scored without a
  * threshold, or the forensic signals alone (no detector ran). */
@@ -32,7 +33,7 @@ export class RunForm {
   private readonly list: HTMLDivElement;
   private readonly summary: HTMLSpanElement;
   private readonly detectorSelect: HTMLSelectElement;
-  private readonly frames: HTMLInputElement;
+  private readonly options: OptionFields;
   private readonly submit: HTMLButtonElement;
   private readonly status: HTMLDivElement;
   private videos: Media[] = [];
@@ -41,7 +42,6 @@ export class RunForm {
   constructor(
     root: HTMLElement,
     private readonly api: DetectionApi,
-    spec: DetectionFormSpec,
     private readonly queued: () => void,
   ) {
     this.list = h("div", { class: "run-video-list", id: "run-video-list" }, h("p", { class: "muted" }, "Loading videos…"));
@@ -51,8 +51,7 @@ export class RunForm {
     const none = h("button", { type: "button", class: "btn btn-small" }, "None");
     none.addEventListener("click", () => this.setAll(false));
     this.detectorSelect = h("select", { id: "run-detector", name: "detector" });
-    const [low, high] = spec.detect_ranges.frames ?? [1, 512];
-    this.frames = h("input", { type: "number", id: "run-frames", name: "frames", min: low, max: high, step: 1, value: spec.detect_defaults.frames ?? 32, required: true });
+    this.options = new OptionFields(readOptionSpec("detect"), { id: (name) => `run-${name.replace(/_/g, "-")}`, wrap: stackedField });
     this.submit = h("button", { type: "submit", class: "btn btn-primary", id: "run-start" }, "Run detection");
     this.status = h("div", { class: "run-status", id: "run-status", role: "status", "aria-live": "polite" });
     const form = h(
@@ -63,7 +62,8 @@ export class RunForm {
         "div",
         { class: "run-form-side" },
         h("div", { class: "field" }, h("label", { for: "run-detector" }, "Detector"), this.detectorSelect),
-        h("div", { class: "field" }, h("label", { for: "run-frames", title: `${low}–${high}` }, "Frames to analyse"), this.frames, h("span", { class: "help" }, "spread evenly over each video, plus landmark-only samples around them for flicker, jitter and blinking")),
+        ...this.options.basic,
+        this.options.more,
         this.submit,
       ),
     );
@@ -119,7 +119,7 @@ export class RunForm {
     const choice = detectorChoice(this.detectorSelect.value);
     this.submit.disabled = true;
     try {
-      const jobs = await this.api.detect({ media, ...choice, options: { frames: Number(this.frames.value) } });
+      const jobs = await this.api.detect({ media, ...choice, options: this.options.values() });
       const what = choice.signals_only ? "forensic signals only" : this.detectorSelect.selectedOptions[0]?.textContent ?? "detector";
       this.showStatus(`Queued ${jobs.length} detection job${jobs.length === 1 ? "" : "s"} (${what}): progress shows below.`, false);
       this.queued();

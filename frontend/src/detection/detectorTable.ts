@@ -10,6 +10,7 @@ import {
   detectorStatusClass,
 } from "../api/detection";
 import { h, setText } from "../shared/dom";
+import { OptionFields, readOptionSpec, stackedField } from "../shared/optionFields";
 
 /** New detectors fine-tune the built-in detector (the same architecture) by default. */
 const DEFAULT_ARCH = "efficientnet_lite0";
@@ -26,16 +27,6 @@ export interface DetectorTableEvents {
 export function metric(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
 }
-
-/** Training options a curator sets, with their labels and input steps. */
-const TRAIN_FIELDS: readonly { key: string; label: string; step: string; help: string }[] = [
-  { key: "epochs", label: "Epochs", step: "1", help: "passes over the training faces" },
-  { key: "frames_per_video", label: "Frames per video", step: "1", help: "face crops taken from each labeled video (a fake's from its swapped frames)" },
-  { key: "batch_size", label: "Batch size", step: "1", help: "faces per step" },
-  { key: "learning_rate", label: "Learning rate", step: "any", help: "Adam step size" },
-  { key: "val_fraction", label: "Validation share", step: "0.05", help: "share of identities held out for validation" },
-  { key: "seed", label: "Seed", step: "1", help: "fixes the split and the augmentation" },
-];
 
 export class DetectorTable {
   private readonly body: HTMLDivElement;
@@ -156,32 +147,20 @@ export class DetectorTable {
       { name: "arch", id: "detector-arch" },
       ...this.spec.archs.map((value) => h("option", { value, selected: value === DEFAULT_ARCH }, ARCH_LABELS[value] ?? value)),
     );
-    const options = TRAIN_FIELDS.map(({ key, label, step, help }) => {
-      const [low, high] = this.spec.train_ranges[key] ?? [0, Number.MAX_SAFE_INTEGER];
-      const input = h("input", {
-        type: "number",
-        name: key,
-        id: `detector-${key.replace(/_/g, "-")}`,
-        min: low,
-        max: high,
-        step,
-        value: this.spec.train_defaults[key] ?? null,
-        required: true,
-      });
-      return field(label, input.id, input, `${help} (${low}–${high})`);
-    });
+    const options = new OptionFields(readOptionSpec("detector_train"), { id: (name) => `detector-${name.replace(/_/g, "-")}`, wrap: stackedField });
     const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Create detector");
     const form = h(
       "form",
       { class: "inline detector-create-form", id: "detector-create-form" },
       field("Name", "detector-name", name),
       field("Architecture", "detector-arch", arch),
-      ...options,
+      ...options.basic,
       submit,
+      options.more,
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      void this.create(form, submit);
+      void this.create(form, submit, options);
     });
     const minimum = this.spec.min_videos_per_label;
     return h(
@@ -197,13 +176,9 @@ export class DetectorTable {
     );
   }
 
-  private async create(form: HTMLFormElement, submit: HTMLButtonElement): Promise<void> {
+  private async create(form: HTMLFormElement, submit: HTMLButtonElement, fields: OptionFields): Promise<void> {
     const data = new FormData(form);
-    const options: Record<string, number> = {};
-    for (const { key } of TRAIN_FIELDS) {
-      const raw = String(data.get(key) ?? "").trim();
-      if (raw !== "") options[key] = Number(raw);
-    }
+    const options = fields.values();
     submit.disabled = true;
     try {
       const detector = await this.api.createDetector({
@@ -213,6 +188,7 @@ export class DetectorTable {
       });
       this.showStatus(`Created “${detector.name}”. Press Train on its row to train it.`, false);
       form.reset();
+      fields.reset();
       this.events.changed();
     } catch (err) {
       this.showStatus(err instanceof ApiError ? err.describe() : "Could not create the detector.", true);

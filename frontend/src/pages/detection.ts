@@ -80,7 +80,7 @@ onReady(() => {
   const evaluation = new DetectionEvaluation(document.getElementById("evaluation-root")!, api, mediaUrl);
   const caught = new CaughtMatrixView(document.getElementById("caught-root")!);
   const runFormRoot = document.getElementById("run-form-root");
-  const runForm = runFormRoot && canCurate ? new RunForm(runFormRoot, api, spec, () => void detectJobs?.refresh()) : null;
+  const runForm = runFormRoot && canCurate ? new RunForm(runFormRoot, api, () => void detectJobs?.refresh()) : null;
   const runList = new RunList(document.getElementById("run-list-root")!, mediaUrl, (ids, signal) => api.explanations(ids, signal));
 
   function renderDetectors(): void {

@@ -6,29 +6,18 @@ import { type Direction, directionLabel, type SwapModelApi, type SwapModelDetail
 import { ACTIVE_JOB_STATUSES, type Job, type Media } from "../api/types";
 import { h, setAttr, setText } from "../shared/dom";
 import { formatDuration } from "../shared/format";
+import { OptionFields, type OptionValue, readOptionSpec } from "../shared/optionFields";
 
-/**
- * Conversion options as the API takes them (the names of the worker's
- * ConvertOptions; the server checks names, choices and ranges).
- */
-export const MASK_TYPES = ["extended", "components", "learned", "ellipse"] as const;
-export const COLOR_TRANSFERS: readonly [string, string][] = [
-  ["avg-color", "average colour"],
-  ["reinhard", "Reinhard"],
-  ["hist-match", "histogram match"],
-  ["none", "none"],
-];
+// Friendlier names of the colour transfers the server declares.
+const COLOR_TRANSFER_LABELS: Record<string, string> = {
+  "avg-color": "average colour",
+  reinhard: "Reinhard",
+  "hist-match": "histogram match",
+  none: "none",
+};
 
 const PREVIEW_POLL_MS = 1_000;
 const PREVIEW_GIVE_UP_MS = 15 * 60_000;
-
-function numberInput(name: string, value: number, min: number, max: number, step: number): HTMLInputElement {
-  return h("input", { type: "number", name, id: `convert-${name}`, value, min, max, step, required: true });
-}
-
-function option(label: string, control: HTMLElement, help: string): HTMLLabelElement {
-  return h("label", { class: "field-inline", title: help }, label, control);
-}
 
 export class ConvertForm {
   private readonly form: HTMLFormElement;
@@ -39,6 +28,7 @@ export class ConvertForm {
   private readonly previewButton: HTMLButtonElement;
   private readonly convertButton: HTMLButtonElement;
   private readonly status: HTMLDivElement;
+  private readonly blending: OptionFields;
   private readonly result: HTMLElement;
   private readonly resultImage: HTMLImageElement;
   private readonly resultCaption: HTMLParagraphElement;
@@ -73,10 +63,10 @@ export class ConvertForm {
     this.result = h("figure", { class: "convert-preview", id: "convert-preview-result" }, this.resultImage, h("figcaption", {}, this.resultCaption));
     this.result.hidden = true;
 
-    const mask = h("select", { name: "mask", id: "convert-mask" }, ...MASK_TYPES.map((m) => h("option", { value: m }, m)));
-    const color = h("select", { name: "color_transfer", id: "convert-color_transfer" }, ...COLOR_TRANSFERS.map(([value, label]) => h("option", { value }, label)));
-    const seamless = h("input", { type: "checkbox", name: "seamless_clone", id: "convert-seamless_clone" });
-
+    this.blending = new OptionFields(readOptionSpec("swap_convert"), {
+      id: (name) => `convert-${name}`,
+      choiceLabels: { color_transfer: COLOR_TRANSFER_LABELS },
+    });
     this.form = h(
       "form",
       { class: "convert-form", id: "convert-form" },
@@ -91,14 +81,8 @@ export class ConvertForm {
         "fieldset",
         { class: "convert-options" },
         h("legend", {}, "Blending"),
-        option("Mask", mask, "Which face mask decides the pasted area"),
-        option("Erode / dilate px", numberInput("erode_dilate_px", 0, -64, 64, 1), "Frame pixels: negative shrinks (erodes) the mask, positive grows (dilates) it"),
-        option("Feather px", numberInput("feather_px", 8, 0, 128, 1), "Width of the soft edge, in frame pixels"),
-        option("Colour transfer", color, "Match the swapped face's colours to the frame"),
-        option("Sharpen", numberInput("sharpen", 0, 0, 5, 0.1), "Unsharp-mask amount, 0 = off"),
-        option("Smoothing frames", numberInput("smoothing_window", 1, 1, 31, 2), "Landmark smoothing window in frames (odd), 1 = off: steadier faces, less jitter"),
-        option("Face scale", numberInput("face_scale", 1, 0.5, 2, 0.01), "Paste the swapped face this much larger (> 1) or smaller"),
-        h("label", { class: "check convert-seamless", title: "Poisson (seamless) cloning of the face into the frame" }, seamless, "Seamless clone"),
+        ...this.blending.basic,
+        this.blending.more,
       ),
       h(
         "div",
@@ -197,19 +181,8 @@ export class ConvertForm {
   }
 
   /** The conversion options as the API takes them. */
-  private options(): Record<string, unknown> {
-    const data = new FormData(this.form);
-    const num = (name: string): number => Number(data.get(name));
-    return {
-      mask: String(data.get("mask")),
-      erode_dilate_px: num("erode_dilate_px"),
-      feather_px: num("feather_px"),
-      color_transfer: String(data.get("color_transfer")),
-      seamless_clone: data.get("seamless_clone") !== null,
-      sharpen: num("sharpen"),
-      smoothing_window: num("smoothing_window"),
-      face_scale: num("face_scale"),
-    };
+  private options(): Record<string, OptionValue> {
+    return this.blending.values();
   }
 
   private valid(): boolean {

@@ -5,6 +5,7 @@ import type { Faceset } from "../api/facesets";
 import { formatLoss, SWAP_ARCHS, type SwapModel, swapStatusClass } from "../api/swaps";
 import { dataBool, h, setText } from "../shared/dom";
 import { formatAbsolute, formatRelative } from "../shared/format";
+import { OptionFields, readOptionSpec, stackedField } from "../shared/optionFields";
 
 export class SwapModelList {
   private readonly api: string;
@@ -121,7 +122,7 @@ export class SwapModelList {
     const a = h("select", { name: "faceset_a", id: "swap-faceset-a", required: true }, ...facesetOptions("choose faceset A"));
     const b = h("select", { name: "faceset_b", id: "swap-faceset-b", required: true }, ...facesetOptions("choose faceset B"));
     const arch = h("select", { name: "arch", id: "swap-arch" }, ...SWAP_ARCHS.map(([value, label]) => h("option", { value }, label)));
-    const batch = h("input", { type: "number", name: "batch_size", id: "swap-batch", value: 16, min: 1, max: 512, step: 1, required: true });
+    const options = new OptionFields(readOptionSpec("swap_train"), { id: (name) => `swap-${name}`, wrap: stackedField });
     const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Create model");
     const field = (label: string, id: string, control: HTMLElement): HTMLDivElement => h("div", { class: "field" }, h("label", { for: id }, label), control);
     const form = h(
@@ -131,8 +132,9 @@ export class SwapModelList {
       field("Faceset A (shown in the video)", "swap-faceset-a", a),
       field("Faceset B (swapped in)", "swap-faceset-b", b),
       field("Architecture", "swap-arch", arch),
-      h("div", { class: "field field-narrow" }, h("label", { for: "swap-batch" }, "Batch size"), batch),
+      ...options.basic,
       submit,
+      options.more,
     );
     if (this.facesets.length < 2) {
       submit.disabled = true;
@@ -140,12 +142,12 @@ export class SwapModelList {
     }
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      void this.create(form, submit);
+      void this.create(form, submit, options);
     });
     return h("div", { class: "swap-create" }, h("h3", {}, "New swap model"), form, this.status);
   }
 
-  private async create(form: HTMLFormElement, submit: HTMLButtonElement): Promise<void> {
+  private async create(form: HTMLFormElement, submit: HTMLButtonElement, options: OptionFields): Promise<void> {
     const data = new FormData(form);
     const a = Number(data.get("faceset_a"));
     const b = Number(data.get("faceset_b"));
@@ -160,7 +162,7 @@ export class SwapModelList {
         faceset_a: a,
         faceset_b: b,
         arch: String(data.get("arch") ?? "original"),
-        options: { batch_size: Number(data.get("batch_size")) },
+        options: options.values(),
       });
       this.showStatus(`Created “${model.name}”; opening it…`, false);
       window.location.assign(this.modelUrl(model.id));

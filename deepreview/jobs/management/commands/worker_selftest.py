@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from deepreview.jobs import services
+from deepreview.jobs.kinds import QUEUES
 from deepreview.jobs.models import FINAL_STATUSES, Job
 from deepreview.projects.models import Project
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--project", type=int, required=True, help="project id to file it under"
         )
-        parser.add_argument("--queue", default="cpu", choices=["cpu", "io", "gpu"])
+        parser.add_argument("--queue", default="cpu", choices=QUEUES)
         parser.add_argument("--seconds", type=float, default=3.0)
         parser.add_argument("--timeout", type=float, default=60.0, help="0 = do not wait")
 

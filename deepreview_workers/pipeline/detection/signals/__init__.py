@@ -23,16 +23,7 @@ from deepreview_workers.pipeline.detection.signals.base import (
     signals,
 )
 from deepreview_workers.pipeline.detection.signals.temporal import eye_aspect_ratio
-
-DEFAULT_SIGNALS: tuple[str, ...] = (
-    "face_blur",
-    "edge_seam",
-    "skin_tone",
-    "mouth_sharpness",
-    "flicker",
-    "landmark_jitter",
-    "blinking",
-)
+from deepreview_workers.pipeline.options.detection import DEFAULT_SIGNALS
 
 __all__ = [
     "CROP_SIZE",

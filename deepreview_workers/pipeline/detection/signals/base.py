@@ -30,11 +30,11 @@ import numpy as np
 from deepreview_workers.pipeline.align import align_face, transform_points, umeyama
 from deepreview_workers.pipeline.masks import maskers
 from deepreview_workers.pipeline.mean_face import MEAN_FACE_2D, MEAN_FACE_FIRST
+from deepreview_workers.pipeline.options.detection import CROP_SIZE
 from deepreview_workers.pipeline.registry import Registry
 from deepreview_workers.pipeline.types import AlignedFace, Box
 
 #: Aligned-crop size the pixel signals measure on; band widths below scale with it.
-CROP_SIZE = 256
 # Landmarks that keep their place relative to each other whatever the expression:
 # eyebrows, nose, eye corners (iBUG 300-W indices). Jitter and its alignment use them.
 RIGID_POINTS: tuple[int, ...] = (*range(17, 36), 36, 39, 42, 45)

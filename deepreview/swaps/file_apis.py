@@ -12,26 +12,7 @@ from rest_framework.request import Request
 
 from deepreview.core.files import serve_storage_name, serve_stored_file
 from deepreview.projects.roles import Role
-from deepreview.projects.selectors import access_project
-from deepreview.review.selectors import ground_truth_hidden
-from deepreview.swaps.models import ConsentRecord, Conversion, SwapModel
-
-
-def _project_of(queryset, pk: int, field: str = "project_id") -> int:  # noqa: ANN001
-    project_id = queryset.filter(pk=pk).values_list(field, flat=True).first()
-    if project_id is None:
-        raise Http404("No such file.")
-    return project_id
-
-
-def _access_conversion(request: Request, conversion_id: int) -> Conversion:
-    """The conversion if its project is the user's and blind review does not hide its
-    ground truth from them (the same 404 otherwise)."""
-    project = access_project(request.user, _project_of(Conversion.objects, conversion_id))
-    conversion = Conversion.objects.get(pk=conversion_id)
-    if ground_truth_hidden(project=project, user=request.user, media_id=conversion.output_media_id):
-        raise Http404("No such file.")
-    return conversion
+from deepreview.swaps.selectors import access_consent_record, access_conversion, access_swap_model
 
 
 @extend_schema(
@@ -40,8 +21,7 @@ def _access_conversion(request: Request, conversion_id: int) -> Conversion:
 )
 @api_view(["GET"])
 def swap_preview_file(request: Request, model_id: int, iteration: int) -> HttpResponse:
-    access_project(request.user, _project_of(SwapModel.objects, model_id))
-    model = SwapModel.objects.get(pk=model_id)
+    model = access_swap_model(request.user, model_id)
     name = next((p["name"] for p in model.previews if p["iteration"] == iteration), None)
     if name is None:
         raise Http404("No such file.")
@@ -54,9 +34,7 @@ def swap_preview_file(request: Request, model_id: int, iteration: int) -> HttpRe
 )
 @api_view(["GET"])
 def consent_evidence(request: Request, consent_id: int) -> HttpResponse:
-    project = _project_of(ConsentRecord.objects, consent_id, "faceset__project_id")
-    access_project(request.user, project, min_role=Role.CURATOR)
-    record = ConsentRecord.objects.get(pk=consent_id)
+    record = access_consent_record(request.user, consent_id, min_role=Role.CURATOR)
     # Evidence is whatever a curator attached: always a download, never shown in the page.
     return serve_stored_file(
         request,
@@ -73,7 +51,7 @@ def consent_evidence(request: Request, consent_id: int) -> HttpResponse:
 )
 @api_view(["GET"])
 def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
-    conversion = _access_conversion(request, conversion_id)
+    conversion = access_conversion(request.user, conversion_id)
     name = f"conversion-{conversion.pk}-groundtruth.zip"
     return serve_stored_file(request, conversion.masks, download_name=name)
 
@@ -86,7 +64,7 @@ def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
 )
 @api_view(["GET"])
 def conversion_mask_frame(request: Request, conversion_id: int, frame: int) -> HttpResponse:
-    conversion = _access_conversion(request, conversion_id)
+    conversion = access_conversion(request.user, conversion_id)
     with conversion.masks.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         entry = next((f for f in manifest["frames"] if f["output_index"] == frame), None)

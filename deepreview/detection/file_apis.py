@@ -1,15 +1,14 @@
 """A detection run's full per-frame result (JSON), behind the project's permission check."""
 
 from django.core.files.storage import default_storage
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 
 from deepreview.core.files import serve_storage_name
-from deepreview.detection.models import DetectionRun
-from deepreview.projects.selectors import access_project
+from deepreview.detection.selectors import access_detection_run
 
 
 @extend_schema(
@@ -19,8 +18,5 @@ from deepreview.projects.selectors import access_project
 )
 @api_view(["GET"])
 def detection_result(request: Request, run_id: int) -> HttpResponse:
-    project_id = DetectionRun.objects.filter(pk=run_id).values_list("project_id", flat=True).first()
-    if project_id is None:
-        raise Http404("No such file.")
-    access_project(request.user, project_id)
-    return serve_storage_name(request, default_storage, DetectionRun.objects.get(pk=run_id).result)
+    run = access_detection_run(request.user, run_id)
+    return serve_storage_name(request, default_storage, run.result)

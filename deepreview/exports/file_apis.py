@@ -8,9 +8,8 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 
 from deepreview.core.files import serve_storage_name
-from deepreview.exports.models import DatasetExport
+from deepreview.exports.selectors import access_export
 from deepreview.projects.roles import Role
-from deepreview.projects.selectors import access_project
 
 
 @extend_schema(
@@ -19,12 +18,9 @@ from deepreview.projects.selectors import access_project
 )
 @api_view(["GET"])
 def export_download(request: Request, export_id: int) -> HttpResponse:
-    row = DatasetExport.objects.filter(pk=export_id).values("project_id", "artifact").first()
-    if row is None:
-        raise Http404("No such file.")
-    access_project(request.user, row["project_id"], min_role=Role.CURATOR)
-    if not row["artifact"]:
+    export = access_export(request.user, export_id, min_role=Role.CURATOR)
+    if not export.artifact:
         raise Http404("This export has not been built (yet).")
     return serve_storage_name(
-        request, default_storage, row["artifact"], download_name=row["artifact"].rsplit("/", 1)[-1]
+        request, default_storage, export.artifact, download_name=export.artifact.rsplit("/", 1)[-1]
     )

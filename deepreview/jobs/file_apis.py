@@ -8,8 +8,8 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 
 from deepreview.core.files import serve_storage_name
-from deepreview.jobs.models import Job, JobStatus
-from deepreview.projects.selectors import access_project
+from deepreview.jobs.models import JobStatus
+from deepreview.jobs.selectors import access_job
 
 
 @extend_schema(
@@ -18,11 +18,7 @@ from deepreview.projects.selectors import access_project
 )
 @api_view(["GET"])
 def job_artifact(request: Request, job_id: int) -> HttpResponse:
-    project_id = Job.objects.filter(pk=job_id).values_list("project_id", flat=True).first()
-    if project_id is None:
-        raise Http404("No such file.")
-    access_project(request.user, project_id)
-    job = Job.objects.get(pk=job_id)
+    job = access_job(request.user, job_id)
     name = job.result.get("artifact") if job.status == JobStatus.SUCCEEDED else None
     if not name:
         raise Http404("No such file.")

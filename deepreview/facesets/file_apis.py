@@ -7,9 +7,8 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 
 from deepreview.core.files import serve_stored_file
-from deepreview.facesets.models import Face
-from deepreview.media.files import frame_jpeg
-from deepreview.projects.selectors import access_project
+from deepreview.facesets.selectors import access_face
+from deepreview.media.file_apis import frame_jpeg
 
 
 @extend_schema(
@@ -19,13 +18,7 @@ from deepreview.projects.selectors import access_project
 )
 @api_view(["GET"])
 def face_file(request: Request, face_id: int, variant: str) -> HttpResponse:
-    project_id = (
-        Face.objects.filter(pk=face_id).values_list("faceset__project_id", flat=True).first()
-    )
-    if project_id is None:
-        raise Http404("No such file.")
-    access_project(request.user, project_id)
-    face = Face.objects.get(pk=face_id)
+    face = access_face(request.user, face_id)
     if variant == "crop":
         return serve_stored_file(request, face.crop)
     if variant == "thumb" and face.thumb:
