@@ -23,7 +23,7 @@ from deepreview.core.api import ProjectScopedViewSet, json_response
 from deepreview.core.errors import ApplicationError
 from deepreview.media.models import MediaItem
 from deepreview.projects.roles import Role, role_at_least
-from deepreview.review import queue, reports, selectors, services
+from deepreview.review import payloads, queue, selectors, services
 from deepreview.review.models import ArtifactKind, Assignment, Comment, Consensus, Mark, Verdict
 from deepreview.review.serializers import (
     AdjudicateSerializer,
@@ -386,7 +386,7 @@ class ReviewViewSet(ReviewScopedViewSet):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, project_pk: str, pk: str) -> Response:
-        summary = reports.video_summary(scope=self.scope, media=self.video(pk))
+        summary = payloads.video_summary(scope=self.scope, media=self.video(pk))
         return Response(_summary_data(summary))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -395,7 +395,7 @@ class ReviewViewSet(ReviewScopedViewSet):
         """What the annotator draws: sprite, detection series, ground truth (unless
         hidden), the visible marks, the taxonomy and your own verdict."""
         media = self.video(pk)
-        version, last_change = reports.timeline_version(
+        version, last_change = payloads.timeline_version(
             scope=self.scope, media=media, user=request.user
         )
         # Weak: equal content, not equal bytes. Browsers revalidate every time
@@ -403,7 +403,7 @@ class ReviewViewSet(ReviewScopedViewSet):
         etag = f'W/"timeline-{version}"'
         if _etag_matches(request, etag):
             return _revalidate(HttpResponseNotModified(), etag)
-        data = reports.timeline(scope=self.scope, media=media)
+        data = payloads.timeline(scope=self.scope, media=media)
         # Read before the marks: a change committed between them comes again in the
         # client's next mark-changes request, which replaces marks by id.
         data["marks_change"] = last_change
@@ -481,7 +481,7 @@ class ReviewViewSet(ReviewScopedViewSet):
     def agreement(self, request: Request, project_pk: str) -> Response:
         """Krippendorff's alpha, mark overlap per kind, disagreements, reviewers (and
         their gold accuracy, for curators and owners)."""
-        return Response(reports.project_agreement(scope=self.scope))
+        return Response(payloads.project_agreement(scope=self.scope))
 
 
 def _summary_data(summary: dict) -> dict:

@@ -14,7 +14,7 @@ from deepreview.media.models import MediaItem, MediaKind
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors
 from deepreview.projects.roles import Role, role_at_least
-from deepreview.review import reports as review_reports
+from deepreview.review import payloads as review_payloads
 from deepreview.review import selectors as review_selectors
 from deepreview.review.selectors import review_scope
 from deepreview.web.views import page_url_template
@@ -146,7 +146,7 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
     item = review_selectors.review_video(scope=scope, media_id=media_id)
     if item.kind != MediaKind.VIDEO:
         raise Http404("Reports are for videos.")
-    timeline = review_reports.timeline(scope=scope, media=item)
+    timeline = review_payloads.timeline(scope=scope, media=item)
     detection = timeline["detection"] or {}
     marks = list(review_selectors.mark_list(scope=scope, media=item))
     maps = detection.get("maps") or {}
@@ -172,7 +172,7 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
         "item": item,
         "role": project.current_role,
         "scope": scope,
-        "summary": review_reports.video_summary(scope=scope, media=item),
+        "summary": review_payloads.video_summary(scope=scope, media=item),
         "marks": marks,
         "map_evidence": evidence,
         "kinds": {k.slug: k for k in review_selectors.artifact_kinds(project=project)},

@@ -1,11 +1,13 @@
-"""Computed review views: one video's summary, the project's agreement and the
-timeline payload. Each reads with a fixed number of queries, whatever the number
-of marks, verdicts or frames (a test counts them)."""
+"""The review payloads the API and the pages serve: one video's summary, the project's
+agreement and the timeline. Each reads with a fixed number of queries, whatever the
+number of marks, verdicts or frames (a test counts them). (The printable fact-check
+report is the page in ``deepreview.web.review_views``.)"""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, Max, QuerySet, Sum, Value, When
@@ -35,6 +37,85 @@ from deepreview.review.selectors import (
 )
 
 DISAGREEMENT_OVERLAP = 0.5  # marks of one kind overlapping less than this are a disagreement
+
+
+class VideoAgreement(TypedDict):
+    verdicts: int
+    labels: dict[str, int]
+    pairwise_agreement: float | None
+    mark_overlap: dict[str, float]  # kind -> mean IoU of reviewers' frame ranges
+    disagreement: bool
+    split_verdicts: bool
+    low_overlap_kinds: list[str]
+
+
+class VideoSummary(TypedDict):
+    """Rows, not JSON: the serializer and the page render the verdicts and consensus."""
+
+    media: int
+    blind: bool
+    revealed: bool
+    state: str  # unreviewed | undecided | decided
+    verdicts: list[Verdict]
+    own_verdict: Verdict | None
+    consensus: Consensus | None
+    detector: dict | None  # detector_suggestion()
+    effective: dict
+    agreement: VideoAgreement | None  # None while blind review hides the others
+    gold: GoldVideo | None
+    can_adjudicate: bool
+
+
+class KindOverlap(TypedDict):
+    kind: str
+    label: str
+    videos: int
+    mean_iou: float
+
+
+class ProjectAgreement(TypedDict):
+    videos: int
+    states: dict[str, int]
+    videos_with_two_or_more: int
+    verdicts: int
+    krippendorff_alpha: float | None
+    mark_overlap: list[KindOverlap]
+    disagreements: list[dict[str, Any]]
+    reviewers: list[dict[str, Any]]  # "gold" only for those who see gold videos
+    gold_videos: int | None
+    blind: bool
+
+
+class TimelineMedia(TypedDict):
+    id: int
+    name: str
+    fps: float | None
+    frame_count: int | None
+    width: int
+    height: int
+    duration_seconds: float | None
+    origin: str | None  # None while blind review hides it
+    playback_url: str | None
+    frame_pts_url: str | None
+
+
+class GroundTruth(TypedDict):
+    conversion: int
+    manipulated_ranges: list[list[int]]
+    manipulated_count: int
+    mask_url: str  # with "{frame}" for the frame number
+
+
+class Timeline(TypedDict):
+    """What ``timeline`` computes; the API adds the marks, kinds, own verdict and the
+    change number it holds (``marks_change``)."""
+
+    media: TimelineMedia
+    sprite: dict[str, Any] | None
+    detection: dict[str, Any] | None  # the latest run and its series
+    ground_truth: GroundTruth | None
+    ground_truth_hidden: bool
+    blind: bool
 
 
 def _runs_newest_scored_first(media: MediaItem) -> QuerySet[DetectionRun]:
@@ -67,7 +148,7 @@ def _ranges_by_reviewer(marks: list[dict]) -> dict[int, dict[str, list[tuple[int
     return ranges
 
 
-def _video_agreement(verdicts: list[dict], marks: list[dict]) -> dict:
+def _video_agreement(verdicts: list[dict], marks: list[dict]) -> VideoAgreement:
     labels = [v["label"] for v in verdicts]
     reviewers = [v["reviewer_id"] for v in verdicts]
     overlap = agreement.mark_overlap(_ranges_by_reviewer(marks), reviewers)
@@ -84,7 +165,7 @@ def _video_agreement(verdicts: list[dict], marks: list[dict]) -> dict:
     }
 
 
-def video_summary(*, scope: ReviewScope, media: MediaItem) -> dict:
+def video_summary(*, scope: ReviewScope, media: MediaItem) -> VideoSummary:
     """Verdicts, consensus, agreement, gold and the label the project goes by."""
     revealed = scope.reveals(media.pk)
     verdict_rows = Verdict.objects.filter(media=media).select_related("reviewer")
@@ -127,7 +208,7 @@ def video_summary(*, scope: ReviewScope, media: MediaItem) -> dict:
     }
 
 
-def project_agreement(*, scope: ReviewScope) -> dict:
+def project_agreement(*, scope: ReviewScope) -> ProjectAgreement:
     """Krippendorff's alpha over the videos, mark overlap per kind, disagreements and,
     for curators and owners, each reviewer's accuracy on gold videos."""
     videos = dict(
@@ -286,7 +367,7 @@ def timeline_version(
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest(), last
 
 
-def timeline(*, scope: ReviewScope, media: MediaItem) -> dict:
+def timeline(*, scope: ReviewScope, media: MediaItem) -> Timeline:
     """Everything the timeline draws, in one payload whose size follows what is drawn
     (sprite tiles, sampled detection frames, ranges), never the frame count."""
     from deepreview.swaps.models import Conversion
