@@ -23,7 +23,7 @@ from deepreview.detection.services import (
     labeled_videos,
 )
 from deepreview.exports.models import DatasetExport
-from deepreview.jobs.kinds import DetectorTrainResult, DetectResult
+from deepreview.jobs.kinds import DetectorTrainResult, DetectResult, JobDone
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem, Origin
 from deepreview.media.services import media_local_path
@@ -52,7 +52,7 @@ def detect_job_inputs(job: Job) -> tuple[MediaItem, Detector | None]:
 
 def detect_record(
     *, item: MediaItem, detector: Detector | None, job: Job, result: VideoDetection, work: Path
-) -> DetectResult:
+) -> JobDone[DetectResult]:
     json_path = work / "detection.json"
     json_path.write_text(result.to_json(), encoding="utf-8")
     run = detection_record(
@@ -67,14 +67,16 @@ def detect_record(
             f"Score {result.score_confident:.2f} ({result.label}) on "
             f"{result.frames_with_faces} frames with faces"
         )
-    return {
-        "run": run.pk,
-        "status": result.status,
-        "score": run.score_confident,
-        "label": run.label,
-        "seconds": result.seconds,
-        "summary_message": message,
-    }
+    return JobDone(
+        {
+            "run": run.pk,
+            "status": result.status,
+            "score": run.score_confident,
+            "label": run.label,
+            "seconds": result.seconds,
+        },
+        message=message,
+    )
 
 
 def detector_job_detector(job: Job) -> Detector:
@@ -160,7 +162,7 @@ def detector_training_videos(*, detector: Detector, frames_per_video: int) -> li
 
 def detector_training_record(
     *, detector: Detector, checkpoint: Path, result: TrainResult, data: dict
-) -> DetectorTrainResult:
+) -> JobDone[DetectorTrainResult]:
     """Keep the trained checkpoint and what training measured on the detector."""
     summary = {
         "threshold": result.threshold,
@@ -171,12 +173,14 @@ def detector_training_record(
     detector_record_training(detector_id=detector.pk, checkpoint=checkpoint, result=summary)
     auc = (result.best.get("val") or {}).get("auc")
     faces = data.get("faces", (result.dataset or {}).get("faces", 0))
-    return {
-        "best_epoch": result.best_epoch,
-        "threshold": result.threshold,
-        "faces": faces,
-        "seconds": result.seconds,
-        "device": result.device,
-        "summary_message": f"Best epoch {result.best_epoch}: validation AUC "
+    return JobDone(
+        {
+            "best_epoch": result.best_epoch,
+            "threshold": result.threshold,
+            "faces": faces,
+            "seconds": result.seconds,
+            "device": result.device,
+        },
+        message=f"Best epoch {result.best_epoch}: validation AUC "
         f"{'n/a' if auc is None else f'{auc:.3f}'} on {faces} faces",
-    }
+    )

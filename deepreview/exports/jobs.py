@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from deepreview.core.errors import ApplicationError
 from deepreview.exports.models import DatasetExport, DatasetImport
-from deepreview.jobs.kinds import DatasetExportResult, DatasetImportResult
+from deepreview.jobs.kinds import DatasetExportResult, DatasetImportResult, JobDone
 from deepreview.jobs.models import Job
 
 
@@ -24,19 +24,23 @@ def dataset_export_job_export(job: Job) -> DatasetExport:
     return export
 
 
-def dataset_export_result(*, export: DatasetExport, summary: dict) -> DatasetExportResult:
+def dataset_export_result(*, export: DatasetExport, summary: dict) -> JobDone[DatasetExportResult]:
     size = summary["bytes"] / 1024**2
-    return {
-        **summary,
-        "export": export.pk,
-        "summary_message": f"{summary['faces']} faces from {summary['videos']} videos, "
+    return JobDone(
+        {
+            **summary,
+            "export": export.pk,
+        },
+        message=f"{summary['faces']} faces from {summary['videos']} videos, "
         f"{summary['files']} files ({size:.1f} MiB); manifest {summary['manifest_sha256'][:12]}",
-    }
+    )
 
 
-def dataset_import_result(*, record: DatasetImport, summary: dict) -> DatasetImportResult:
-    return {
-        **summary,
-        "import": record.pk,
-        "summary_message": f"Imported {summary['videos']} videos and {summary['faces']} faces",
-    }
+def dataset_import_result(*, record: DatasetImport, summary: dict) -> JobDone[DatasetImportResult]:
+    return JobDone(
+        {
+            **summary,
+            "import": record.pk,
+        },
+        message=f"Imported {summary['videos']} videos and {summary['faces']} faces",
+    )

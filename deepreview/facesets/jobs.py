@@ -13,7 +13,7 @@ from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import faceset_folder, storage_delete_tree, storage_put
 from deepreview.facesets.models import Faceset
 from deepreview.facesets.services import faceset_add_extracted
-from deepreview.jobs.kinds import ExtractResult, FacesetExportResult
+from deepreview.jobs.kinds import ExtractResult, FacesetExportResult, JobDone
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 
@@ -37,7 +37,7 @@ def extract_record(
     result: ExtractionResult,
     out_dir: Path,
     start_frame: int,
-) -> ExtractResult:
+) -> JobDone[ExtractResult]:
     """Add the faces to the faceset and store the alignments file (one per segment);
     keeps nothing when the faceset was deleted while the job ran."""
     saved = faceset_add_extracted(
@@ -52,12 +52,12 @@ def extract_record(
     summary = result.summary.as_dict()
     summary.update(faces_saved=saved, alignments=stored)
     sampled = summary.get("frames_sampled", 0)
-    summary["summary_message"] = (
+    message = (
         f"{saved} faces from {sampled} sampled frames"
         if saved
         else f"No faces found in {sampled} sampled frames"
     )
-    return summary
+    return JobDone(summary, message=message)
 
 
 def faceset_export_job_faceset(job: Job) -> Faceset:
@@ -69,14 +69,16 @@ def faceset_export_job_faceset(job: Job) -> Faceset:
 
 def faceset_export_record(
     *, faceset: Faceset, job: Job, zip_path: Path, summary: dict
-) -> FacesetExportResult:
+) -> JobDone[FacesetExportResult]:
     """Store the zip as the job's artifact (a retried attempt replaces its partial file)."""
     name = f"{faceset_folder(faceset.project_id, faceset.pk)}/exports/job-{job.pk}.zip"
     stored = storage_put(zip_path, name)
     size = zip_path.stat().st_size
-    return {
-        **summary,
-        "artifact": stored,
-        "bytes": size,
-        "summary_message": f"{summary['faces']} faces exported ({size / 1024**2:.1f} MiB)",
-    }
+    return JobDone(
+        {
+            **summary,
+            "artifact": stored,
+            "bytes": size,
+        },
+        message=f"{summary['faces']} faces exported ({size / 1024**2:.1f} MiB)",
+    )

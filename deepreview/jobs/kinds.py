@@ -7,30 +7,35 @@ named here. Queues are by resource: ``gpu`` (models and video decoding at scale)
 ``cpu`` (probes), ``io`` (zips and files); every worker host listens on the ones it
 serves.
 
-A result is the JSON stored on the Job (``Job.result``). A handler may add
-``summary_message``, the one line the jobs table shows; the task takes it out before
-storing the result.
+A handler returns ``JobDone(result, message)``: the result is the JSON stored on the
+Job (``Job.result``), the message the one line the jobs table shows.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, TypedDict
+from typing import Generic, NamedTuple, TypedDict, TypeVar
 
 QUEUES = ("cpu", "io", "gpu")
 DEFAULT_QUEUE = "cpu"  # settings.CELERY_TASK_DEFAULT_QUEUE
 
 
-class Summarised(TypedDict, total=False):
-    summary_message: str
+R = TypeVar("R")
 
 
-class ProbeResult(Summarised):
+class JobDone(NamedTuple, Generic[R]):
+    """What a job handler returns: its result and the jobs table's line about it."""
+
+    result: R
+    message: str = "Done"
+
+
+class ProbeResult(TypedDict):
     frames_decoded: int
     sprite_tiles: int
     proxy: bool
 
 
-class ExtractResult(Summarised):
+class ExtractResult(TypedDict):
     """``deepreview_workers.pipeline.extract.ExtractionSummary.as_dict()`` and what was kept."""
 
     source: str
@@ -46,7 +51,7 @@ class ExtractResult(Summarised):
     alignments: str  # stored name of the alignments file
 
 
-class FacesetExportResult(Summarised):
+class FacesetExportResult(TypedDict):
     faceset: str
     faces: int
     media: int
@@ -54,7 +59,7 @@ class FacesetExportResult(Summarised):
     bytes: int
 
 
-class SwapTrainResult(Summarised):
+class SwapTrainResult(TypedDict):
     """``deepreview_workers.pipeline.swap.train.TrainResult.as_dict()``."""
 
     outcome: str  # completed | stopped
@@ -69,7 +74,7 @@ class SwapTrainResult(Summarised):
     device: str
 
 
-class SwapConvertResult(Summarised):
+class SwapConvertResult(TypedDict):
     frames_total: int
     start_frame: int
     end_frame: int
@@ -82,14 +87,14 @@ class SwapConvertResult(Summarised):
     media: int  # the fake's MediaItem id
 
 
-class SwapPreviewResult(Summarised):
+class SwapPreviewResult(TypedDict):
     artifact: str  # stored name of the side-by-side JPEG
     frame: int
     manipulated: bool
     box: list[int] | None
 
 
-class DetectResult(Summarised):
+class DetectResult(TypedDict):
     run: int  # DetectionRun id
     status: str  # ok | no_faces
     score: float | None
@@ -97,7 +102,7 @@ class DetectResult(Summarised):
     seconds: float
 
 
-class DetectorTrainResult(Summarised):
+class DetectorTrainResult(TypedDict):
     best_epoch: int
     threshold: float
     faces: int
@@ -105,7 +110,7 @@ class DetectorTrainResult(Summarised):
     device: str
 
 
-class DatasetExportResult(Summarised):
+class DatasetExportResult(TypedDict):
     files: int
     bytes: int
     manifest_sha256: str
@@ -128,13 +133,12 @@ DatasetImportResult = TypedDict(
         "labels": dict[str, int],
         "manifest_sha256": str,
         "import": int,  # DatasetImport id
-        "summary_message": str,
     },
     total=False,
 )
 
 
-class SelftestResult(Summarised):
+class SelftestResult(TypedDict):
     steps: int
     seconds: float
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from deepreview.core.errors import ApplicationError
-from deepreview.jobs.kinds import ProbeResult
+from deepreview.jobs.kinds import JobDone, ProbeResult
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from deepreview.media.services import media_mark_failed
@@ -42,9 +42,11 @@ def probe_failures(item: MediaItem) -> Iterator[None]:
         ) from None
 
 
-def probe_result(previews: PreviewResult) -> ProbeResult:
-    return {
-        "frames_decoded": previews.frames_decoded,
-        "sprite_tiles": len(previews.sprite.frame_indices) if previews.sprite else 0,
-        "proxy": previews.proxy_path is not None,
-    }
+def probe_result(previews: PreviewResult) -> JobDone[ProbeResult]:
+    return JobDone(
+        {
+            "frames_decoded": previews.frames_decoded,
+            "sprite_tiles": len(previews.sprite.frame_indices) if previews.sprite else 0,
+            "proxy": previews.proxy_path is not None,
+        }
+    )

@@ -17,7 +17,7 @@ import numpy as np
 from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import storage_get, storage_put, storage_put_tree
 from deepreview.facesets.models import Face, Faceset
-from deepreview.jobs.kinds import SwapConvertResult, SwapPreviewResult, SwapTrainResult
+from deepreview.jobs.kinds import JobDone, SwapConvertResult, SwapPreviewResult, SwapTrainResult
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from deepreview.swaps import services as swap_services
@@ -135,13 +135,15 @@ class SwapTrainingRecord:
         swap_services.model_add_preview(model_id=self.model.pk, iteration=iteration, name=name)
 
 
-def swap_train_result(result: TrainResult) -> SwapTrainResult:
-    return {
-        **result.as_dict(),
-        "summary_message": f"{result.outcome.capitalize()} at iteration {result.iteration}: "
+def swap_train_result(result: TrainResult) -> JobDone[SwapTrainResult]:
+    return JobDone(
+        {
+            **result.as_dict(),
+        },
+        message=f"{result.outcome.capitalize()} at iteration {result.iteration}: "
         f"loss A {result.loss_a or 0:.4f}, loss B {result.loss_b or 0:.4f}, "
         f"{result.iterations_per_second:.1f} it/s",
-    }
+    )
 
 
 def swap_full_alignments(
@@ -172,7 +174,7 @@ def swap_identity_check(*, model: SwapModel, job: Job, embeddings: np.ndarray | 
 
 def swap_convert_record(
     *, model: SwapModel, source: MediaItem, job: Job, result: ConversionResult, options: dict
-) -> SwapConvertResult:
+) -> JobDone[SwapConvertResult]:
     """Add the converted video to the project as a fake (``conversion_record``)."""
     if not result.frames_manipulated:
         raise ApplicationError(
@@ -193,25 +195,29 @@ def swap_convert_record(
     summary = result.as_dict()
     for key in ("output_path", "ground_truth_path", "frames_manipulated", "synthetic_tag"):
         summary.pop(key, None)
-    return {
-        **summary,
-        "conversion": conversion.pk,
-        "media": conversion.output_media_id,
-        "summary_message": f"{len(result.frames_manipulated)} of {result.frames_total} frames "
+    return JobDone(
+        {
+            **summary,
+            "conversion": conversion.pk,
+            "media": conversion.output_media_id,
+        },
+        message=f"{len(result.frames_manipulated)} of {result.frames_total} frames "
         f"converted ({result.frames_per_second:.1f} frames/s)",
-    }
+    )
 
 
 def swap_preview_record(
     *, model: SwapModel, job: Job, frame: int, jpeg: bytes, box: tuple | None
-) -> SwapPreviewResult:
+) -> JobDone[SwapPreviewResult]:
     """Store one converted frame beside its original as the job's artifact."""
     stored = storage_put(jpeg, f"{model.storage_prefix}/conversion-previews/job-{job.pk}.jpg")
-    return {
-        "artifact": stored,
-        "frame": frame,
-        "manipulated": box is not None,
-        "box": list(box) if box else None,
-        "summary_message": f"Frame {frame}: "
+    return JobDone(
+        {
+            "artifact": stored,
+            "frame": frame,
+            "manipulated": box is not None,
+            "box": list(box) if box else None,
+        },
+        message=f"Frame {frame}: "
         + ("converted" if box is not None else "the target face is not in this frame"),
-    }
+    )

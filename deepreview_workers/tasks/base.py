@@ -95,7 +95,7 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
         job_services.job_fail(job_id=job_id, error=error, message=error[:200], retry_safe=True)
         return
     try:
-        result = handler(job, JobProgress(job_id))
+        done = handler(job, JobProgress(job_id))
     except Cancelled:
         job_services.job_mark_cancelled(job_id=job_id)
     except ApplicationError as exc:
@@ -112,7 +112,5 @@ def run_job(self, job_id: int) -> None:  # noqa: ANN001
             message=f"{type(exc).__name__}: {exc}"[:200],
         )
     else:
-        result = result or {}
-        # A handler may sum up its work for the jobs table ("No faces found").
-        message = str(result.pop("summary_message", "Done"))
-        job_services.job_succeed(job_id=job_id, result=result, message=message)
+        # The result is stored; the message is the jobs table's line ("No faces found").
+        job_services.job_succeed(job_id=job_id, result=dict(done.result), message=done.message)

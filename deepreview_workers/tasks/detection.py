@@ -10,7 +10,7 @@ from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import scratch_dir, storage_get
 from deepreview.detection import jobs as detection_jobs
 from deepreview.detection.services import DETECT_JOB, TRAIN_JOB
-from deepreview.jobs.kinds import DetectorTrainResult, DetectResult
+from deepreview.jobs.kinds import DetectorTrainResult, DetectResult, JobDone
 from deepreview.jobs.models import Job
 from deepreview.media.services import media_local_path
 from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
@@ -25,7 +25,7 @@ from deepreview_workers.tasks.handlers import job_handler, user_errors
 
 
 @job_handler(DETECT_JOB)
-def detect_job(job: Job, progress: ProgressCallback) -> DetectResult:
+def detect_job(job: Job, progress: ProgressCallback) -> JobDone[DetectResult]:
     item, detector = detection_jobs.detect_job_inputs(job)
     try:
         options = DetectOptions.from_dict(job.params.get("options", {}))
@@ -49,7 +49,7 @@ def detect_job(job: Job, progress: ProgressCallback) -> DetectResult:
 
 
 @job_handler(TRAIN_JOB)
-def detector_train_job(job: Job, progress: ProgressCallback) -> DetectorTrainResult:
+def detector_train_job(job: Job, progress: ProgressCallback) -> JobDone[DetectorTrainResult]:
     detector = detection_jobs.detector_job_detector(job)
     values = dict(detector.options)
     frames_per_video = int(values.pop("frames_per_video", DetectorTrainJobOptions.frames_per_video))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deepreview.core.storage import scratch_dir
 from deepreview.facesets import jobs as faceset_jobs
-from deepreview.jobs.kinds import ExtractResult
+from deepreview.jobs.kinds import ExtractResult, JobDone
 from deepreview.jobs.models import Job
 from deepreview.media.services import media_local_path
 from deepreview_workers.pipeline.extract import ExtractOptions, extract_media
@@ -15,7 +15,7 @@ from deepreview_workers.tasks.handlers import job_handler, user_errors
 
 
 @job_handler("extract")
-def extract_job(job: Job, progress: ProgressCallback) -> ExtractResult:
+def extract_job(job: Job, progress: ProgressCallback) -> JobDone[ExtractResult]:
     item, faceset = faceset_jobs.extract_job_inputs(job)
     options = options_from_mapping(ExtractOptions, job.params)  # other params are ignored
     with media_local_path(item) as source, scratch_dir() as out_dir:

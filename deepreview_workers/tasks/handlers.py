@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from deepreview.core.errors import ApplicationError
-from deepreview.jobs.kinds import JOB_KINDS
+from deepreview.jobs.kinds import JOB_KINDS, JobDone
 from deepreview.jobs.models import Job
 from deepreview_workers.pipeline.progress import ProgressCallback
 
-JobHandler = Callable[[Job, ProgressCallback], dict]
+JobHandler = Callable[[Job, ProgressCallback], JobDone]
 _HANDLERS: dict[str, JobHandler] = {}
 # Job modules this host could not import for want of the "ml" extra: module -> missing module.
 UNAVAILABLE: dict[str, str] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from deepreview.core.storage import scratch_dir
-from deepreview.jobs.kinds import ProbeResult
+from deepreview.jobs.kinds import JobDone, ProbeResult
 from deepreview.jobs.models import Job
 from deepreview.media import jobs as media_jobs
 from deepreview.media import services as media_services
@@ -16,7 +16,7 @@ from deepreview_workers.tasks.handlers import job_handler
 
 
 @job_handler("probe")
-def probe_job(job: Job, progress: ProgressCallback) -> ProbeResult:
+def probe_job(job: Job, progress: ProgressCallback) -> JobDone[ProbeResult]:
     item = media_jobs.probe_job_item(job)
     progress(0.0, "Decoding")
     with (

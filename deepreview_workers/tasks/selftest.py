@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 
 from deepreview.core.errors import ApplicationError
-from deepreview.jobs.kinds import SelftestResult
+from deepreview.jobs.kinds import JobDone, SelftestResult
 from deepreview.jobs.models import Job
 from deepreview_workers.pipeline.progress import ProgressCallback
 from deepreview_workers.tasks.handlers import job_handler
 
 
 @job_handler("selftest")
-def selftest_job(job: Job, progress: ProgressCallback) -> SelftestResult:
+def selftest_job(job: Job, progress: ProgressCallback) -> JobDone[SelftestResult]:
     seconds = float(job.params.get("seconds", 2.0))
     steps = max(int(job.params.get("steps", 20)), 1)
     fail_at = job.params.get("fail_at")  # fraction at which to fail, for checks
@@ -28,4 +28,4 @@ def selftest_job(job: Job, progress: ProgressCallback) -> SelftestResult:
         progress(fraction, f"Self-test step {step}/{steps}")
         if step < steps:
             time.sleep(seconds / steps)
-    return {"steps": steps, "seconds": seconds}
+    return JobDone({"steps": steps, "seconds": seconds})

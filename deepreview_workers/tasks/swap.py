@@ -10,7 +10,7 @@ from pathlib import Path
 
 from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import scratch_dir
-from deepreview.jobs.kinds import SwapConvertResult, SwapPreviewResult
+from deepreview.jobs.kinds import JobDone, SwapConvertResult, SwapPreviewResult
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 from deepreview.media.services import media_local_path
@@ -69,7 +69,7 @@ def _prepare(
 
 
 @job_handler(CONVERT_JOB)
-def swap_convert_job(job: Job, progress: ProgressCallback) -> SwapConvertResult:
+def swap_convert_job(job: Job, progress: ProgressCallback) -> JobDone[SwapConvertResult]:
     model, item = swap_jobs.swap_job_model(job), swap_jobs.swap_job_video(job)
     options = _convert_options(job)
     with media_local_path(item) as source, scratch_dir() as work:
@@ -91,7 +91,7 @@ def swap_convert_job(job: Job, progress: ProgressCallback) -> SwapConvertResult:
 
 
 @job_handler(PREVIEW_JOB)
-def swap_preview_job(job: Job, progress: ProgressCallback) -> SwapPreviewResult:
+def swap_preview_job(job: Job, progress: ProgressCallback) -> JobDone[SwapPreviewResult]:
     model, item = swap_jobs.swap_job_model(job), swap_jobs.swap_job_video(job)
     options = _convert_options(job)
     frame = int(job.params["frame"])

@@ -7,7 +7,7 @@ What it loads and records, the checkpoint kept in storage included, is in
 from __future__ import annotations
 
 from deepreview.core.storage import scratch_dir
-from deepreview.jobs.kinds import SwapTrainResult
+from deepreview.jobs.kinds import JobDone, SwapTrainResult
 from deepreview.jobs.models import Job
 from deepreview.swaps import jobs as swap_jobs
 from deepreview.swaps import services as swap_services
@@ -22,7 +22,7 @@ from deepreview_workers.tasks.handlers import job_handler, user_errors
 
 
 @job_handler(TRAIN_JOB)
-def swap_train_job(job: Job, progress: JobProgress) -> SwapTrainResult:
+def swap_train_job(job: Job, progress: JobProgress) -> JobDone[SwapTrainResult]:
     model = swap_jobs.swap_job_model(job)
     swap_services.training_check(model)
     options = TrainOptions.from_json(

@@ -9,7 +9,7 @@ import pytest
 
 import deepreview_workers.tasks  # noqa: F401  (registers every handler)
 from deepreview.jobs import services
-from deepreview.jobs.kinds import JOB_KINDS, QUEUES, job_queue
+from deepreview.jobs.kinds import JOB_KINDS, QUEUES, JobDone, job_queue
 from deepreview_workers.tasks.handlers import handler_for, job_handler, registered_job_kinds
 from tests.factories import ProjectFactory
 
@@ -41,13 +41,15 @@ def test_queues_are_the_ones_workers_listen_on():
 @pytest.mark.parametrize("kind", sorted(JOB_KINDS))
 def test_handler_returns_the_result_type_of_its_row(kind: str):
     handler = handler_for(kind)
-    assert typing.get_type_hints(handler)["return"] is JOB_KINDS[kind].result
+    returns = typing.get_type_hints(handler)["return"]
+    assert typing.get_origin(returns) is JobDone
+    assert typing.get_args(returns) == (JOB_KINDS[kind].result,)
     assert typing.is_typeddict(JOB_KINDS[kind].result)
 
 
 def test_a_kind_without_a_row_cannot_register():
     with pytest.raises(ValueError, match="no row"):
-        job_handler("no_such_kind")(lambda job, progress: {})
+        job_handler("no_such_kind")(lambda job, progress: JobDone({}))
 
 
 def test_job_create_routes_by_the_table(db):
