@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="deepreview: deepfake dataset curation and forensic review tools.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("DEEPREVIEW_SERVER"),
+        metavar="URL",
+        help="run detect, export or import on this deepreview server (env DEEPREVIEW_SERVER)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("DEEPREVIEW_TOKEN"),
+        help="API token for --server (env DEEPREVIEW_TOKEN; POST /api/auth/token/ gives one)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for entry in COMMANDS.values():
         sub = subparsers.add_parser(entry.name, help=entry.help, description=entry.help)
@@ -96,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        if args.server:
+            from deepreview_workers.cli_remote import run_remote
+
+            return run_remote(args)
         return args.handler(args)
     except KeyboardInterrupt:
         return 130

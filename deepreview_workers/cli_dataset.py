@@ -34,7 +34,7 @@ def _user(username: str) -> object:
     return user
 
 
-def _spec(args: argparse.Namespace) -> tuple[dict, dict]:
+def export_spec(args: argparse.Namespace) -> tuple[dict, dict]:
     """Selection and options: the spec file's, overridden by flags given."""
     spec = json.loads(args.spec.read_text()) if args.spec else {}
     selection = dict(spec.get("selection", {}))
@@ -68,7 +68,7 @@ def _spec(args: argparse.Namespace) -> tuple[dict, dict]:
     arguments=[
         arg("--project", type=int, required=True, help="project id"),
         arg("-o", "--output", type=Path, required=True, help="the zip to write"),
-        arg("--user", required=True, help="who makes the export (a curator or owner)"),
+        arg("--user", help="who makes the export (a curator or owner; not with --server)"),
         arg("--name", default="", help="release name (default: the output's file name)"),
         arg("--spec", type=Path, help='JSON file {"selection": {...}, "options": {...}}'),
         arg("--label-source", choices=["ground_truth", "consensus", "reviewer"]),
@@ -89,6 +89,9 @@ def _spec(args: argparse.Namespace) -> tuple[dict, dict]:
     ],
 )
 def export(args: argparse.Namespace) -> int:
+    if not args.user:
+        print("deepreview export: --user is needed (who makes the export)", file=sys.stderr)
+        return 2
     _django()
     from django.http import Http404
 
@@ -97,7 +100,7 @@ def export(args: argparse.Namespace) -> int:
     from deepreview.projects.roles import Role
     from deepreview.projects.selectors import access_project
 
-    selection, options = _spec(args)
+    selection, options = export_spec(args)
     try:
         project = access_project(_user(args.user), args.project, min_role=Role.CURATOR)
         if args.preview:
@@ -132,11 +135,14 @@ def export(args: argparse.Namespace) -> int:
     help="Load a dataset export into a new project owned by --owner.",
     arguments=[
         arg("export", type=Path, metavar="EXPORT.zip"),
-        arg("--owner", required=True, help="user who owns the new project"),
+        arg("--owner", help="user who owns the new project (not with --server)"),
         arg("--name", default="", help="project name (default: the zip's name)"),
     ],
 )
 def import_(args: argparse.Namespace) -> int:
+    if not args.owner:
+        print("deepreview import: --owner is needed (who owns the project)", file=sys.stderr)
+        return 2
     _django()
     from django.core.files.uploadedfile import UploadedFile
 

@@ -25,6 +25,7 @@ from deepreview_workers.cli_registry import arg, command
         ),
         arg("--signals-only", action="store_true", help="no detector: forensic signals alone"),
         arg("--frames", type=int, default=32, help="analysed frames, evenly spread"),
+        arg("--project", type=int, help="with --server: the project to upload the videos to"),
         arg("--device", default="auto"),
         arg(
             "--json",

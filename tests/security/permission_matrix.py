@@ -96,6 +96,7 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("export-download",   "GET",    "curator",  200),
     ("import-list",       "GET",    "user",     200),
     ("import-list",       "POST",   "user",     201),
+    ("job-options",       "GET",    "user",     200),
     ("artifactkind-list", "GET",    "viewer",   200),
     ("artifactkind-list", "POST",   "curator",  201),
     ("artifactkind-detail", "DELETE", "curator", 204),

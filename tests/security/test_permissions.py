@@ -37,6 +37,8 @@ def _target(team, name: str, method: str) -> tuple[str, dict]:
     media = MediaItemFactory(project=project)
     if name == "project-list":
         return reverse(name), {"name": "New"}
+    if name == "job-options":
+        return reverse(name), {}
     if name == "project-detail":
         return reverse(name, args=[pid]), {"name": "Renamed"}
     if name == "member-list":
