@@ -172,7 +172,7 @@ class Client:
 
     def detection_result(self, run: Json) -> Json:
         """A run's full result: per-frame scores, maps and signals."""
-        return json.loads(self._download_bytes(f"/files/detections/{run['id']}/result"))
+        return self._request("GET", f"/files/detections/{run['id']}/result")
 
     # -- exports -------------------------------------------------------------------------
 
@@ -246,22 +246,11 @@ class Client:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params, doseq=True)
         return url
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json_body: Any = None,
-        form: Mapping[str, str] | None = None,
-        file: Path | None = None,
-    ) -> Any:
-        with self._open(method, path, json_body=json_body, form=form, file=file) as answer:
-            body = answer.read()
-        return json.loads(body) if body else None
-
-    def _download_bytes(self, path: str) -> bytes:
-        with self._open("GET", path) as answer:
-            return answer.read()
+    def _request(self, method: str, path: str, **body: Any) -> Any:
+        """The JSON answer (``body``: ``json_body``, or ``form`` and ``file``; see ``_open``)."""
+        with self._open(method, path, **body) as answer:
+            data = answer.read()
+        return json.loads(data) if data else None
 
     def _open(
         self,
