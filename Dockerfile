@@ -50,7 +50,7 @@ COPY --from=frontend /build/deepreview/web/static ./deepreview/web/static
 # pip check then fails the build if the lock misses a dependency.
 RUN pip install --no-deps --no-build-isolation -e . \
     && pip check \
-    && mkdir -p "$DEEPREVIEW_DATA_DIR/tmp" "$DEEPREVIEW_DATA_DIR/media" \
+    && mkdir -p "$DEEPREVIEW_DATA_DIR/tmp" "$DEEPREVIEW_DATA_DIR/media" "$DEEPREVIEW_DATA_DIR/provenance" \
     && DEEPREVIEW_SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput \
     && chown -R deepreview:deepreview "$DEEPREVIEW_DATA_DIR"
 

@@ -216,6 +216,9 @@ FILE_UPLOAD_HANDLERS = [
 ]
 ALLOWED_VIDEO_CODECS = env_list("DEEPREVIEW_ALLOWED_VIDEO_CODECS", [])  # empty: pipeline default
 SPRITE_MAX_TILES = env_int("DEEPREVIEW_SPRITE_MAX_TILES", 240)
+# The installation's C2PA signing key (made on first use; back it up, README "Provenance").
+# Every worker that converts or probes must see the same folder.
+PROVENANCE_DIR = Path(env_str("DEEPREVIEW_PROVENANCE_DIR", "") or DATA_DIR / "provenance").resolve()
 # Real media kept outside the repository (nothing borrowed is committed): `load_demo`
 # fills the demo project from it when it is there; the tests and benches read it too.
 SHARED_MEDIA_DIR = Path(

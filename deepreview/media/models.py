@@ -80,6 +80,9 @@ class MediaItem(models.Model):
     sprite_meta = models.JSONField(default=dict, blank=True)
     frame_pts = models.FileField(max_length=300, blank=True, help_text="JSON list of seconds")
     proxy = models.FileField(max_length=300, blank=True, help_text="Browser-playable copy")
+    # The probe job's reading of the file's C2PA manifest (deepreview.media.provenance);
+    # {} until the probe has run.
+    c2pa = models.JSONField(default=dict, blank=True, help_text="C2PA manifest summary")
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -23,6 +23,13 @@ class MediaReadSerializer(serializers.ModelSerializer):
     detail_url = serializers.SerializerMethodField()
     sprite = serializers.SerializerMethodField()
     origin_hidden = serializers.SerializerMethodField()
+    c2pa = serializers.DictField(
+        read_only=True,
+        allow_null=True,
+        help_text="The file's C2PA manifest as the probe job verified it: state "
+        "(absent, trusted, valid, invalid, unreadable), integrity_ok, signed_by_installation, "
+        "claim_generator, signer, actions, ai_generated, errors; {} until probed",
+    )
 
     class Meta:
         model = MediaItem
@@ -46,6 +53,7 @@ class MediaReadSerializer(serializers.ModelSerializer):
             "bit_rate",
             "origin",
             "origin_hidden",
+            "c2pa",
             "identity",
             "identity_name",
             "poster_url",
@@ -68,7 +76,8 @@ class MediaReadSerializer(serializers.ModelSerializer):
     def to_representation(self, item: MediaItem) -> dict:
         data = super().to_representation(item)
         if data["origin_hidden"]:
-            data["origin"] = None
+            # A manifest saying "AI-generated" would give the ground truth away too.
+            data["origin"], data["c2pa"] = None, None
         return data
 
     def get_poster_url(self, item: MediaItem) -> str | None:

@@ -20,9 +20,11 @@ from deepreview.facesets.models import Face, Faceset
 from deepreview.jobs.kinds import JobDone, SwapConvertResult, SwapPreviewResult, SwapTrainResult
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
+from deepreview.media.provenance import installation_signing_key
 from deepreview.swaps import services as swap_services
 from deepreview.swaps.models import SwapModel, SwapStatus
 from deepreview_workers.pipeline.progress import ProgressCallback
+from deepreview_workers.pipeline.provenance.manifest import ManifestSigningError, sign_fake_video
 from deepreview_workers.pipeline.types import StoredFaceCrop
 
 if TYPE_CHECKING:  # the pipeline's results; the web host need not load torch
@@ -172,20 +174,60 @@ def swap_identity_check(*, model: SwapModel, job: Job, embeddings: np.ndarray | 
         )
 
 
+def swap_sign_fake(
+    *, model: SwapModel, source: MediaItem, result: ConversionResult, options: dict
+) -> tuple[Path, dict]:
+    """The converted video with a C2PA manifest saying it is AI-generated and how it was
+    made, signed with the installation's key, beside the unsigned one; and what the
+    conversion records about the signing."""
+    key = installation_signing_key()
+    details = swap_services.fake_manifest_details(
+        model=model, source=source, options=options, installation_id=key.installation_id
+    )
+    shown = details["identity_shown"] or {}
+    replaced = details["identity_replaced"] or {}
+    description = (
+        f"Face swap by deepreview model “{model.name}” ({model.arch}): "
+        f"{replaced.get('name', '?')} replaced by {shown.get('name', '?')}"
+    )
+    signed = result.output_path.with_name(f"{result.output_path.stem}.c2pa.mp4")
+    try:
+        sign_fake_video(
+            result.output_path,
+            signed,
+            key=key,
+            title=swap_services.fake_file_name(
+                model=model, source=source, direction=options["direction"]
+            ),
+            description=description,
+            details=details,
+        )
+    except ManifestSigningError as exc:
+        raise ApplicationError(str(exc)) from None
+    return signed, {
+        "installation": key.installation_id,
+        "certificate_sha256": key.certificate_fingerprint,
+        "signed_at": details["created_at"],
+    }
+
+
 def swap_convert_record(
     *, model: SwapModel, source: MediaItem, job: Job, result: ConversionResult, options: dict
 ) -> JobDone[SwapConvertResult]:
-    """Add the converted video to the project as a fake (``conversion_record``)."""
+    """Sign the converted video (``swap_sign_fake``) and add it to the project as a
+    fake (``conversion_record``): the signed bytes are the ones stored and downloaded."""
     if not result.frames_manipulated:
         raise ApplicationError(
             "The chosen face was found in no frame of the video, so nothing was converted. "
             "Pick another track or check that the video shows the identity to replace."
         )
+    signed, c2pa = swap_sign_fake(model=model, source=source, result=result, options=options)
     conversion = swap_services.conversion_record(
         model=model,
         source=source,
         job=job,
-        output_path=result.output_path,
+        output_path=signed,
+        c2pa=c2pa,
         ground_truth_path=result.ground_truth_path,
         frames_total=result.frames_total,
         frames_manipulated=result.frames_manipulated,

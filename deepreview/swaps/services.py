@@ -3,7 +3,8 @@
 This tool manufactures fakes for research and detector training, so a faceset is
 used for training only when it carries a consent or licence record, and every fake
 it makes carries its provenance (model, facesets, identities, consents, options) in
-the database and a "synthetic, made by deepreview" tag in the file.
+the database, a "synthetic, made by deepreview" tag in the file and a C2PA manifest
+signed with the installation's key (``fake_manifest_details``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from deepreview.core.errors import ApplicationError
 from deepreview.core.options import clean_options
@@ -394,6 +396,27 @@ def _provenance(model: SwapModel, source: MediaItem, direction: str, synthetic_t
     }
 
 
+def fake_file_name(*, model: SwapModel, source: MediaItem, direction: str) -> str:
+    return f"{Path(source.name).stem}.{model.name}.{direction}.mp4"
+
+
+def fake_manifest_details(
+    *, model: SwapModel, source: MediaItem, options: dict, installation_id: str
+) -> dict:
+    """What a fake's C2PA manifest says about how it was made: the model, the facesets
+    with their identities and consent records, the options, the installation and time."""
+    details = _provenance(model, source, options["direction"], synthetic_tag={})
+    del details["synthetic_tag"]  # the container tag is the file's own business
+    return {
+        **details,
+        "manipulation": "face_swap",
+        "direction": options["direction"],
+        "options": options,
+        "installation": installation_id,
+        "created_at": timezone.now().isoformat(timespec="seconds"),
+    }
+
+
 def conversion_record(
     *,
     model: SwapModel,
@@ -405,15 +428,16 @@ def conversion_record(
     frames_manipulated: list[int],
     options: dict,
     synthetic_tag: dict,
+    c2pa: dict | None = None,
 ) -> Conversion:
-    """Add the converted video to the project as a fake, with its ground truth."""
+    """Add the converted video to the project as a fake, with its ground truth; ``c2pa``
+    records how its manifest was signed (installation, certificate, time)."""
     direction = options["direction"]
     shown = model.faceset_b if direction == "a-to-b" else model.faceset_a
-    stem = Path(source.name).stem
     item, _created = media_add_local(
         project=model.project,
         path=output_path,
-        name=f"{stem}.{model.name}.{direction}.mp4",
+        name=fake_file_name(model=model, source=source, direction=direction),
         added_by=job.created_by,
         origin=Origin.FAKE,
         identity_id=shown.identity_id if shown is not None else None,
@@ -427,7 +451,10 @@ def conversion_record(
                 output_media=item,
                 direction=direction,
                 options=options,
-                provenance=_provenance(model, source, direction, synthetic_tag),
+                provenance={
+                    **_provenance(model, source, direction, synthetic_tag),
+                    "c2pa": c2pa,
+                },
                 frame_count=frames_total,
                 manipulated_count=len(frames_manipulated),
                 manipulated_ranges=_ranges(frames_manipulated),

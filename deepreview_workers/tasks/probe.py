@@ -1,5 +1,6 @@
 """The probe job: poster, timeline sprite sheet, frame timestamps and, when the
-original does not play in browsers, an H.264 proxy, all from one decode."""
+original does not play in browsers, an H.264 proxy, all from one decode; then the
+file's C2PA manifest, verified and summarised on the item."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from deepreview.jobs.kinds import JobDone, ProbeResult
 from deepreview.jobs.models import Job
 from deepreview.media import jobs as media_jobs
 from deepreview.media import services as media_services
+from deepreview.media.provenance import media_provenance_check
 from deepreview_workers.pipeline.progress import ProgressCallback
 from deepreview_workers.pipeline.video_io import render_previews
 from deepreview_workers.tasks.handlers import job_handler
@@ -34,5 +36,6 @@ def probe_job(job: Job, progress: ProgressCallback) -> JobDone[ProbeResult]:
             max_tiles=job.params.get("max_tiles") or settings.SPRITE_MAX_TILES,
             progress=progress,
         )
-        media_services.media_save_previews(item=item, previews=previews)
+        item = media_services.media_save_previews(item=item, previews=previews)
+        media_provenance_check(item=item, path=source)
     return media_jobs.probe_result(previews)

@@ -122,6 +122,11 @@ def test_train_stop_resume_preview_and_convert(team, api_as, celery_worker_proce
     # The fake is probed like any upload, so it plays on the video page.
     probe = finished(Job.objects.get(media=fake, kind="probe").pk)
     assert probe.status == "succeeded"
+    # Signed before it was stored: the probe verified the C2PA manifest as this
+    # installation's (tests/test_provenance.py tests the manifest itself).
+    fake.refresh_from_db()
+    assert fake.c2pa["state"] == "trusted" and fake.c2pa["ai_generated"], fake.c2pa
+    assert fake.c2pa["details"]["model"]["name"] == "KH to BO"
 
     # The Katie Hill clip does not show Obama: b-to-a is refused, and says why.
     job = _job(
