@@ -213,12 +213,21 @@ class Client:
         path: str | Path,
         *,
         name: str = "",
+        project: int | None = None,
+        layout: str = "auto",
+        compression: str = "",
         timeout: float = 3600.0,
         on_progress: ProgressHandler | None = None,
     ) -> Json:
-        """Load a deepreview export zip into a new project owned by this user; returns the
-        finished import (its ``project``, ``summary``). ``ApiError`` if the zip is refused."""
-        record = self._request("POST", "/api/imports/", form={"name": name}, file=Path(path))
+        """Load a zip into a new project owned by this user, or into ``project`` (where
+        this user is a curator); returns the finished import (its ``project``,
+        ``summary``). The zip is a deepreview export or a FaceForensics++, DFDC or
+        Celeb-DF tree (``layout`` "auto" detects which; ``compression`` picks
+        FaceForensics++'s). ``ApiError`` if the zip is refused."""
+        form = {"name": name, "layout": layout, "compression": compression}
+        if project is not None:
+            form["project"] = str(project)
+        record = self._request("POST", "/api/imports/", form=form, file=Path(path))
         deadline = time.monotonic() + timeout
         while record["status"] not in FINAL_JOB_STATES:
             if time.monotonic() > deadline:

@@ -132,11 +132,15 @@ def export(args: argparse.Namespace) -> int:
 
 @command(
     "import",
-    help="Load a dataset export into a new project owned by --owner.",
+    help="Load a dataset (a deepreview export, or a FaceForensics++, DFDC or Celeb-DF "
+    "zip or folder) into a new project owned by --owner, or into --project.",
     arguments=[
-        arg("export", type=Path, metavar="EXPORT.zip"),
-        arg("--owner", help="user who owns the new project (not with --server)"),
+        arg("export", type=Path, metavar="PATH", help="a zip, or a folder (not with --server)"),
+        arg("--owner", help="who imports: owns the new project, or curates --project"),
         arg("--name", default="", help="project name (default: the zip's name)"),
+        arg("--project", type=int, help="import into this existing project instead"),
+        arg("--layout", default="auto", choices=["auto", "deepreview", "ffpp", "dfdc", "celebdf"]),
+        arg("--compression", choices=["raw", "c0", "c23", "c40"], help="FaceForensics++ only"),
     ],
 )
 def import_(args: argparse.Namespace) -> int:
@@ -145,27 +149,41 @@ def import_(args: argparse.Namespace) -> int:
         return 2
     _django()
     from django.core.files.uploadedfile import UploadedFile
+    from django.http import Http404
 
     from deepreview.core.errors import ApplicationError
     from deepreview.exports import importer
     from deepreview.jobs.models import Job
     from deepreview_workers.tasks.base import run_job
 
+    where = {
+        "name": args.name,
+        "requested_by": _user(args.owner),
+        "project_id": args.project,
+        "layout": args.layout,
+        "compression": args.compression or "",
+    }
+    record = None
     try:
-        with args.export.open("rb") as handle:
-            upload = UploadedFile(handle, name=args.export.name, size=args.export.stat().st_size)
-            record = importer.import_prepare(
-                upload=upload, name=args.name, requested_by=_user(args.owner)
-            )
+        if args.export.is_dir():
+            record = importer.import_prepare_folder(folder=args.export, **where)
+        else:
+            with args.export.open("rb") as handle:
+                size = args.export.stat().st_size
+                upload = UploadedFile(handle, name=args.export.name, size=size)
+                record = importer.import_prepare(upload=upload, **where)
         summary = importer.dataset_import(
             record=record, zip_path=args.export, progress=TerminalProgress("import")
         )
-    except (ApplicationError, OSError) as exc:
-        print(f"deepreview import: {getattr(exc, 'message', exc)}", file=sys.stderr)
+    except (ApplicationError, OSError, Http404) as exc:  # Http404: not a member of --project
+        message = getattr(exc, "message", None) or str(exc)
+        if record is not None:  # as a failed import job: no half-filled project stays
+            importer.import_abandon(record=record, reason=message.splitlines()[0])
+        print(f"deepreview import: {message}", file=sys.stderr)
         return 1
     # The imported videos' previews (sprite, frame times, browser proxy) are probe jobs:
     # run them here so the project is ready without waiting for a worker.
-    probes = Job.objects.filter(project=record.project, kind="probe")
+    probes = Job.objects.filter(project=record.project, kind="probe", status="queued")
     for job_id in probes.values_list("pk", flat=True):
         run_job.run(job_id)
     print(json.dumps({"project": record.project_id, "import": record.pk, **summary}, indent=2))

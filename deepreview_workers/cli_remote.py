@@ -84,7 +84,12 @@ def remote_export(args: argparse.Namespace, client: Client) -> int:
 def remote_import(args: argparse.Namespace, client: Client) -> int:
     try:
         record = client.import_dataset(
-            args.export, name=args.name, on_progress=TerminalProgress("import")
+            args.export,
+            name=args.name,
+            project=args.project,
+            layout=args.layout,
+            compression=args.compression or "",
+            on_progress=TerminalProgress("import"),
         )
     except (ApiError, OSError) as exc:
         print(f"deepreview import: {exc}", file=sys.stderr)

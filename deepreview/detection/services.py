@@ -418,7 +418,9 @@ def caught_matrix(*, project: Project) -> dict:
     groups: dict[tuple, list] = defaultdict(list)
     for conversion in conversions:
         options = conversion.options
-        arch = (conversion.provenance.get("model") or {}).get("arch", "?")
+        # An imported fake has no swap model: its dataset's method names how it was made.
+        model = (conversion.provenance.get("model") or {}).get("arch")
+        arch = model or conversion.provenance.get("method") or "?"
         key = (arch, *(options.get(name) for name in CONVERSION_SETTINGS))
         groups[key].append(conversion.output_media_id)
     rows = []

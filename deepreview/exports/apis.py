@@ -70,7 +70,9 @@ class DatasetExportViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.R
 
 
 class DatasetImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Your imports. POST an export zip: a new project (yours) is made and filled by a job."""
+    """Your imports. POST a zip (a deepreview export, or the FaceForensics++, DFDC or
+    Celeb-DF layout): a job fills a new project (yours) or, with ``project``, one where
+    you are a curator."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = DatasetImportSerializer
@@ -96,5 +98,8 @@ class DatasetImportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             upload=data.validated_data.get("file"),
             name=data.validated_data["name"],
             requested_by=request.user,
+            project_id=data.validated_data["project"],
+            layout=data.validated_data["layout"],
+            compression=data.validated_data["compression"],
         )
         return Response(DatasetImportSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -36,14 +36,27 @@ class DatasetExport(models.Model):
 
 
 class DatasetImport(models.Model):
-    """An export loaded into a new project: videos, labels, ground truth, faces, marks."""
+    """A dataset loaded into a project: a deepreview export (videos, labels, ground truth,
+    faces, marks) or a FaceForensics++, DFDC or Celeb-DF tree (videos, labels, methods,
+    people, pairing), into a new project or, with ``into_existing``, one that was there."""
 
     # Null once a failed import's project was removed: the record stays to say why.
     project = models.ForeignKey(
         "projects.Project", null=True, on_delete=models.SET_NULL, related_name="dataset_imports"
     )
     file_name = models.CharField(max_length=255)
-    upload = models.FileField(max_length=300, help_text="The uploaded zip")
+    upload = models.FileField(
+        max_length=300, blank=True, help_text="The uploaded zip (none for a local folder)"
+    )
+    layout = models.CharField(
+        max_length=16, default="deepreview", help_text="deepreview, ffpp, dfdc or celebdf"
+    )
+    compression = models.CharField(
+        max_length=4, blank=True, help_text="FaceForensics++: the compression asked for"
+    )
+    into_existing = models.BooleanField(
+        default=False, help_text="Into a project that was there: a failure removes only its own"
+    )
     error = models.TextField(blank=True, help_text="Why the import failed (its project is gone)")
     job = models.ForeignKey("jobs.Job", null=True, on_delete=models.SET_NULL, related_name="+")
     summary = models.JSONField(default=dict, blank=True)

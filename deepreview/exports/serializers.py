@@ -2,7 +2,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from deepreview.core.fields import username_field
+from deepreview.core.options import JobOptionsField
 from deepreview.exports.models import DatasetExport, DatasetImport
+from deepreview.exports.services import EXPORT_JOB
 
 
 class DatasetExportSerializer(serializers.ModelSerializer):
@@ -44,12 +46,12 @@ class DatasetExportSerializer(serializers.ModelSerializer):
 class ExportWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     selection = serializers.DictField(help_text="Label source and filters (see the README)")
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField(EXPORT_JOB)
 
 
 class ExportPreviewSerializer(serializers.Serializer):
     selection = serializers.DictField()
-    options = serializers.DictField(required=False, default=dict)
+    options = JobOptionsField(EXPORT_JOB)
 
 
 class DatasetImportSerializer(serializers.ModelSerializer):
@@ -67,6 +69,9 @@ class DatasetImportSerializer(serializers.ModelSerializer):
             "project_name",
             "project_url",
             "file_name",
+            "layout",
+            "compression",
+            "into_existing",
             "job",
             "status",
             "progress",
@@ -93,3 +98,20 @@ class DatasetImportSerializer(serializers.ModelSerializer):
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, allow_empty_file=True)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    project = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Import into this project (curators) instead of a new one",
+    )
+    layout = serializers.ChoiceField(
+        choices=["auto", "deepreview", "ffpp", "dfdc", "celebdf"],
+        default="auto",
+        help_text="The zip's layout: a deepreview export, FaceForensics++, DFDC or Celeb-DF",
+    )
+    compression = serializers.ChoiceField(
+        choices=["", "raw", "c0", "c23", "c40"],
+        default="",
+        help_text="FaceForensics++: which compression to import (default: the least lossy "
+        "one every video has)",
+    )

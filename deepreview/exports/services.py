@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from deepreview.core.errors import ApplicationError
+from deepreview.core.options import clean_options
 from deepreview.core.storage import storage_put
 from deepreview.exports.models import DatasetExport
 from deepreview.exports.selection import SelectedVideo, normalise_selection, select_videos
@@ -25,8 +26,6 @@ from deepreview.review.models import Consensus, Mark, Verdict
 from deepreview.review.selectors import artifact_kinds
 from deepreview_workers.pipeline.dataset.splits import SplitError, assign_splits
 from deepreview_workers.pipeline.dataset.types import (
-    COMPRESSIONS,
-    FORMATS,
     SPLITS,
     ExportMark,
     ExportOptions,
@@ -35,90 +34,25 @@ from deepreview_workers.pipeline.dataset.types import (
     ExportVerdict,
     ExportVideo,
 )
+from deepreview_workers.pipeline.options.spec import options_values
 
 EXPORT_JOB = "dataset_export"
-OPTION_RANGES: dict[str, tuple[float, float]] = {
-    "frames_per_video": (1, 256),
-    "crop_size": (32, 1024),
-    "margin": (0.0, 1.0),
-    "seed": (0, 2**31 - 1),
-    "dedupe_distance": (0.0, 1.0),
-    "min_face_size": (12, 1024),
-}
 
 
 # -- options -----------------------------------------------------------------------------
 
 
 def export_options(raw: dict) -> ExportOptions:
-    """Validated options; every error names its field."""
+    """Validated options (declared by ``ExportOptions``); every error names its field.
+    Ratios may also come as ``{"train": .., "validation": .., "test": ..}``."""
     if not isinstance(raw, dict):
         raise ApplicationError("The options must be a JSON object.")
-    known = {*OPTION_RANGES, "ratios", "formats", "compressions", "device"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ApplicationError(
-            f"Unknown option '{unknown[0]}'.", fields={unknown[0]: ["Unknown option."]}
-        )
-    values: dict = {}
-    for name, (low, high) in OPTION_RANGES.items():
-        if name not in raw:
-            continue
-        value = raw[name]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise ApplicationError(
-                f"{name} must be a number from {low:g} to {high:g}.",
-                fields={name: [f"{low:g} to {high:g}"]},
-            )
-        values[name] = float(value) if name in ("margin", "dedupe_distance") else int(value)
-    if "ratios" in raw:
-        ratios = raw["ratios"]
-        if isinstance(ratios, dict):
-            ratios = [ratios.get(split, 0) for split in SPLITS]
-        ok = (
-            isinstance(ratios, list | tuple)
-            and len(ratios) == 3
-            and all(isinstance(r, int | float) and r >= 0 for r in ratios)
-            and sum(ratios) > 0
-        )
-        if not ok or not ratios[0]:
-            raise ApplicationError(
-                "ratios are three shares for train, validation and test (e.g. 0.7, 0.15, 0.15); "
-                "train must not be empty.",
-                fields={"ratios": ["train, validation, test"]},
-            )
-        total = float(sum(ratios))
-        values["ratios"] = tuple(round(r / total, 6) for r in ratios)
-    for name, allowed in (("formats", FORMATS), ("compressions", tuple(COMPRESSIONS))):
-        if name in raw:
-            chosen = raw[name]
-            if not isinstance(chosen, list) or not set(chosen) <= set(allowed):
-                raise ApplicationError(
-                    f"{name}: choose from {', '.join(allowed)}.",
-                    fields={name: [", ".join(allowed)]},
-                )
-            values[name] = tuple(v for v in allowed if v in chosen)
-    if "formats" in values and not values["formats"]:
-        raise ApplicationError("Choose at least one format.", fields={"formats": ["Empty."]})
-    return ExportOptions(**values, device=str(raw.get("device", "cpu")))
-
-
-def options_dict(options: ExportOptions) -> dict:
-    return {
-        "frames_per_video": options.frames_per_video,
-        "crop_size": options.crop_size,
-        "margin": options.margin,
-        "ratios": list(options.ratios),
-        "seed": options.seed,
-        "formats": list(options.formats),
-        "compressions": list(options.compressions),
-        "dedupe_distance": options.dedupe_distance,
-        "min_face_size": options.min_face_size,
-    }
+    given = dict(raw)
+    device = str(given.pop("device", "cpu"))  # the job's choice, not part of the contract
+    if isinstance(given.get("ratios"), dict):
+        given["ratios"] = [given["ratios"].get(split, 0) for split in SPLITS]
+    values = clean_options(EXPORT_JOB, given, what="export")
+    return ExportOptions(**values, device=device)
 
 
 # -- from rows to the builder's records ------------------------------------------------------
@@ -276,7 +210,7 @@ def export_preview(*, project: Project, selection: dict, options: dict) -> dict:
         row["identities"] = sorted(row["identities"])
     return {
         "selection": selection,
-        "options": options_dict(export_opts),
+        "options": options_values(export_opts),
         "videos": len(records),
         "labels": dict(Counter(r.label for r in records)),
         "methods": dict(Counter(r.method or "real" for r in records)),

@@ -65,6 +65,8 @@ def conversion_masks(request: Request, conversion_id: int) -> HttpResponse:
 @api_view(["GET"])
 def conversion_mask_frame(request: Request, conversion_id: int, frame: int) -> HttpResponse:
     conversion = access_conversion(request.user, conversion_id)
+    if not conversion.masks:  # imported from a dataset layout that ships no masks
+        raise Http404("This fake has no ground-truth masks.")
     with conversion.masks.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         entry = next((f for f in manifest["frames"] if f["output_index"] == frame), None)

@@ -123,6 +123,9 @@ def _tree(path: Path) -> Iterator[_Tree]:
         tree.close()
 
 
+open_tree = _tree  # the dataset layouts' readers open a zip or folder the same way
+
+
 @dataclass(frozen=True)
 class ExportedVideo:
     """One video of an export. ``raw_member``: the original bytes (None when the export
@@ -131,7 +134,8 @@ class ExportedVideo:
     ``masks/videos/<video>.mp4`` (read it with
     :func:`~deepreview_workers.pipeline.dataset.maskvideo.read_mask_video`);
     ``mask_members``: (frame index, member) of the PNG masks that exports of schema
-    version 1 held instead (``masks/<video>/<frame>.png``)."""
+    version 1 held instead (``masks/<video>/<frame>.png``); ``original``: the key of the
+    real video a fake was made from, when the source says (the dataset layouts do)."""
 
     key: str
     name: str
@@ -156,6 +160,7 @@ class ExportedVideo:
     verdicts: tuple[ExportVerdict, ...] = ()
     consensus: str | None = None
     marks: tuple[ExportMark, ...] = ()
+    original: str | None = None
 
 
 @dataclass(frozen=True)
