@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     import deepreview_workers.cli_dataset  # noqa: F401
     import deepreview_workers.cli_detect  # noqa: F401
     import deepreview_workers.cli_faces  # noqa: F401
+    import deepreview_workers.cli_foreign  # noqa: F401
     import deepreview_workers.cli_swap  # noqa: F401
 
     args = build_parser().parse_args(argv)

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
@@ -68,12 +69,15 @@ def storage_get(name: str, target: Path, *, missing_ok: bool = False) -> Path | 
     return target
 
 
-def storage_put(source: Path | bytes, name: str) -> str:
-    """Store a local file (or bytes) as ``name``, replacing what an earlier attempt of the
-    same job stored there; returns the stored name."""
+def storage_put(source: Path | bytes | BinaryIO, name: str) -> str:
+    """Store a local file (or bytes, or an open file such as an upload) as ``name``,
+    replacing what an earlier attempt of the same job stored there; returns the stored name."""
     default_storage.delete(name)
     if isinstance(source, bytes):
         return default_storage.save(name, ContentFile(source))
+    if not isinstance(source, Path):
+        source.seek(0)
+        return default_storage.save(name, File(source))
     with source.open("rb") as handle:
         return default_storage.save(name, File(handle))
 

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +24,7 @@ from deepreview.facesets.serializers import (
     FaceReadSerializer,
     FacesetReadSerializer,
     FacesetWriteSerializer,
+    FacesImportSerializer,
     KeepPersonSerializer,
     MergeSerializer,
     MoveSerializer,
@@ -30,6 +32,7 @@ from deepreview.facesets.serializers import (
     UndoSerializer,
 )
 from deepreview.jobs.serializers import JobReadSerializer
+from deepreview.media.services import upload_too_large_error
 from deepreview.projects.roles import Role
 
 
@@ -53,6 +56,7 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         "split": Role.CURATOR,
         "keep_person": Role.CURATOR,
         "export": Role.CURATOR,
+        "import_faces": Role.CURATOR,
     }
 
     def scoped_queryset(self) -> QuerySet[Faceset]:
@@ -205,6 +209,30 @@ class FacesetViewSet(ProjectScopedViewSet, mixins.ListModelMixin, mixins.Retriev
         """
         job = services.faceset_export_request(
             faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            requested_by=request.user,
+        )
+        return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": FacesImportSerializer}, responses={201: JobReadSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="import-faces",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def import_faces(self, request: Request, project_pk: str, pk: str) -> Response:
+        """Queue the import of a zip of faceswap or DeepFaceLab aligned faces (landmarks
+        kept, re-aligned to ours); faces it cannot read are skipped and counted."""
+        if getattr(request._request, "upload_too_large", False):
+            raise upload_too_large_error()
+        data = FacesImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.faceset_import_request(
+            faceset=selectors.faceset_get(project=self.project, faceset_id=pk),
+            upload=data.validated_data["file"],
+            format=data.validated_data["format"],
             requested_by=request.user,
         )
         return Response(JobReadSerializer(job).data, status=status.HTTP_201_CREATED)

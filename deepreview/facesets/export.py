@@ -75,6 +75,8 @@ def faceset_export_zip(*, faceset: Faceset, out_path: Path, progress: ProgressCa
     with zipfile.ZipFile(out_path, "w") as archive:
         for done, face in enumerate(faces, start=1):
             stem = f"{face.media_id or 0}_{face.frame_index:07d}_{face.face_index}"
+            if face.media_id is None:  # imported faces: frames of several sources, no media
+                stem = f"{stem}_{face.pk}"
             with face.crop.open("rb") as handle:
                 _entry(archive, f"faces/{stem}.png", handle.read())
             for name, stored in sorted(face.masks.items()):
@@ -91,8 +93,8 @@ def faceset_export_zip(*, faceset: Faceset, out_path: Path, progress: ProgressCa
                     sha256=item.sha256 if item else _NO_MEDIA_SHA,
                     frame_count=(item.frame_count or 1) if item else 1,
                     fps=item.fps if item else None,
-                    width=item.width if item else 0,
-                    height=item.height if item else 0,
+                    width=item.width if item else 1,  # unknown; the schema wants > 0
+                    height=item.height if item else 1,
                 )
                 path = Path(tmp) / f"{media_id or 0}.json"
                 write_alignments(path, source, {"faceset": faceset.name}, records)

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from deepreview.core.errors import ApplicationError
 from deepreview.core.storage import faceset_folder, storage_delete_tree, storage_put
 from deepreview.facesets.models import Faceset
-from deepreview.facesets.services import faceset_add_extracted
-from deepreview.jobs.kinds import ExtractResult, FacesetExportResult, JobDone
+from deepreview.facesets.services import faceset_add_extracted, faceset_add_imported
+from deepreview.jobs.kinds import ExtractResult, FacesetExportResult, FacesetImportResult, JobDone
 from deepreview.jobs.models import Job
 from deepreview.media.models import MediaItem
 
 if TYPE_CHECKING:  # the pipeline's result; the web host need not load torch
     from deepreview_workers.pipeline.extract import ExtractionResult
+    from deepreview_workers.pipeline.foreign_faces import ForeignImportResult
 
 
 def extract_job_inputs(job: Job) -> tuple[MediaItem, Faceset]:
@@ -82,3 +83,26 @@ def faceset_export_record(
         },
         message=f"{summary['faces']} faces exported ({size / 1024**2:.1f} MiB)",
     )
+
+
+def faceset_import_job_inputs(job: Job) -> tuple[Faceset, str, str]:
+    """The faceset, the stored upload's name and the format of an import job."""
+    faceset = Faceset.objects.filter(pk=job.params.get("faceset_id")).first()
+    if faceset is None or not job.params.get("upload"):
+        raise ApplicationError("The faceset was deleted before its import ran.")
+    return faceset, job.params["upload"], job.params.get("format", "auto")
+
+
+def faceset_import_record(
+    *, faceset: Faceset, job: Job, result: ForeignImportResult
+) -> JobDone[FacesetImportResult]:
+    """Add the converted faces to the faceset; keeps nothing when it was deleted meanwhile."""
+    saved = faceset_add_imported(
+        faceset=faceset, job=job, sources=result.sources, summary=result.summary
+    )
+    if not Faceset.objects.filter(pk=faceset.pk).exists():
+        storage_delete_tree(faceset_folder(faceset.project_id, faceset.pk))
+        raise ApplicationError("The faceset was deleted while the import ran; nothing was kept.")
+    skipped = sum(result.summary["skipped"].values())
+    message = f"{saved} faces imported" + (f", {skipped} skipped" if skipped else "")
+    return JobDone({**result.summary, "faces_saved": saved}, message=message)

@@ -45,6 +45,13 @@ class ExtractRequestSerializer(serializers.Serializer):
     options = JobOptionsField("extract")
 
 
+class FacesImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="zip of faceswap or DeepFaceLab aligned faces")
+    format = serializers.ChoiceField(
+        choices=["auto", "faceswap", "deepfacelab"], required=False, default="auto"
+    )
+
+
 class FaceIdsSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=20000)
 

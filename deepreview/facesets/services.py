@@ -8,9 +8,11 @@ neither silently reverts the other; the event records what really changed.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,7 +24,7 @@ from PIL import Image
 
 from deepreview.core.errors import ApplicationError
 from deepreview.core.options import clean_options
-from deepreview.core.storage import faceset_folder, storage_delete_tree
+from deepreview.core.storage import faceset_folder, storage_delete_tree, storage_put
 from deepreview.facesets.models import CurationAction, CurationEvent, Face, Faceset
 from deepreview.facesets.people import split_undo
 from deepreview.jobs import services as job_services
@@ -31,8 +33,14 @@ from deepreview.media.models import MediaItem
 from deepreview.projects.models import Identity, Project
 from deepreview_workers.pipeline.curation.best import PosedFace, best_by_pose_drops
 from deepreview_workers.pipeline.curation.near_duplicates import near_duplicate_rows
+from deepreview_workers.pipeline.dataset.read import unsafe_members, unsafe_message
+
+if TYPE_CHECKING:  # the pipeline's records; the web host need not load torch
+    from deepreview_workers.pipeline.extract import SavedFace
 
 EXTRACT_JOB = "extract"
+IMPORT_JOB = "faceset_import"
+IMPORT_FORMATS = ("auto", "faceswap", "deepfacelab")
 
 
 def faceset_create(
@@ -121,43 +129,9 @@ def faceset_add_extracted(
     attempt stored, so a chunk is idempotent.
     """
     if job is not None:
-        for stale in Face.objects.filter(job=job):
-            _delete_face_files(stale)
-        Face.objects.filter(job=job).delete()
+        _delete_job_faces(job)
     folder = f"projects/{faceset.project_id}/facesets/{faceset.pk}/{media.pk}"
-    rows = []
-    for saved in faces:
-        face = saved.face
-        metrics = face.metrics
-        row = Face(
-            faceset=faceset,
-            media=media,
-            job=job,
-            frame_index=face.frame_index,
-            pts_seconds=face.pts_seconds,
-            face_index=face.face_index,
-            track_id=face.track_id,
-            box=list(face.detection.box),
-            points5=np.asarray(face.detection.points5).round(2).tolist(),
-            landmarks68=np.asarray(face.landmarks68).round(2).tolist(),
-            matrix=np.asarray(face.aligned.matrix).tolist(),
-            crop_size=face.aligned.size,
-            embedder=face.embedder,
-            embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
-            **{k: v for k, v in asdict(metrics).items() if k != "histogram"},
-            histogram=list(metrics.histogram),
-        )
-        stem = f"{folder}/{face.frame_index:07d}_{face.face_index}"
-        with (out_dir / saved.crop_path).open("rb") as handle:
-            row.crop.save(f"{stem}.png", File(handle), save=False)
-        thumb = _thumbnail_jpeg(out_dir / saved.crop_path)
-        row.thumb.save(f"{stem}_thumb.jpg", ContentFile(thumb), save=False)
-        stored_masks = {}
-        for name, relative in saved.mask_paths.items():
-            with (out_dir / relative).open("rb") as handle:
-                stored_masks[name] = row.crop.storage.save(f"{stem}_mask_{name}.png", File(handle))
-        row.masks = stored_masks
-        rows.append(row)
+    rows = [_stored_face_row(faceset, media, job, saved, out_dir, folder) for saved in faces]
     with transaction.atomic():
         Face.objects.bulk_create(rows, batch_size=500)
         if rows:
@@ -170,6 +144,78 @@ def faceset_add_extracted(
                 details={"media": media.pk, "job": job.pk if job else None},
             )
     return len(rows)
+
+
+def faceset_add_imported(*, faceset: Faceset, job: Job, sources: Iterable, summary: dict) -> int:
+    """Store the faces a foreign faceset import made (``ImportedSource`` records of
+    ``deepreview_workers.pipeline.foreign_faces``) without media: no video came with them.
+    One history entry for the whole import; a retried job replaces its earlier faces."""
+    _delete_job_faces(job)
+    rows = []
+    for source in sources:
+        folder = f"{faceset_folder(faceset.project_id, faceset.pk)}/imported/{job.pk}/{source.name}"
+        rows += [
+            _stored_face_row(faceset, None, job, s, source.folder, folder) for s in source.faces
+        ]
+    with transaction.atomic():
+        Face.objects.bulk_create(rows, batch_size=500)
+        if rows:
+            CurationEvent.objects.create(
+                faceset=faceset,
+                user=job.created_by,
+                action=CurationAction.EXTRACT,
+                face_ids=list(Face.objects.filter(job=job).values_list("pk", flat=True)),
+                details={"media": None, "job": job.pk, "imported_from": summary.get("formats")},
+            )
+    return len(rows)
+
+
+def _delete_job_faces(job: Job) -> None:
+    for stale in Face.objects.filter(job=job):
+        _delete_face_files(stale)
+    Face.objects.filter(job=job).delete()
+
+
+def _stored_face_row(
+    faceset: Faceset,
+    media: MediaItem | None,
+    job: Job | None,
+    saved: SavedFace,
+    out_dir: Path,
+    folder: str,
+) -> Face:
+    """An unsaved Face row for a pipeline ``SavedFace``, its files stored under ``folder``."""
+    face = saved.face
+    metrics = face.metrics
+    row = Face(
+        faceset=faceset,
+        media=media,
+        job=job,
+        frame_index=face.frame_index,
+        pts_seconds=face.pts_seconds,
+        face_index=face.face_index,
+        track_id=face.track_id,
+        box=list(face.detection.box),
+        points5=np.asarray(face.detection.points5).round(2).tolist(),
+        landmarks68=np.asarray(face.landmarks68).round(2).tolist(),
+        matrix=np.asarray(face.aligned.matrix).tolist(),
+        crop_size=face.aligned.size,
+        embedder=face.embedder,
+        embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
+        **{k: v for k, v in asdict(metrics).items() if k != "histogram"},
+        histogram=list(metrics.histogram),
+    )
+    stem = f"{folder}/{face.frame_index:07d}_{face.face_index}"
+    with (out_dir / saved.crop_path).open("rb") as handle:
+        row.crop.save(f"{stem}.png", File(handle), save=False)
+    thumb = _thumbnail_jpeg(out_dir / saved.crop_path)
+    row.thumb.save(f"{stem}_thumb.jpg", ContentFile(thumb), save=False)
+    stored_masks = {}
+    for name, relative in saved.mask_paths.items():
+        with (out_dir / relative).open("rb") as handle:
+            stored_masks[name] = row.crop.storage.save(f"{stem}_mask_{name}.png", File(handle))
+    row.masks = stored_masks
+    return row
 
 
 THUMB_SIZE = 96  # grid thumbnails: 20,000 of them must stay light
@@ -371,6 +417,40 @@ def faceset_export_request(*, faceset: Faceset, requested_by: AbstractBaseUser) 
     )
 
 
+def faceset_import_request(
+    *, faceset: Faceset, upload: BinaryIO | None, format: str, requested_by: AbstractBaseUser
+) -> Job:
+    """Store an uploaded zip of faceswap or DeepFaceLab aligned faces and queue the job
+    that converts them into the faceset. A zip with entries outside itself is refused
+    here, before anything is stored; faces the job cannot read are skipped and counted."""
+    if upload is None or not zipfile.is_zipfile(upload):
+        raise ApplicationError(
+            "Upload a zip of faceswap or DeepFaceLab aligned faces.",
+            code="not_zip",
+            fields={"file": ["Not a zip file."]},
+        )
+    with zipfile.ZipFile(upload) as archive:
+        unsafe = unsafe_members(archive)
+    if unsafe:
+        raise ApplicationError(
+            unsafe_message("The zip", unsafe), code="unsafe_zip", fields={"file": ["Unsafe."]}
+        )
+    with transaction.atomic():
+        job = job_services.job_create(
+            project_id=faceset.project_id,
+            kind=IMPORT_JOB,
+            params={"faceset_id": faceset.pk, "format": format},
+            created_by=requested_by,
+        )
+        # Kept beside the faceset (deleted with it) so that a retried job finds it again.
+        stored = storage_put(
+            upload, f"{faceset_folder(faceset.project_id, faceset.pk)}/imports/job-{job.pk}.zip"
+        )
+        job.params = {**job.params, "upload": stored}
+        job.save(update_fields=["params"])
+    return job
+
+
 def faceset_delete(*, faceset: Faceset) -> None:
     """Delete the faceset with its faces and every stored file of it, and stop the jobs
     that write into it (extraction, training-set zips).
@@ -380,7 +460,7 @@ def faceset_delete(*, faceset: Faceset) -> None:
     """
     jobs = Job.objects.filter(
         project_id=faceset.project_id,
-        kind__in=(EXTRACT_JOB, EXPORT_JOB),
+        kind__in=(EXTRACT_JOB, EXPORT_JOB, IMPORT_JOB),
         status__in=ACTIVE_STATUSES,
         params__faceset_id=faceset.pk,
     )

@@ -59,6 +59,22 @@ class FacesetExportResult(TypedDict):
     bytes: int
 
 
+class FacesetImportResult(TypedDict):
+    """``deepreview_workers.pipeline.foreign_faces`` summary and what was kept."""
+
+    source: str
+    formats: dict[str, int]  # faces read per tool
+    face_files: int
+    alignments_frames: int
+    faces_imported: int
+    sources: list[str]
+    skipped: dict[str, int]  # reason -> count
+    skipped_examples: dict[str, list[str]]
+    matrix_sources: dict[str, int]
+    seconds: float
+    faces_saved: int
+
+
 class SwapTrainResult(TypedDict):
     """``deepreview_workers.pipeline.swap.train.TrainResult.as_dict()``."""
 
@@ -133,6 +149,10 @@ DatasetImportResult = TypedDict(
         "labels": dict[str, int],
         "manifest_sha256": str,
         "import": int,  # DatasetImport id
+        "layout": str,  # deepreview, ffpp, dfdc or celebdf
+        "methods": dict[str, int],  # fakes per method
+        "paired": int,  # fakes linked to their original
+        "already_there": int,  # videos the project had: kept as they were
     },
     total=False,
 )
@@ -152,6 +172,7 @@ JOB_KINDS: dict[str, JobKind] = {
     "probe": JobKind("cpu", ProbeResult),
     "extract": JobKind("gpu", ExtractResult),
     "faceset_export": JobKind("io", FacesetExportResult),
+    "faceset_import": JobKind("gpu", FacesetImportResult),  # embeds faces, as extract does
     "swap_train": JobKind("gpu", SwapTrainResult),
     "swap_convert": JobKind("gpu", SwapConvertResult),
     "swap_preview": JobKind("gpu", SwapPreviewResult),

@@ -279,18 +279,33 @@ def _metrics(
     aligned: AlignedFace,
     mask: np.ndarray | None,
 ) -> FaceMetrics:
-    crop = aligned.crop_rgb
-    yaw, pitch, roll = head_pose(points, frame.rgb.shape[:2])
+    return face_metrics(
+        aligned.crop_rgb, mask, hit.box, points, frame.rgb.shape[:2], confidence=float(hit.score)
+    )
+
+
+def face_metrics(
+    crop_rgb: np.ndarray,
+    mask: np.ndarray | None,
+    box: Box,
+    landmarks68: np.ndarray,
+    frame_hw: tuple[int, ...],
+    *,
+    confidence: float,
+) -> FaceMetrics:
+    """Quality of the aligned crop (inside ``mask``) and head pose from the frame landmarks;
+    ``frame_hw``: the source frame's (height, width). Imported faces are measured so too."""
+    yaw, pitch, roll = head_pose(landmarks68, frame_hw)
     return FaceMetrics(
-        blur=quality.blur_score(crop, mask),
-        face_size=quality.face_size(hit.box),
-        brightness=quality.brightness(crop, mask),
-        hue=quality.mean_hue(crop, mask),
-        histogram=quality.colour_histogram(crop, mask),
+        blur=quality.blur_score(crop_rgb, mask),
+        face_size=quality.face_size(box),
+        brightness=quality.brightness(crop_rgb, mask),
+        hue=quality.mean_hue(crop_rgb, mask),
+        histogram=quality.colour_histogram(crop_rgb, mask),
         yaw=yaw,
         pitch=pitch,
         roll=roll,
-        confidence=float(hit.score),
+        confidence=confidence,
     )
 
 

@@ -20,6 +20,7 @@ JOB_MODULES = (
     "detection",
     "extract",
     "faceset_export",
+    "faceset_import",
     "probe",
     "selftest",
     "swap",

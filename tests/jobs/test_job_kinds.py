@@ -18,6 +18,7 @@ QUEUE_OF = {
     "probe": "cpu",
     "extract": "gpu",
     "faceset_export": "io",
+    "faceset_import": "gpu",
     "swap_train": "gpu",
     "swap_convert": "gpu",
     "swap_preview": "gpu",

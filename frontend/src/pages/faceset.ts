@@ -10,8 +10,9 @@ import { ExtractForm } from "../curation/extractForm";
 import { FaceDetailPanel } from "../curation/faceDetail";
 import { FaceGrid } from "../curation/faceGrid";
 import { FacesetCharts } from "../curation/facesetCharts";
+import { ImportFacesForm } from "../curation/importFacesForm";
 import { startRelativeTimes } from "../shared/format";
-import { JOBS_CHANGED_EVENT, type JobsChangedDetail, mountJobsPanel } from "../shared/jobs";
+import { JOBS_CHANGED_EVENT, JobsPanel, type JobsChangedDetail, mountJobsPanel } from "../shared/jobs";
 
 function readUrls(root: HTMLElement): FacesetUrls {
   return dataUrls(root, ["faceset", "faces", "ids", "remove", "restore", "history", "undo", "stats", "extract", "media", "jobs", "facesets", "move", "merge", "dedupe", "best", "split", "keepPerson"] as const);
@@ -103,11 +104,18 @@ onReady(() => {
   const extractRoot = document.getElementById("extract-form-root");
   const jobs = mountJobsPanel();
   if (extractRoot && canCurate) new ExtractForm(extractRoot, api, () => void jobs?.refresh());
+  const importRoot = document.getElementById("import-faces-root");
+  const importJobsRoot = document.getElementById("import-jobs-panel");
+  if (importRoot?.dataset.url && importJobsRoot && canCurate) {
+    const importJobs = new JobsPanel(importJobsRoot);
+    importJobs.start();
+    new ImportFacesForm(importRoot, importRoot.dataset.url, () => void importJobs.refresh());
+  }
 
   // Finished extract jobs bring new faces: re-read the grid and everything derived.
   document.addEventListener(JOBS_CHANGED_EVENT, (event) => {
     const detailJobs = (event as CustomEvent<JobsChangedDetail>).detail.jobs;
-    if (detailJobs.some((job) => job.kind === "extract" && job.status === "succeeded")) {
+    if (detailJobs.some((job) => (job.kind === "extract" || job.kind === "faceset_import") && job.status === "succeeded")) {
       grid?.refresh();
       changed();
     }
