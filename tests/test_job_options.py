@@ -50,7 +50,8 @@ def test_every_declared_option_is_complete_and_its_default_valid(kind):
             assert field["default"] in field["choices"], field["name"]
     # The defaults themselves pass the validation the web uses.
     defaults = {f["name"]: f["default"] for f in spec}
-    assert check_options(JOB_OPTIONS[kind], defaults, what=kind) == defaults
+    checked = check_options(JOB_OPTIONS[kind], defaults, what=kind)
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in checked.items()} == defaults
 
 
 def test_options_modules_need_nothing_from_the_ml_extra():
@@ -186,3 +187,71 @@ def test_schema_of_each_options_field_is_its_dataclass(api_as):
     ]:
         options = components[component]["properties"]["options"]
         assert options == options_json_schema(JOB_OPTIONS[kind]), component
+
+
+# -- plugins declare their parameters the same way ----------------------------------------
+
+
+def test_a_plugins_parameters_are_declared_and_checked_like_options():
+    from deepreview_workers.pipeline.face_detectors import detectors
+    from deepreview_workers.pipeline.options.extract import ExtractOptions, MtcnnParams
+
+    assert detectors.params("mtcnn") is MtcnnParams
+    spec = {f["name"]: f for f in detectors.params_spec("mtcnn")}
+    assert spec["min_face_size"]["min"] == 12 and spec["max_batch"]["max"] == 1024
+    assert "thresholds" not in spec  # declared, checked, but not offered in forms
+    # The extraction options that pass through to the detector are its declarations,
+    # so the form cannot offer a value the detector refuses (it once offered 8 px).
+    extract = {f["name"]: f for f in option_spec(ExtractOptions)}
+    assert extract["min_face_size"]["min"] == spec["min_face_size"]["min"]
+    assert extract["min_confidence"] == spec["min_confidence"]
+    with pytest.raises(OptionError) as caught:
+        detectors.create("mtcnn", min_face_size=8)
+    assert caught.value.field_errors == {"min_face_size": "Between 12 and 4096."}
+    assert caught.value.message == "min_face_size must be a number from 12 to 4096."
+    with pytest.raises(OptionError, match="Unknown detector 'mtcnn' parameter"):
+        detectors.create("mtcnn", pyramid=3)
+    with pytest.raises(OptionError) as caught:
+        detectors.create("mtcnn", thresholds=[0.6, 0.7])
+    assert caught.value.field_errors == {"thresholds": "3 numbers."}
+    with pytest.raises(OptionError, match="strictly between 0 and 1"):
+        detectors.create("mtcnn", thresholds=(0.0, 0.7, 0.7))
+    with pytest.raises(ValueError, match="Unknown detector 'nope'"):
+        detectors.params_spec("nope")
+
+
+def test_number_lists_are_checked_item_by_item_and_schemed():
+    @dataclasses.dataclass(frozen=True)
+    class WithShares:
+        shares: tuple[float, float] = option((0.5, 0.5), label="Shares", low=0.0, high=1.0)
+
+    assert check_options(WithShares, {"shares": [0.2, 0.8]}, what="x") == {"shares": (0.2, 0.8)}
+    with pytest.raises(OptionError) as caught:
+        check_options(WithShares, {"shares": [0.2, 1.8]}, what="x")
+    assert caught.value.field_errors == {"shares": "Between 0 and 1."}
+    schema = options_json_schema(WithShares)["properties"]["shares"]
+    assert schema["minItems"] == schema["maxItems"] == 2
+    assert schema["items"] == {"type": "number", "minimum": 0.0, "maximum": 1.0}
+
+
+def _plugin_registries() -> dict:
+    from deepreview_workers.pipeline.detection.models import detector_models
+    from deepreview_workers.pipeline.face_detectors import detectors
+    from deepreview_workers.pipeline.swap.models import architectures
+
+    return {"detector": detectors, "detector model": detector_models, "swap": architectures}
+
+
+@pytest.mark.parametrize("kind", ["detector", "detector model", "swap"])
+def test_every_plugin_with_parameters_declares_them_completely(kind):
+    registry = _plugin_registries()[kind]
+    for name in registry.names():
+        assert registry.params(name) is not None, (kind, name)
+        spec = registry.params_spec(name)
+        for field in spec:
+            assert field["label"] and field["help"], (kind, name, field["name"])
+            if field["kind"] in ("int", "float"):
+                assert field["min"] <= field["default"] <= field["max"], (name, field["name"])
+        # Defaults pass the registry's own check.
+        defaults = {f["name"]: f["default"] for f in spec}
+        assert registry.create(name, **defaults) is not None

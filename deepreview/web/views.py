@@ -22,6 +22,7 @@ from deepreview.exports.selection import video_method
 from deepreview.facesets import selectors as faceset_selectors
 from deepreview.facesets import services as faceset_services
 from deepreview.media.models import MediaItem, Origin
+from deepreview.media.provenance import media_provenance_panel
 from deepreview.media.selectors import access_media
 from deepreview.media.serializers import file_url
 from deepreview.projects import selectors, services
@@ -37,6 +38,8 @@ from deepreview.web.forms import (
     MemberChangeForm,
     ProjectForm,
 )
+from deepreview_workers.pipeline.dataset.types import ExportOptions
+from deepreview_workers.pipeline.options.spec import option_spec, options_values
 
 
 def page_url_template(name: str, *args: int) -> str:
@@ -176,6 +179,7 @@ def media_detail(request: HttpRequest, project_id: int, media_id: int) -> HttpRe
         "sprite_indices": json.dumps(sprite.get("frame_indices", [])),
         "media_page_url": page_url_template("media-detail-page", project_id),
         "swap_model_page_url": page_url_template("swap-model-detail-page", project_id),
+        "provenance": media_provenance_panel(item),
     }
     return render(request, "web/media_detail.html", context)
 
@@ -219,6 +223,7 @@ def faceset_detail(request: HttpRequest, project_id: int, faceset_id: int) -> Ht
         "undo": reverse("faceset-undo", args=[pid, fid]),
         "stats": reverse("faceset-stats", args=[pid, fid]),
         "extract": reverse("faceset-extract", args=[pid, fid]),
+        "import_faces": reverse("faceset-import-faces", args=[pid, fid]),
         "media": reverse("media-list", args=[pid]),
         "jobs": reverse("job-list", args=[pid]),
         "facesets": reverse("faceset-list", args=[pid]),
@@ -361,8 +366,12 @@ def exports_page(request: HttpRequest, project_id: int) -> HttpResponse:
         ),
         "reviewers": reviewers,
         "methods": ["real", "uploaded", *sorted(m for m in made_here if m)],
-        "defaults": export_services.options_dict(export_services.export_options({})),
-        "ranges": export_services.OPTION_RANGES,
+        "defaults": options_values(export_services.export_options({})),
+        "ranges": {
+            f["name"]: [f["min"], f["max"]]
+            for f in option_spec(ExportOptions)
+            if f["kind"] in ("int", "float")
+        },
     }
     context = {
         "project": project,

@@ -51,6 +51,7 @@ MATRIX: list[tuple[str, str, str, int]] = [
     ("faceset-split",     "POST",   "curator",  200),
     ("faceset-keep-person", "POST", "curator",  200),
     ("faceset-export",    "POST",   "curator",  201),
+    ("faceset-import-faces", "POST", "curator", 201),
     ("job-artifact",      "GET",    "viewer",   200),
     ("face-move",         "POST",   "curator",  200),
     ("face-list",         "GET",    "viewer",   200),

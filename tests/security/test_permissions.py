@@ -135,6 +135,8 @@ def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN
         return reverse(name, args=[pid]), {"name": "New faceset"}
     if name == "faceset-extract":
         return reverse(name, args=[pid, faceset.pk]), {"media": [media.pk]}
+    if name == "faceset-import-faces":
+        return reverse(name, args=[pid, faceset.pk]), {"file": _zip_upload()}
     if name == "faceset-undo":
         event = faceset_services.faces_delete(faceset=faceset, face_ids=[face.pk], user=None)
         return reverse(name, args=[pid, faceset.pk]), {"event": event.pk}
@@ -158,6 +160,18 @@ def _faceset_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN
     if name == "face-detail":
         return reverse(name, args=[pid, faceset.pk, face.pk]), {}
     return reverse(name, args=[pid, faceset.pk]), {"ids": [face.pk]}
+
+
+def _zip_upload():  # noqa: ANN202
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("00001_0.jpg", b"not checked until the job runs")
+    return SimpleUploadedFile("faces.zip", buffer.getvalue(), content_type="application/zip")
 
 
 def _swap_target(project, media, name: str) -> tuple[str, dict]:  # noqa: ANN001
@@ -344,7 +358,7 @@ def _export_target(project, name: str) -> tuple[str, object]:  # noqa: ANN001
 
 
 def _call(client: APIClient, method: str, url: str, body: dict, *, name: str):  # noqa: ANN202
-    if name in ("import-list", "markexchange-import") and method == "POST":
+    if name in ("import-list", "markexchange-import", "faceset-import-faces") and method == "POST":
         return client.post(url, body, format="multipart")
     if name == "media-list" and method == "POST":
         from tests.media_paths import HOPPER, require_shared_media

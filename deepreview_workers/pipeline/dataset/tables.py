@@ -12,17 +12,20 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deepreview_workers.pipeline.dataset import layout
-from deepreview_workers.pipeline.dataset.faces import SampledFace
 from deepreview_workers.pipeline.dataset.types import (
     SCHEMA,
     SCHEMA_VERSION,
     SPLITS,
-    ExportOptions,
     ExportRequest,
     ExportVideo,
 )
+from deepreview_workers.pipeline.options.spec import options_values
+
+if TYPE_CHECKING:  # faces.py needs OpenCV; the web host's importer reads these tables
+    from deepreview_workers.pipeline.dataset.faces import SampledFace
 
 CSV_COLUMNS = ("path", "split", "label", "video", "frame", "face", "identity", "method", "mask")
 IDENTITY_SEPARATOR = ";"  # a fake's face row names both its people: "source;target"
@@ -140,14 +143,6 @@ def split_counts(
     return counts
 
 
-def options_dict(options: ExportOptions) -> dict:
-    """The options that shape the content. ``device`` is left out: it says where the
-    export was computed, not what it holds."""
-    data = asdict(options)
-    data.pop("device")
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
-
-
 @dataclass
 class VideoFacts:
     """What the build learned about one video, for export.json and the datasheet
@@ -191,7 +186,7 @@ def export_document(report: ExportReport) -> dict:
         "version": SCHEMA_VERSION,
         "title": request.title,
         "selection": request.selection,
-        "options": options_dict(request.options),
+        "options": options_values(request.options),  # not the device: where, not what
         "seed": request.options.seed,
         "formats": sorted(request.options.formats),
         "compressions": sorted(request.options.compressions),

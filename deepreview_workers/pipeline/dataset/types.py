@@ -50,6 +50,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deepreview_workers.pipeline.options.extract import MtcnnParams
+from deepreview_workers.pipeline.options.spec import OptionError, option, option_from
+
 SCHEMA = "deepreview.dataset"
 # 2: a fake's full-frame masks are one video (masks/videos/<video>.mp4, "mask_video"),
 # no longer a PNG per frame (masks/<video>/<frame>.png, "mask_folder"); both are read.
@@ -116,16 +119,77 @@ class ExportVideo:
 
 @dataclass(frozen=True)
 class ExportOptions:
-    frames_per_video: int = 8  # evenly spaced over the video
-    crop_size: int = 224  # square face crops, pixels
-    margin: float = 0.3  # box enlarged by this fraction on each side (DFDC practice)
-    ratios: tuple[float, float, float] = (0.7, 0.15, 0.15)  # train, validation, test
-    seed: int = 0
-    formats: tuple[str, ...] = FORMATS
-    compressions: tuple[str, ...] = ()  # re-encoded copies; "raw" (the original bytes) always
-    dedupe_distance: float = 0.25  # dlib embedding distance under which two faces are duplicates
-    min_face_size: int = 40
-    device: str = "cpu"
+    """What an export can be told (declared once: the API, the builder's form and the
+    schema read these fields). Ratios are normalised to sum to 1; formats and
+    compressions are kept in their canonical order."""
+
+    frames_per_video: int = option(
+        8,
+        label="Frames per video",
+        help="Face frames, evenly spaced over the video",
+        low=1,
+        high=256,
+    )
+    crop_size: int = option(
+        224, label="Crop px", help="Side of the square face crops", low=32, high=1024
+    )
+    margin: float = option(  # DFDC practice
+        0.3,
+        label="Margin",
+        help="Box enlarged by this fraction on each side",
+        low=0.0,
+        high=1.0,
+        step=0.05,
+    )
+    ratios: tuple[float, float, float] = option(
+        (0.7, 0.15, 0.15),
+        label="Split ratios",
+        help="Shares for train, validation and test",
+        low=0.0,
+    )
+    seed: int = option(
+        0,
+        label="Seed",
+        help="The same selection and seed give the same files",
+        low=0,
+        high=2**31 - 1,
+    )
+    formats: tuple[str, ...] = option(
+        FORMATS, label="Formats", help="Layouts written", choices=FORMATS
+    )
+    compressions: tuple[str, ...] = option(  # the original bytes ("raw") always go in
+        (), label="Compressions", help="Re-encoded copies (H.264 CRF)", choices=tuple(COMPRESSIONS)
+    )
+    dedupe_distance: float = option(
+        0.25,
+        label="Duplicate distance",
+        help="Embedding distance under which two faces are duplicates",
+        low=0.0,
+        high=1.0,
+        step=0.01,
+    )
+    min_face_size: int = option_from(MtcnnParams, "min_face_size", high=1024)
+    device: str = option("cpu", exposed=False)  # where it runs, not what it holds
+
+    def __post_init__(self) -> None:
+        ratios = self.ratios
+        if len(ratios) != 3 or min(ratios) < 0 or not ratios[0]:
+            raise OptionError(
+                "ratios are three shares for train, validation and test (e.g. 0.7, 0.15, "
+                "0.15); train must not be empty.",
+                {"ratios": "train, validation, test"},
+            )
+        total = float(sum(ratios))
+        object.__setattr__(self, "ratios", tuple(round(r / total, 6) for r in ratios))
+        if not self.formats:
+            raise OptionError("Choose at least one format.", {"formats": "Empty."})
+        for name, allowed in (("formats", FORMATS), ("compressions", tuple(COMPRESSIONS))):
+            chosen = getattr(self, name)
+            if not set(chosen) <= set(allowed):
+                raise OptionError(
+                    f"{name}: choose from {', '.join(allowed)}.", {name: ", ".join(allowed)}
+                )
+            object.__setattr__(self, name, tuple(v for v in allowed if v in chosen))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from deepreview_workers.pipeline.options.detection import (
+    EfficientNetLiteParams,
+    EfficientNetParams,
+    Meso4Params,
+)
 from deepreview_workers.pipeline.registry import Registry
 from deepreview_workers.pipeline.types import Box
 
@@ -47,7 +52,7 @@ MAP_SIZE = 16  # side of the manipulation map a map-head detector predicts per f
 detector_models: Registry[nn.Module] = Registry("detector model")
 
 
-@detector_models.register("meso4")
+@detector_models.register("meso4", params=Meso4Params)
 class Meso4(nn.Module):
     """Meso-4's convolutions (8, 8, 16, 16 filters; 3x3 then 5x5; batch norm, max pooling)
     with a global head: the mean and the maximum of each of the 16 final feature maps
@@ -87,7 +92,7 @@ class Meso4(nn.Module):
         return self.head(pooled).squeeze(1)
 
 
-@detector_models.register("efficientnet_b0")
+@detector_models.register("efficientnet_b0", params=EfficientNetParams)
 class EfficientNetB0(nn.Module):
     """timm EfficientNet-B0, one logit; ``weights``: a local ImageNet state-dict file."""
 
@@ -159,12 +164,12 @@ class EfficientNetLite(nn.Module):
         return self.forward_with_map(x)[0]
 
 
-@detector_models.register("efficientnet_lite0")
+@detector_models.register("efficientnet_lite0", params=EfficientNetLiteParams)
 class EfficientNetLite0(EfficientNetLite):
     variant, default_input_size = "lite0", 224
 
 
-@detector_models.register("efficientnet_lite2")
+@detector_models.register("efficientnet_lite2", params=EfficientNetLiteParams)
 class EfficientNetLite2(EfficientNetLite):
     variant, default_input_size = "lite2", 260
 

@@ -14,52 +14,37 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from deepreview_workers.pipeline.face_detectors.base import DROP_REASONS, check_frame_rgb, detectors
+from deepreview_workers.pipeline.options.extract import MtcnnParams
 from deepreview_workers.pipeline.types import Box, FaceDetection
 
 if TYPE_CHECKING:
     import torch
 
 
-def _require(name: str, ok: bool, rule: str) -> None:
-    if not ok:
-        raise ValueError(f"{name} must be {rule}")
-
-
-@detectors.register("mtcnn")
+@detectors.register("mtcnn", params=MtcnnParams)
 class MtcnnDetector:
     """facenet-pytorch's MTCNN with every face kept (``keep_all``), on CPU or CUDA.
 
-    Parameters (each error names the field):
-
-    - ``device``: torch device name or object ("cpu", "cuda:0"); resolve "auto" with
-      :func:`deepreview_workers.pipeline.device.resolve_device` first.
-    - ``min_face_size``: 12..4096 px. Sets MTCNN's smallest pyramid scale, and hits whose
-      ``sqrt(box area)`` is below it are dropped as ``too_small``.
-    - ``thresholds``: three scores in (0, 1) for the P-, R- and O-net stages.
-    - ``min_confidence``: 0..1; final-stage hits scoring below it are dropped as
-      ``low_confidence``.
-    - ``margin``: 0..2; each box grows by this fraction of its width and height
-      (half on each side) before being clipped to the frame.
-    - ``max_batch``: 1..1024 frames per network call, which bounds memory.
+    Its parameters, their ranges and help are declared by
+    :class:`~deepreview_workers.pipeline.options.extract.MtcnnParams` (the registry
+    checks them; each error names the field). Hits whose ``sqrt(box area)`` is below
+    ``min_face_size`` are dropped as ``too_small``, final-stage hits scoring below
+    ``min_confidence`` as ``low_confidence``; boxes grow by ``margin`` before being
+    clipped to the frame.
     """
 
     name = "mtcnn"
 
     def __init__(
         self,
-        device: str | torch.device = "cpu",
-        min_face_size: int = 40,
-        thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
-        min_confidence: float = 0.9,
-        margin: float = 0.0,
-        max_batch: int = 16,
+        *,
+        device: str | torch.device,
+        min_face_size: int,
+        thresholds: tuple[float, float, float],
+        min_confidence: float,
+        margin: float,
+        max_batch: int,
     ) -> None:
-        _require("min_face_size", 12 <= min_face_size <= 4096, "between 12 and 4096 pixels")
-        _require("thresholds", len(thresholds) == 3, "three scores (P-, R-, O-net)")
-        _require("thresholds", all(0 < t < 1 for t in thresholds), "scores strictly in (0, 1)")
-        _require("min_confidence", 0 <= min_confidence <= 1, "between 0 and 1")
-        _require("margin", 0 <= margin <= 2, "between 0 and 2 (a fraction of the box size)")
-        _require("max_batch", 1 <= max_batch <= 1024, "between 1 and 1024 frames")
         # Imported here, not at module level, so the registry (plugin names for job
         # forms) can be read on a web host that does not install the ML extra.
         import torch

@@ -29,6 +29,38 @@ CROP_SIZE = 256  # aligned crop the pixel signals measure on
 
 
 @dataclass(frozen=True)
+class Meso4Params:
+    """``detector_models.create("meso4", ...)``."""
+
+    weights: Any = None  # a local state-dict file to load
+    dropout: float = option(
+        0.25, label="Dropout", help="Dropout before the dense layer", low=0.0, high=0.9
+    )
+
+
+@dataclass(frozen=True)
+class EfficientNetParams:
+    """``detector_models.create("efficientnet_b0", ...)``: random initialisation unless
+    ``weights`` (a local ImageNet state-dict file) is given."""
+
+    weights: Any = None
+    drop_rate: float = option(
+        0.2, label="Dropout", help="Dropout before the classifier", low=0.0, high=0.9
+    )
+
+
+@dataclass(frozen=True)
+class EfficientNetLiteParams(EfficientNetParams):
+    """``detector_models.create("efficientnet_lite0" | "efficientnet_lite2", ...)``."""
+
+    pretrained: bool = option(
+        True,
+        label="ImageNet start",
+        help="Start from the packaged ImageNet weights (when no weights file is given)",
+    )
+
+
+@dataclass(frozen=True)
 class AugmentOptions:
     """Probability of each augmentation per crop (0 turns it off) and its ranges."""
 

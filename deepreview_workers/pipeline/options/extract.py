@@ -4,15 +4,61 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from deepreview_workers.pipeline.frames import FrameFilter
-from deepreview_workers.pipeline.options.spec import option
+from deepreview_workers.pipeline.options.spec import option, option_from
 
 SAMPLING_MODES = ("every_n", "fps", "all")
 # Plugin names the web may offer; the registries import OpenCV or dlib (the ``ml``
 # extra, which the web host may lack), and a test keeps these in step with them.
 LANDMARK_MASKS = ("components", "extended")
 EMBEDDERS = ("dlib_resnet", "facenet")
+
+
+@dataclass(frozen=True)
+class MtcnnParams:
+    """The MTCNN face detector's parameters (``detectors.create("mtcnn", ...)``)."""
+
+    device: Any = "cpu"  # a torch device or its name; resolve "auto" first
+    min_face_size: int = option(
+        40,
+        label="Min face px",
+        help="Smaller faces are skipped (MTCNN's smallest pyramid scale)",
+        low=12,
+        high=4096,
+    )
+    thresholds: tuple[float, float, float] = option(
+        (0.6, 0.7, 0.7),
+        label="Stage thresholds",
+        help="Scores in (0, 1) for the P-, R- and O-net stages",
+        low=0.0,
+        high=1.0,
+        exposed=False,
+    )
+    min_confidence: float = option(
+        0.9,
+        label="Min confidence",
+        help="Face detector confidence below which a face is skipped",
+        low=0.0,
+        high=1.0,
+        step=0.01,
+    )
+    margin: float = option(
+        0.0,
+        label="Margin",
+        help="Each box grows by this fraction of its size (half on each side)",
+        low=0.0,
+        high=2.0,
+        step=0.05,
+    )
+    max_batch: int = option(
+        16, label="Batch", help="Frames per network call, which bounds memory", low=1, high=1024
+    )
+
+    def __post_init__(self) -> None:
+        if not all(0 < t < 1 for t in self.thresholds):
+            raise ValueError("thresholds must be three scores strictly between 0 and 1")
 
 
 @dataclass(frozen=True)
@@ -45,26 +91,10 @@ class ExtractOptions:
     )
     start_frame: int = option(0, exposed=False)
     end_frame: int | None = option(None, exposed=False)  # exclusive; None = to the end
-    min_face_size: int = option(
-        40, label="Min face px", help="Smaller faces are skipped", low=8, high=4096
-    )
-    min_confidence: float = option(
-        0.9,
-        label="Min confidence",
-        help="Face detector confidence below which a face is skipped",
-        low=0.0,
-        high=1.0,
-        step=0.01,
-    )
-    margin: float = option(
-        0.0,
-        label="Margin",
-        help="Extra context around the aligned face, as a fraction of its size",
-        low=0.0,
-        high=1.0,
-        step=0.05,
-        advanced=True,
-    )
+    # Passed to the face detector: declared once, by its parameters.
+    min_face_size: int = option_from(MtcnnParams, "min_face_size")
+    min_confidence: float = option_from(MtcnnParams, "min_confidence")
+    margin: float = option_from(MtcnnParams, "margin", high=1.0, advanced=True)
     crop_size: int = option(
         256, label="Crop px", help="Side of the saved face crops", low=64, high=1024, advanced=True
     )

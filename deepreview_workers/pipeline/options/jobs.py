@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deepreview_workers.pipeline.dataset.types import ExportOptions
 from deepreview_workers.pipeline.options.detection import DetectOptions, DetectorTrainJobOptions
 from deepreview_workers.pipeline.options.extract import ExtractJobOptions
 from deepreview_workers.pipeline.options.swap import ConvertOptions
@@ -14,4 +15,5 @@ JOB_OPTIONS: dict[str, type] = {
     "swap_convert": ConvertOptions,
     "detect": DetectOptions,
     "detector_train": DetectorTrainJobOptions,
+    "dataset_export": ExportOptions,
 }

@@ -26,7 +26,7 @@ from dataclasses import MISSING, dataclass, fields, is_dataclass
 from typing import Any, Literal, TypedDict, TypeVar
 
 T = TypeVar("T")
-OptionKind = Literal["bool", "int", "float", "choice", "choices", "text"]
+OptionKind = Literal["bool", "int", "float", "numbers", "choice", "choices", "text"]
 _META = "option"
 
 
@@ -83,7 +83,10 @@ def option(
     shown_when: tuple[str, str] | None = None,
     default_factory: Any = MISSING,
 ) -> Any:
-    """A dataclass field carrying its option metadata (use it as the field's default)."""
+    """A dataclass field carrying its option metadata (use it as the field's default).
+
+    A ``tuple[float, ...]`` (or fixed-length ``tuple[float, float, float]``) without
+    ``choices`` is a list of numbers, each within ``low``..``high``."""
     meta = OptionMeta(
         label=label,
         help=help,
@@ -110,6 +113,14 @@ class _Declared:
     nullable: bool
     meta: OptionMeta
     default: Any
+    length: int | None = None  # "numbers" of a fixed count (``tuple[float, float]``)
+
+
+def _length(annotation: Any) -> int | None:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(args) == 1 and typing.get_origin(args[0]) is tuple:  # ``tuple[...] | None``
+        args = list(typing.get_args(args[0]))
+    return None if Ellipsis in args or not args else len(args)
 
 
 def _kind(annotation: Any, meta: OptionMeta) -> tuple[OptionKind, bool]:
@@ -129,6 +140,11 @@ def _kind(annotation: Any, meta: OptionMeta) -> tuple[OptionKind, bool]:
         return ("choice" if meta.choices else "text"), nullable
     if typing.get_origin(annotation) is tuple and meta.choices:
         return "choices", nullable
+    if typing.get_origin(annotation) is tuple and set(typing.get_args(annotation)) <= {
+        float,
+        Ellipsis,
+    }:
+        return "numbers", nullable
     raise TypeError(f"an option cannot be of type {annotation!r}")
 
 
@@ -143,7 +159,8 @@ def _declared(cls: type, *, exposed_only: bool = True) -> list[_Declared]:
             continue
         kind, nullable = _kind(hints[f.name], meta)
         default = f.default if f.default is not MISSING else f.default_factory()
-        out.append(_Declared(f.name, kind, nullable, meta, default))
+        length = _length(hints[f.name]) if kind == "numbers" else None
+        out.append(_Declared(f.name, kind, nullable, meta, default, length))
     return out
 
 
@@ -179,6 +196,15 @@ def options_json_schema(cls: type) -> dict[str, Any]:
         schema: dict[str, Any]
         if d.kind == "choices":
             schema = {"type": "array", "items": {"type": "string", "enum": list(d.meta.choices)}}
+        elif d.kind == "numbers":
+            item: dict[str, Any] = {"type": "number"}
+            if d.meta.low is not None:
+                item["minimum"] = d.meta.low
+            if d.meta.high is not None:
+                item["maximum"] = d.meta.high
+            schema = {"type": "array", "items": item}
+            if d.length is not None:
+                schema["minItems"] = schema["maxItems"] = d.length
         else:
             json_type = {
                 "bool": "boolean",
@@ -212,6 +238,26 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
+def _checked_number(name: str, meta: OptionMeta, value: Any, *, whole: bool) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise OptionError(f"{name} must be a number.", {name: "A number."})
+    if whole:
+        if value != int(value):
+            raise OptionError(f"{name} must be a whole number.", {name: "A whole number."})
+        value = int(value)
+    else:
+        value = float(value)
+    low = meta.low if meta.low is not None else -math.inf
+    high = meta.high if meta.high is not None else math.inf
+    if not low <= value <= high:
+        span = f"from {_number(low)} to {_number(high)}"
+        raise OptionError(
+            f"{name} must be a number {span}.",
+            {name: f"Between {_number(low)} and {_number(high)}."},
+        )
+    return value
+
+
 def _check(d: _Declared, value: Any) -> Any:
     """The value as the dataclass wants it, or ``OptionError`` naming the field."""
     name, meta = d.name, d.meta
@@ -222,27 +268,12 @@ def _check(d: _Declared, value: Any) -> Any:
             raise OptionError(f"{name} must be true or false.", {name: "Boolean."})
         return value
     if d.kind in ("int", "float"):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise OptionError(f"{name} must be a number.", {name: "A number."})
-        if d.kind == "int":
-            if value != int(value):
-                raise OptionError(f"{name} must be a whole number.", {name: "A whole number."})
-            value = int(value)
-        else:
-            value = float(value)
-        low = meta.low if meta.low is not None else -math.inf
-        high = meta.high if meta.high is not None else math.inf
-        if not low <= value <= high:
-            span = f"from {_number(low)} to {_number(high)}"
-            raise OptionError(
-                f"{name} must be a number {span}.",
-                {name: f"Between {_number(low)} and {_number(high)}."},
-            )
-        return value
+        return _checked_number(name, meta, value, whole=d.kind == "int")
+    if d.kind == "numbers":
+        count = f"{d.length} numbers" if d.length else "a list of numbers"
+        if not isinstance(value, list | tuple) or (d.length and len(value) != d.length):
+            raise OptionError(f"{name} must be {count}.", {name: f"{count.capitalize()}."})
+        return tuple(_checked_number(name, meta, v, whole=False) for v in value)
     if d.kind == "choices":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise OptionError(f"{name} must be a list of names.", {name: "A list of names."})
@@ -271,16 +302,44 @@ def check_options(cls: type, raw: Any, *, what: str) -> dict[str, Any]:
     """
     if not isinstance(raw, Mapping):
         raise OptionError("The options must be a JSON object.")
-    declared = {d.name: d for d in _declared(cls)}
+    return _checked(cls, raw, {d.name: d for d in _declared(cls)}, what=f"{what} option(s)")
+
+
+def check_params(cls: type, raw: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+    """A plugin's parameters checked against its params dataclass ``cls``: every field
+    declared with :func:`option` (exposed or not) is checked like a job option; plain
+    fields (a torch device, say) pass as given."""
+    declared = {d.name: d for d in _declared(cls, exposed_only=False)}
+    plain = {f.name for f in fields(cls)} - set(declared)  # type: ignore[arg-type]
+    checked = _checked(
+        cls, {k: v for k, v in raw.items() if k not in plain}, declared, what=f"{what} parameter(s)"
+    )
+    return {**{k: v for k, v in raw.items() if k in plain}, **checked}
+
+
+def _checked(
+    cls: type, raw: Mapping[str, Any], declared: Mapping[str, _Declared], *, what: str
+) -> dict[str, Any]:
     unknown = sorted(set(raw) - set(declared))
     if unknown:
         raise OptionError(
-            f"Unknown {what} option(s): {', '.join(unknown)}.",
+            f"Unknown {what}: {', '.join(unknown)}.",
             {name: "Unknown option." for name in unknown},
         )
     values = {name: _check(declared[name], value) for name, value in raw.items()}
     build_options(cls, values)
     return values
+
+
+def option_from(cls: type, name: str, **changes: Any) -> Any:
+    """A field declared as ``cls``'s option ``name`` (its default, range and help),
+    with ``changes`` (a narrower range, ``advanced``): a job option that passes
+    through to a plugin parameter is declared once, by the plugin."""
+    source = {f.name: f for f in fields(cls)}[name]  # type: ignore[arg-type]
+    meta = dataclasses.replace(source.metadata[_META], **changes)
+    return dataclasses.field(
+        default=source.default, default_factory=source.default_factory, metadata={_META: meta}
+    )
 
 
 def build_options(cls: type[T], values: Mapping[str, Any]) -> T:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from deepreview_workers.pipeline.errors import SwapInputError
 from deepreview_workers.pipeline.options.extract import LANDMARK_MASKS
-from deepreview_workers.pipeline.options.spec import option
+from deepreview_workers.pipeline.options.spec import option, option_from
 
 if TYPE_CHECKING:
     from deepreview_workers.pipeline.swap.blend import BlendSettings
@@ -49,20 +49,25 @@ class AugmentOptions:
 
 
 @dataclass(frozen=True)
-class TrainOptions:
-    """Everything a swap training run can be told."""
+class SwapArchParams:
+    """A swap architecture's parameters (``architectures.create(name, width=...)``)."""
 
-    arch: str = "original"  # chosen when the model is made, never changed
-    # Channel multiplier; 1.0 = the architecture's real size.
     width: float = option(
         1.0,
         label="Width",
         help="Channel multiplier; 1 is the architecture's real size",
-        low=0.125,
-        high=2.0,
+        low=0.01,
+        high=4.0,
         step=0.125,
-        advanced=True,
     )
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything a swap training run can be told."""
+
+    arch: str = "original"  # chosen when the model is made, never changed
+    width: float = option_from(SwapArchParams, "width", low=0.125, high=2.0, advanced=True)
     batch_size: int = option(
         16, label="Batch size", help="Faces per identity per iteration", low=1, high=512
     )

@@ -40,6 +40,8 @@ from torch import nn
 
 from deepreview_workers.pipeline.align import alignment_matrix
 from deepreview_workers.pipeline.device import resolve_device
+from deepreview_workers.pipeline.options.spec import OptionError
+from deepreview_workers.pipeline.options.swap import SwapArchParams
 from deepreview_workers.pipeline.registry import Registry
 from deepreview_workers.pipeline.swap.errors import SwapInputError
 
@@ -174,7 +176,7 @@ class SwapModel(nn.Module):
 architectures: Registry[SwapModel] = Registry("swap model")
 
 
-@architectures.register("original")
+@architectures.register("original", params=SwapArchParams)
 class OriginalModel(SwapModel):
     """The classic deepfakes 64 px autoencoder (faceswap "Original"), ~82M parameters."""
 
@@ -182,7 +184,7 @@ class OriginalModel(SwapModel):
     size = 64
     has_mask = False
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, *, width: float) -> None:
         def ch(base: int) -> int:
             return _channels(base, width)
 
@@ -192,7 +194,7 @@ class OriginalModel(SwapModel):
         super().__init__(encoder, _Decoder(ch(512), ups, False), _Decoder(ch(512), ups, False))
 
 
-@architectures.register("medium128")
+@architectures.register("medium128", params=SwapArchParams)
 class Medium128Model(SwapModel):
     """128 px, residual decoders with a learned-mask branch, ~132M parameters."""
 
@@ -200,7 +202,7 @@ class Medium128Model(SwapModel):
     size = 128
     has_mask = True
 
-    def __init__(self, width: float = 1.0) -> None:
+    def __init__(self, *, width: float) -> None:
         def ch(base: int) -> int:
             return _channels(base, width)
 
@@ -225,9 +227,11 @@ def arch_class(name: str) -> type[SwapModel]:
 
 def build_model(arch: str, width: float = 1.0) -> SwapModel:
     """A freshly initialised model of architecture ``arch`` at channel multiplier ``width``."""
-    if not 0.0 < width <= 4.0:
-        raise SwapInputError(f"model width must be in (0, 4], got {width}")
-    return arch_class(arch)(width=width)
+    arch_class(arch)  # an unknown name is a SwapInputError listing the known ones
+    try:
+        return architectures.create(arch, width=width)
+    except OptionError as exc:
+        raise SwapInputError(f"model {exc.message}") from None
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -4,7 +4,7 @@ import { apiGet, apiList, apiPost, withParams } from "./client";
 import type { Job, Media, Schemas } from "./types";
 import type { OptionValue } from "../shared/optionFields";
 
-export type DetectorStatus = "new" | "training" | "ready" | "failed";
+export type DetectorStatus = Schemas["DetectorReadStatusEnum"];
 
 /** Metrics of one labeled set of scores (the trainer's per-epoch validation, an evaluation). */
 export interface BinaryMetrics {

@@ -1,7 +1,7 @@
 // Shapes and calls of the dataset export API (per project: preview, build, list,
 // delete) and the import API (per user: an export zip becomes a new project).
 import { ApiError, apiGet, apiList, apiPost, apiRequest, csrfToken, errorFromResponse } from "./client";
-import type { JobStatus } from "./types";
+import type { JobStatus, Schemas } from "./types";
 
 export type LabelSource = "ground_truth" | "consensus" | "reviewer";
 export type Label = "real" | "fake";
@@ -72,38 +72,20 @@ export interface ExportSummary {
   seconds?: number;
 }
 
-export interface DatasetExport {
-  id: number;
-  name: string;
+/** An export; the schema leaves its JSON columns and the job's status open. */
+export type DatasetExport = Omit<Schemas["DatasetExport"], "selection" | "options" | "summary" | "status" | "progress"> & {
   selection: ExportSelection;
   options: ExportOptions;
-  job: number | null;
-  status: JobStatus | null;
-  progress: number | null;
-  message: string;
-  error: string;
-  size_bytes: number | null;
-  manifest_sha256: string;
   summary: ExportSummary;
-  datasheet: string;
-  download_url: string | null;
-  created_by: string | null;
-  created_at: string;
-}
-
-export interface DatasetImport {
-  id: number;
-  project: number | null;
-  project_name: string | null;
-  project_url: string | null;
-  file_name: string;
-  job: number | null;
   status: JobStatus | null;
   progress: number | null;
-  error: string;
+};
+
+export type DatasetImport = Omit<Schemas["DatasetImport"], "summary" | "status" | "progress"> & {
   summary: Record<string, unknown>;
-  created_at: string;
-}
+  status: JobStatus | null;
+  progress: number | null;
+};
 
 export interface ExportUrls {
   exports: string;

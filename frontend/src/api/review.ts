@@ -5,17 +5,10 @@ import { apiGet, apiList, apiPost, apiRequest, withParams } from "./client";
 import type { FaceMap, FrameFlag, MapSummary, SignalReference } from "./detection";
 import type { Paginated, Schemas } from "./types";
 
-export type ReviewLabel = "real" | "fake" | "uncertain";
+export type ReviewLabel = Schemas["ReviewLabelEnum"];
 export type ReviewState = "unreviewed" | "undecided" | "decided";
 
-export interface ArtifactKind {
-  id?: number | null;
-  slug: string;
-  label: string;
-  description: string;
-  color: string;
-  built_in: boolean;
-}
+export type ArtifactKind = Schemas["Kind"];
 
 /** Region as fractions of the frame: [x0, y0, x1, y1]. */
 export type Region = [number, number, number, number];
@@ -33,14 +26,7 @@ export interface MarkInput {
 
 export type Verdict = Schemas["VerdictRead"];
 
-export interface Consensus {
-  media: number;
-  label: ReviewLabel;
-  note: string;
-  decided_by: string | null;
-  decided_at: string;
-  version: number;
-}
+export type Consensus = Schemas["ConsensusRead"];
 
 export type Comment = Schemas["CommentRead"];
 
@@ -375,12 +361,7 @@ export function getAgreement(url: string): Promise<ProjectAgreement> {
   return apiGet<ProjectAgreement>(url);
 }
 
-export interface ProjectMember {
-  id: number;
-  user_id: number;
-  username: string;
-  role: "owner" | "curator" | "reviewer" | "viewer";
-}
+export type ProjectMember = Schemas["MembershipRead"];
 
 export function listMembers(url: string): Promise<ProjectMember[]> {
   return apiGet<ProjectMember[]>(url);

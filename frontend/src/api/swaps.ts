@@ -3,7 +3,7 @@
 import { ApiError, apiGet, apiPost, apiRequest, csrfToken, errorFromResponse, withParams } from "./client";
 import { ACTIVE_JOB_STATUSES, type Job, type Paginated, type Schemas } from "./types";
 
-export type ConsentBasis = "consent" | "licence" | "public_domain";
+export type ConsentBasis = Schemas["BasisEnum"];
 
 export const CONSENT_BASES: readonly [ConsentBasis, string][] = [
   ["consent", "Consent of the person shown"],
@@ -11,20 +11,9 @@ export const CONSENT_BASES: readonly [ConsentBasis, string][] = [
   ["public_domain", "Public domain"],
 ];
 
-export interface ConsentRecord {
-  id: number;
-  faceset: number;
-  basis: ConsentBasis;
-  basis_label: string;
-  subject: string;
-  reference: string;
-  scope: string;
-  evidence_url: string | null;
-  recorded_by: string | null;
-  recorded_at: string;
-}
+export type ConsentRecord = Schemas["ConsentRead"];
 
-export type SwapStatus = "new" | "training" | "stopped" | "completed" | "failed";
+export type SwapStatus = Schemas["SwapStatusEnum"];
 
 export interface SwapPreview {
   iteration: number;
@@ -41,7 +30,7 @@ export interface SwapModelDetail extends SwapModel {
   history: LossPoint[];
 }
 
-export type Direction = "a-to-b" | "b-to-a";
+export type Direction = Schemas["DirectionEnum"];
 
 /** A conversion; `manipulated_ranges` are inclusive [first, last] output frames. */
 export type Conversion = Omit<Schemas["ConversionRead"], "manipulated_ranges"> & {
