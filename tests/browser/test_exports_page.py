@@ -373,7 +373,11 @@ def test_import_card_refuses_non_exports_and_makes_a_project(
     other.write_bytes(_zip({"photo.jpg": b"\xff\xd8"}))
     page.set_input_files("#import-file", str(other))
     page.click("#import-button")
-    wait_js(page, "document.querySelector('#import-status').textContent.includes('no export.json')")
+    wait_js(
+        page,
+        "document.querySelector('#import-status').textContent"
+        ".includes('not a dataset this app can import')",
+    )
 
     export = tmp_path / "newsroom-benchmark-v1.zip"
     export.write_bytes(_zip({"export.json": json.dumps({"schema": "deepreview.dataset"}).encode()}))
