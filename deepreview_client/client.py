@@ -142,6 +142,123 @@ class Client:
         """The options each job kind takes (name, kind, default, range, choices, help)."""
         return self._request("GET", "/api/job-options/")
 
+    # -- facesets and extraction ---------------------------------------------------------
+
+    def facesets(self, project: int) -> list[Json]:
+        return list(self._pages(f"/api/projects/{project}/facesets/"))
+
+    def faceset_create(
+        self, project: int, name: str, *, description: str = "", identity: int | None = None
+    ) -> Json:
+        body: Json = {"name": name, "description": description}
+        if identity is not None:
+            body["identity"] = identity
+        return self._request("POST", f"/api/projects/{project}/facesets/", json_body=body)
+
+    def extract(
+        self,
+        project: int,
+        faceset: int,
+        media_ids: Sequence[int],
+        options: Mapping[str, Any] | None = None,
+    ) -> list[Json]:
+        """Queue face extraction from the videos and photos into the faceset (curators);
+        the jobs (``job_options()["extract"]`` lists the options)."""
+        body = {"media": list(media_ids), "options": dict(options or {})}
+        path = f"/api/projects/{project}/facesets/{faceset}/extract/"
+        return self._request("POST", path, json_body=body)
+
+    def faces(self, project: int, faceset: int, **filters: Any) -> list[Json]:
+        """The faceset's faces (filters and ``ordering`` as the faces list takes them)."""
+        return list(self._pages(f"/api/projects/{project}/facesets/{faceset}/faces/", filters))
+
+    def import_faces(
+        self, project: int, faceset: int, path: str | Path, *, fmt: str = "auto"
+    ) -> Json:
+        """Queue the import of a zip of faceswap or DeepFaceLab aligned faces; the job."""
+        route = f"/api/projects/{project}/facesets/{faceset}/import-faces/"
+        return self._request("POST", route, form={"format": fmt}, file=Path(path))
+
+    # -- swap models -----------------------------------------------------------------------
+
+    def swap_model_create(
+        self,
+        project: int,
+        name: str,
+        faceset_a: int,
+        faceset_b: int,
+        *,
+        arch: str = "original",
+        options: Mapping[str, Any] | None = None,
+    ) -> Json:
+        """A swap model between two facesets whose consent is recorded (curators)."""
+        body = {
+            "name": name,
+            "faceset_a": faceset_a,
+            "faceset_b": faceset_b,
+            "arch": arch,
+            "options": dict(options or {}),
+        }
+        return self._request("POST", f"/api/projects/{project}/swap-models/", json_body=body)
+
+    def swap_train(self, project: int, model: int, iterations: int) -> Json:
+        """Queue (more) training up to ``iterations`` in all; the job."""
+        path = f"/api/projects/{project}/swap-models/{model}/train/"
+        return self._request("POST", path, json_body={"iterations": iterations})
+
+    def swap_convert(
+        self,
+        project: int,
+        model: int,
+        media_id: int,
+        *,
+        direction: str = "a-to-b",
+        options: Mapping[str, Any] | None = None,
+    ) -> Json:
+        """Queue a conversion of the video: a fake with ground-truth masks; the job."""
+        body = {"media": media_id, "direction": direction, "options": dict(options or {})}
+        path = f"/api/projects/{project}/swap-models/{model}/convert/"
+        return self._request("POST", path, json_body=body)
+
+    # -- review ----------------------------------------------------------------------------
+
+    def verdicts(self, project: int, **filters: Any) -> list[Json]:
+        return list(self._pages(f"/api/projects/{project}/verdicts/", filters))
+
+    def verdict(
+        self, project: int, media_id: int, label: str, confidence: float, rationale: str = ""
+    ) -> Json:
+        """This reviewer's verdict on a video (real, fake or uncertain), made or replaced."""
+        body = {"media": media_id, "label": label, "confidence": confidence, "rationale": rationale}
+        return self._request("POST", f"/api/projects/{project}/verdicts/", json_body=body)
+
+    def marks(self, project: int, **filters: Any) -> list[Json]:
+        return list(self._pages(f"/api/projects/{project}/marks/", filters))
+
+    def mark_create(
+        self,
+        project: int,
+        media_id: int,
+        kind: str,
+        start_frame: int,
+        end_frame: int,
+        *,
+        region: Sequence[float] | None = None,
+        note: str = "",
+    ) -> Json:
+        """An artifact mark over inclusive frames; ``region`` is [x0, y0, x1, y1] as
+        fractions of the frame."""
+        body: Json = {
+            "media": media_id,
+            "kind": kind,
+            "start_frame": start_frame,
+            "end_frame": end_frame,
+            "note": note,
+        }
+        if region is not None:
+            body["region"] = list(region)
+        return self._request("POST", f"/api/projects/{project}/marks/", json_body=body)
+
     # -- detection -----------------------------------------------------------------------
 
     def detect(
@@ -246,6 +363,9 @@ class Client:
         url: str | None = self._url(path, {**(params or {}), "page_size": 200})
         while url:
             page = self._request("GET", url)
+            if isinstance(page, list):  # a list the server does not paginate
+                yield from page
+                return
             yield from page["results"]
             url = page.get("next")
 

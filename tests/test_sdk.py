@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from deepreview_client import ApiError, Client, JobFailed
-from tests.media_paths import PD_CLIP, SHARED_MEDIA
+from tests.media_paths import HOPPER, PD_CLIP, SHARED_MEDIA
 
 FAKE = SHARED_MEDIA / "fake_videos" / "dfdc_fake_abofeumbvv.mp4"
 
@@ -121,3 +121,37 @@ def test_the_cli_runs_detect_export_and_import_on_a_server(
     # A verb that only runs on local files says so.
     assert main([*remote, "sort", "--by", "blur", str(tmp_path)]) == 2
     assert "runs on local files only" in capsys.readouterr().err
+
+
+def test_curation_swaps_and_review_from_a_script(team, curator, live_server, celery_worker_process):
+    client = Client.login(live_server.url, curator.username, "sdk-pass")
+    project = team.project.pk
+    photo = client.upload(project, HOPPER, origin="real")
+    client.wait_ready(project, photo["id"], timeout=300)
+
+    faceset = client.faceset_create(project, "Hopper")
+    (job,) = client.extract(project, faceset["id"], [photo["id"]], {"min_face_size": 40})
+    client.wait(project, job["id"], timeout=600)
+    faces = client.faces(project, faceset["id"])
+    assert len(faces) == 1 and faces[0]["media"] == photo["id"]
+    assert faceset["id"] in [f["id"] for f in client.facesets(project)]
+
+    # Training needs consent recorded for both facesets: the server says so.
+    other = client.faceset_create(project, "Nobody yet")
+    model = client.swap_model_create(project, "H to N", faceset["id"], other["id"])
+    assert model["arch"] == "original" and model["status"] == "new"
+    with pytest.raises(ApiError) as refused:
+        client.swap_train(project, model["id"], 10)
+    assert refused.value.status == 400 and "consent" in refused.value.message.lower()
+
+    video = client.upload(project, PD_CLIP, origin="real")
+    client.wait_ready(project, video["id"], timeout=300)
+    client.verdict(project, video["id"], "real", 0.9, "a press briefing")
+    assert [v["label"] for v in client.verdicts(project, media=video["id"])] == ["real"]
+    mark = client.mark_create(
+        project, video["id"], "teeth", 0, 0, region=(0.1, 0.1, 0.5, 0.5)
+    )
+    assert [m["id"] for m in client.marks(project, media=video["id"])] == [mark["id"]]
+    with pytest.raises(ApiError) as bad_mark:
+        client.mark_create(project, video["id"], "teeth", 5, 2)
+    assert bad_mark.value.status == 400
