@@ -91,10 +91,12 @@ def export_videos(
             "media_id", "label"
         )
     )
+    keys = {video.media.pk: video.key for video in videos}
     records = []
     for video in videos:
         media = video.media
         conversion = video.conversion
+        source_id = getattr(conversion, "source_media_id", None)
         records.append(
             ExportVideo(
                 key=video.key,
@@ -117,6 +119,7 @@ def export_videos(
                 source=(
                     "synthetic: made by deepreview" if conversion else "uploaded to the project"
                 ),
+                original=keys.get(source_id) if source_id else None,
                 verdicts=tuple(
                     ExportVerdict(
                         reviewer=names[v.reviewer_id],

@@ -243,6 +243,13 @@ def _annotations(tree: _Tree) -> tuple[dict | None, dict[str, dict]]:
     return document, {entry["key"]: entry for entry in document.get("videos", [])}
 
 
+def _original(entry: dict) -> str | None:
+    original = entry.get("original")  # absent from exports written before pairing went out
+    if original is not None and not isinstance(original, str):
+        raise ValueError(f"the original of {entry['key']} is not a video key")
+    return original
+
+
 def _video(entry: dict, names: list[str], notes: dict | None) -> ExportedVideo:
     files = dict(entry.get("files") or {})
     folder = entry.get("mask_folder")  # schema version 1: a PNG per manipulated frame
@@ -275,6 +282,7 @@ def _video(entry: dict, names: list[str], notes: dict | None) -> ExportedVideo:
         encoded_members=files,
         mask_members=tuple(sorted(masks)),
         mask_video=mask_video,
+        original=_original(entry),
         faces=int(entry.get("faces", 0)),
         verdicts=tuple(ExportVerdict(**v) for v in notes.get("verdicts", [])),
         consensus=notes.get("consensus"),

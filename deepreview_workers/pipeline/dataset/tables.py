@@ -222,6 +222,7 @@ def _video_entry(video: ExportVideo, facts: VideoFacts) -> dict:
         "identities": list(video.identities),
         "method": video.method,
         "method_options": video.method_options,
+        "original": video.original,
         "manipulated_ranges": facts.manipulated_ranges,
         "split": facts.split,
         "frame_count": video.frame_count,

@@ -7,7 +7,8 @@ The layout of an export (a zip, or the same tree in a folder)::
     export.json                      schema "deepreview.dataset", version, selection,
                                      options (not the device), seed, counts, splits, every
                                      video (key, name, sha256, label, identities, method,
-                                     manipulated_ranges, split, files, mask_video),
+                                     manipulated_ranges, split, files, mask_video, a
+                                     fake's original (its real source's key)),
                                      duplicates removed, videos without faces (no
                                      timestamps: the same selection and seed give
                                      byte-identical files)
@@ -112,6 +113,7 @@ class ExportVideo:
     ground_truth: Path | None = None
     manipulated_ranges: tuple[tuple[int, int], ...] = ()
     source: str = ""  # where the file came from / its licence, for the datasheet
+    original: str | None = None  # a fake's real source video, by key, when it is exported too
     verdicts: tuple[ExportVerdict, ...] = ()
     consensus: str | None = None
     marks: tuple[ExportMark, ...] = ()
