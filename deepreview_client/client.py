@@ -222,8 +222,9 @@ class Client:
 
     # -- review ----------------------------------------------------------------------------
 
-    def verdicts(self, project: int, **filters: Any) -> list[Json]:
-        return list(self._pages(f"/api/projects/{project}/verdicts/", filters))
+    def verdicts(self, project: int, media_id: int) -> list[Json]:
+        """The verdicts on a video this user may see (blind review: only their own)."""
+        return list(self._pages(f"/api/projects/{project}/verdicts/", {"media": media_id}))
 
     def verdict(
         self, project: int, media_id: int, label: str, confidence: float, rationale: str = ""
@@ -232,8 +233,9 @@ class Client:
         body = {"media": media_id, "label": label, "confidence": confidence, "rationale": rationale}
         return self._request("POST", f"/api/projects/{project}/verdicts/", json_body=body)
 
-    def marks(self, project: int, **filters: Any) -> list[Json]:
-        return list(self._pages(f"/api/projects/{project}/marks/", filters))
+    def marks(self, project: int, media_id: int) -> list[Json]:
+        """The artifact marks on a video this user may see."""
+        return list(self._pages(f"/api/projects/{project}/marks/", {"media": media_id}))
 
     def mark_create(
         self,

@@ -147,9 +147,9 @@ def test_curation_swaps_and_review_from_a_script(team, curator, live_server, cel
     video = client.upload(project, PD_CLIP, origin="real")
     client.wait_ready(project, video["id"], timeout=300)
     client.verdict(project, video["id"], "real", 0.9, "a press briefing")
-    assert [v["label"] for v in client.verdicts(project, media=video["id"])] == ["real"]
+    assert [v["label"] for v in client.verdicts(project, video["id"])] == ["real"]
     mark = client.mark_create(project, video["id"], "teeth", 0, 0, region=(0.1, 0.1, 0.5, 0.5))
-    assert [m["id"] for m in client.marks(project, media=video["id"])] == [mark["id"]]
+    assert [m["id"] for m in client.marks(project, video["id"])] == [mark["id"]]
     with pytest.raises(ApiError) as bad_mark:
         client.mark_create(project, video["id"], "teeth", 5, 2)
     assert bad_mark.value.status == 400
