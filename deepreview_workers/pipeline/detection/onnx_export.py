@@ -140,7 +140,9 @@ def load_for_export(source: str | Path | None) -> tuple[LoadedDetector, dict[str
     else:
         loaded, path = LoadedDetector.load(source, device="cpu"), Path(source)
     data = {k: v for k, v in read_checkpoint(path).items() if k != "state_dict"}
-    loaded.model.float().eval()  # load_state_dict widened float16 already; be explicit
+    # load_state_dict widened float16 already; be explicit. The exported graph keeps the
+    # default layout (scoring's channels-last is a CPU speed-up, not part of the model).
+    loaded.model.float().to(memory_format=torch.contiguous_format).eval()
     return loaded, data
 
 

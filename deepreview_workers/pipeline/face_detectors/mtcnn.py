@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from deepreview_workers.pipeline.device import channels_last
 from deepreview_workers.pipeline.face_detectors.base import DROP_REASONS, check_frame_rgb, detectors
 from deepreview_workers.pipeline.options.extract import MtcnnParams
 from deepreview_workers.pipeline.types import Box, FaceDetection
@@ -65,6 +66,8 @@ class MtcnnDetector:
             post_process=False,
             select_largest=False,
         ).eval()
+        for net in (self._mtcnn.pnet, self._mtcnn.rnet, self._mtcnn.onet):
+            channels_last(net)
 
     def detect(self, frame_rgb: np.ndarray) -> list[FaceDetection]:
         """Faces in one (H, W, 3) uint8 RGB frame; prefer :meth:`detect_batch` for video."""
