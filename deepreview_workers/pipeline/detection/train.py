@@ -63,7 +63,7 @@ from deepreview_workers.pipeline.detection.models import (
     detector_models,
     to_tensor,
 )
-from deepreview_workers.pipeline.device import device_label, resolve_device
+from deepreview_workers.pipeline.device import channels_last, device_label, resolve_device
 from deepreview_workers.pipeline.options.detection import TrainOptions
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
 
@@ -278,7 +278,7 @@ def train_detector(
     if options.start_from_builtin and options.arch == builtin_arch():
         # Fine-tune the shipped detector rather than start from ImageNet or noise.
         model.load_state_dict(builtin_state_dict())
-    model = model.to(device)
+    model = channels_last(model.to(device))  # faster convolutions on the CPU
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
     )
