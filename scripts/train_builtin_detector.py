@@ -4,6 +4,7 @@ trained on real faces and their self-blended fakes, calibrated, with a manipulat
 
     .venv/bin/python scripts/train_builtin_detector.py --steps 2400 --stop-at 837  # the shipped one
     .venv/bin/python scripts/train_builtin_detector.py --device cuda --steps 6000
+    .venv/bin/python scripts/train_builtin_detector.py --arch efficientnet_lite2 --steps 1000
     # a second stage, continuing from the first one's checkpoint:
     .venv/bin/python scripts/train_builtin_detector.py --init detector.pt --lr 1e-4
 
@@ -78,6 +79,9 @@ def main() -> None:
         help="stop after this step; the learning-rate schedule still spans --steps",
     )
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--arch", default="efficientnet_lite0", choices=["efficientnet_lite0", "efficientnet_lite2"]
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument(
@@ -108,6 +112,7 @@ def main() -> None:
     )
 
     options = SelfBlendTrainOptions(
+        arch=args.arch,
         steps=args.steps,
         batch_size=args.batch_size,
         device=args.device,
