@@ -42,7 +42,6 @@ def test_mtcnn_and_builtin_detector_match_default_layout():
     assert len(faces) == 2
     for net in (mtcnn._mtcnn.pnet, mtcnn._mtcnn.rnet, mtcnn._mtcnn.onet):
         net.to(memory_format=torch.contiguous_format)
-        net._forward_pre_hooks.clear()
     plain_faces = mtcnn.detect(rgb)
     for a, b in zip(faces, plain_faces, strict=True):
         np.testing.assert_allclose(a.box, b.box, atol=0.01)

@@ -39,7 +39,7 @@ from deepreview_workers.pipeline.detection.models import (
     face_crop,
     to_tensor,
 )
-from deepreview_workers.pipeline.device import resolve_device
+from deepreview_workers.pipeline.device import channels_last, resolve_device
 from deepreview_workers.pipeline.types import Box
 
 FORMAT = "deepreview.fake-detector"
@@ -105,8 +105,7 @@ class LoadedDetector:
         info: dict[str, Any] | None = None,
     ) -> None:
         self.device = resolve_device(device) if isinstance(device, str) else device
-        # Channels-last: EfficientNet's convolutions run ~1.7x faster on the CPU so.
-        self.model = model.to(self.device, memory_format=torch.channels_last).eval()
+        self.model = channels_last(model.to(self.device)).eval()
         self.arch = arch
         self.input_size = int(input_size)
         self.crop_margin = float(crop_margin)
@@ -173,7 +172,7 @@ class LoadedDetector:
                 self.input_size,
                 model.input_mean,
                 model.input_std,
-            ).to(self.device, memory_format=torch.channels_last)
+            ).to(self.device)
             if self.has_map:
                 logits, map_logits = model.forward_with_map(batch)
                 maps.append(torch.sigmoid(map_logits.float()).cpu().numpy())

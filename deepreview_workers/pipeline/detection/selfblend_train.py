@@ -255,9 +255,7 @@ def train_self_blend(
         for module in frozen:
             module.eval()  # frozen batch norms keep their ImageNet statistics
         crops, labels, masks = make_batch(bank, train_idx, o.batch_size, rng, extra_fakes)
-        x = to_tensor(crops, size, model.input_mean, model.input_std).to(
-            device, memory_format=torch.channels_last
-        )
+        x = to_tensor(crops, size, model.input_mean, model.input_std).to(device)
         y = torch.from_numpy(labels).to(device)
         logits, maps = model.forward_with_map(x)
         loss = bce(logits, y) + o.map_weight * bce(maps, _map_target(masks).to(device))
