@@ -3,7 +3,7 @@
 trained on real faces and their self-blended fakes, calibrated, with a manipulation map.
 
     .venv/bin/python scripts/train_builtin_detector.py --steps 2400 --stop-at 837  # the shipped one
-    .venv/bin/python scripts/train_builtin_detector.py --device cuda --steps 6000
+    .venv/bin/python scripts/train_builtin_detector.py --device cuda --steps 2400 --stop-at 837
     .venv/bin/python scripts/train_builtin_detector.py --arch efficientnet_lite2 --steps 1000
     # a second stage, continuing from the first one's checkpoint:
     .venv/bin/python scripts/train_builtin_detector.py --init detector.pt --lr 1e-4
@@ -37,6 +37,7 @@ from deepreview_workers.pipeline.detection.selfblend_train import (  # noqa: E40
     SelfBlendTrainOptions,
     train_self_blend,
 )
+from deepreview_workers.pipeline.device import resolve_device  # noqa: E402
 
 BUILTIN_DIR = REPO / "deepreview_workers" / "pipeline" / "detection" / "builtin"
 FORBIDDEN = ("eval_external", "fake_videos", "fake_images")
@@ -60,6 +61,12 @@ def training_sources(shared: Path) -> list[tuple[str, Path]]:
     return [(IDENTITY_MERGES.get(p.stem, p.stem), p) for p in files]
 
 
+def default_workers(device: str) -> int:
+    if resolve_device(device).type == "cpu":
+        return 0  # on a CPU the training step, not the blending, is the slow part
+    return max((os.cpu_count() or 1) - 2, 1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_shared = os.environ.get(
@@ -81,6 +88,13 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--arch", default="efficientnet_lite0", choices=["efficientnet_lite0", "efficientnet_lite2"]
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=-1,
+        help="processes making self-blended batches; default: none on the CPU, "
+        "one per core but two on a GPU",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=3e-4)
@@ -120,6 +134,7 @@ def main() -> None:
         lr=args.lr,
         time_limit_s=args.time_limit,
         stop_at=args.stop_at,
+        workers=args.workers if args.workers >= 0 else default_workers(args.device),
     )
     init = builtin_state_dict(args.init) if args.init else None
     result = train_self_blend(

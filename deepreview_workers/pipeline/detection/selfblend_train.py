@@ -9,7 +9,9 @@ same photometric and compression augmentations, so only the blend tells them apa
 The loss is binary cross-entropy on the face logit plus, weighted by ``map_weight``, on
 the manipulation map against the blend mask pooled to the map's size (zeros for reals).
 ``extra_fakes`` (face crops with ground-truth masks, e.g. the project's own conversions)
-join the fakes. The split is by identity (``bank.groups``), so no person's faces are on
+join the fakes. With ``workers`` > 0, batches are made in that many processes (a GPU
+otherwise waits on the CPU's blending); each worker draws from its own seeded generator.
+The split is by identity (``bank.groups``), so no person's faces are on
 both sides. Validation (fixed, seeded fakes of the validation faces) picks the best
 step; a Platt scaling fitted there makes the score a calibrated probability.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +62,7 @@ class SelfBlendTrainOptions:
     device: str = "auto"
     time_limit_s: float = 0.0  # stop (keeping the best step) after this long; 0: no limit
     stop_at: int = 0  # stop after this step (the schedule still spans ``steps``); 0: none
+    workers: int = 0  # processes making batches; 0: the training loop makes them itself
 
 
 @dataclass
@@ -143,6 +147,60 @@ def make_batch(
     return crops, np.asarray(labels, np.float32), masks
 
 
+class SelfBlendBatches(torch.utils.data.IterableDataset):
+    """An endless stream of training batches ``(x, labels, map targets)`` as tensors.
+
+    In a DataLoader worker the generator is seeded with ``[seed, worker id]``, so workers
+    make different batches; in the training process itself it is ``seed`` alone.
+    """
+
+    def __init__(
+        self,
+        bank: RealFaceBank,
+        indices: np.ndarray,
+        batch_size: int,
+        seed: int,
+        size: int,
+        mean: tuple[float, ...],
+        std: tuple[float, ...],
+        extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.bank, self.indices, self.batch_size, self.seed = bank, indices, batch_size, seed
+        self.size, self.mean, self.std, self.extra_fakes = size, mean, std, extra_fakes
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        worker = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng(self.seed if worker is None else [self.seed, worker.id])
+        while True:
+            crops, labels, masks = make_batch(
+                self.bank, self.indices, self.batch_size, rng, self.extra_fakes
+            )
+            x = to_tensor(crops, self.size, self.mean, self.std)
+            yield x, torch.from_numpy(labels), _map_target(masks)
+
+
+def _single_threaded_opencv(_worker_id: int) -> None:
+    cv2.setNumThreads(1)  # one process per core already
+
+
+def training_batches(
+    stream: SelfBlendBatches, workers: int, pin_memory: bool
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    if workers <= 0:
+        return iter(stream)
+    loader = torch.utils.data.DataLoader(
+        stream,
+        batch_size=None,
+        num_workers=workers,
+        pin_memory=pin_memory,
+        prefetch_factor=4,
+        worker_init_fn=_single_threaded_opencv,
+        # Forked workers deadlock in OpenCV's thread pool once the parent has used it.
+        multiprocessing_context="spawn",
+    )
+    return iter(loader)
+
+
 def _validation_set(bank: RealFaceBank, seed: int) -> tuple:
     """Every validation face as a real and as one fixed self-blended fake (JPEG 85)."""
     rng = np.random.default_rng(seed + 1)
@@ -220,7 +278,6 @@ def train_self_blend(
     o = options or SelfBlendTrainOptions()
     started = time.monotonic()
     torch.manual_seed(o.seed)
-    rng = np.random.default_rng(o.seed)
     device = resolve_device(o.device)
     is_val = split_groups(bank.groups, o.val_fraction, o.seed)
     train_idx = np.flatnonzero(~is_val)
@@ -250,15 +307,17 @@ def train_self_blend(
     history: list[dict[str, Any]] = []
     running = []
     step = 0
+    stream = SelfBlendBatches(
+        bank, train_idx, o.batch_size, o.seed, size, model.input_mean, model.input_std, extra_fakes
+    )
+    batches = training_batches(stream, o.workers, pin_memory=device.type == "cuda")
     for step in range(1, o.steps + 1):
         model.train()
         for module in frozen:
             module.eval()  # frozen batch norms keep their ImageNet statistics
-        crops, labels, masks = make_batch(bank, train_idx, o.batch_size, rng, extra_fakes)
-        x = to_tensor(crops, size, model.input_mean, model.input_std).to(device)
-        y = torch.from_numpy(labels).to(device)
+        x, y, target = (t.to(device, non_blocking=True) for t in next(batches))
         logits, maps = model.forward_with_map(x)
-        loss = bce(logits, y) + o.map_weight * bce(maps, _map_target(masks).to(device))
+        loss = bce(logits, y) + o.map_weight * bce(maps, target)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -23,7 +23,14 @@ from deepreview_workers.pipeline.detection.builtin import (
 from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
 from deepreview_workers.pipeline.detection.explain import map_region, region_masks
 from deepreview_workers.pipeline.detection.selfblend import hull_mask, self_blend
-from deepreview_workers.pipeline.detection.selfblend_train import apply_calibration, fit_platt
+from deepreview_workers.pipeline.detection.selfblend_train import (
+    SelfBlendBatches,
+    SelfBlendTrainOptions,
+    apply_calibration,
+    fit_platt,
+    train_self_blend,
+    training_batches,
+)
 from tests.media_paths import SHARED_MEDIA, needs_shared_media
 
 PORTRAIT = SHARED_MEDIA / "real_images" / "pd_usnavy_grace_hopper.jpg"
@@ -173,3 +180,20 @@ def test_map_region_names_the_mouth_and_the_boundary(real_faces):
     assert map_region(masks["face boundary"] * 0.9, box, points)["region"] == "face boundary"
     assert map_region(masks["whole face"] * 0.9, box, points)["region"] == "whole face"
     assert map_region(np.zeros((16, 16)), box, points) is None
+
+
+def test_batch_workers_each_make_their_own_batches_and_training_with_them_saves_a_detector(
+    real_faces, tmp_path
+):
+    stream = SelfBlendBatches(
+        real_faces, np.arange(len(real_faces)), 4, seed=0, size=64, mean=(0.5,) * 3, std=(0.5,) * 3
+    )
+    batches = training_batches(stream, workers=2, pin_memory=False)
+    first, second = next(batches), next(batches)  # one from each worker
+    assert first[0].shape == (4, 3, 64, 64) and first[2].shape == (4, 16, 16)
+    assert first[1].tolist() == [0.0, 1.0, 0.0, 1.0]
+    assert not torch.equal(first[0], second[0])  # same seed in both would repeat batches
+    options = SelfBlendTrainOptions(steps=2, batch_size=4, val_every=2, workers=2, val_fraction=0.4)
+    result = train_self_blend(real_faces, tmp_path / "detector.pt", options)
+    detector = load_builtin_detector("cpu", path=result.path)
+    assert detector.has_map and detector.calibration is not None
