@@ -185,10 +185,11 @@ def test_map_region_names_the_mouth_and_the_boundary(real_faces):
 def test_batch_workers_each_make_their_own_batches_and_training_with_them_saves_a_detector(
     real_faces, tmp_path
 ):
+    conversions = (real_faces.crops[:2], np.ones((2, *real_faces.crops.shape[1:3]), np.float32))
     stream = SelfBlendBatches(
-        real_faces, np.arange(len(real_faces)), 4, seed=0, size=64, mean=(0.5,) * 3, std=(0.5,) * 3
+        real_faces, np.arange(len(real_faces)), 4, 0, 64, (0.5,) * 3, (0.5,) * 3, conversions
     )
-    batches = training_batches(stream, workers=2, pin_memory=False)
+    batches = training_batches(stream, workers=2, pin_memory=False)  # shared memory
     first, second = next(batches), next(batches)  # one from each worker
     assert first[0].shape == (4, 3, 64, 64) and first[2].shape == (4, 16, 16)
     assert first[1].tolist() == [0.0, 1.0, 0.0, 1.0]
