@@ -14,6 +14,8 @@ they stay unseen real clips for bench/detect_external.py, and ``eval_external/``
 ``fake_videos/`` and ``fake_images/`` are the evaluation set: never read here. Every
 file of one person sits on one side of the validation split (``IDENTITY_MERGES``).
 Writes the checkpoint and ``detector.json`` (the model card's figures) beside it.
+The faces collected are cached (``--faces-cache``); with that file the recipe needs no
+shared media, so it can run on a machine that has only the checkout and the cache.
 """
 
 from __future__ import annotations
@@ -107,12 +109,13 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.monotonic()
-    sources = training_sources(args.shared_media)
     if args.faces_cache.is_file():
+        # The cache holds everything training reads, so a machine without the shared
+        # media (a rented GPU) can train from it alone.
         bank = RealFaceBank.load(args.faces_cache)
     else:
         bank = collect_real_faces(
-            sources,
+            training_sources(args.shared_media),
             frames_per_video=args.frames_per_video,
             device=args.device,
             progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
@@ -149,7 +152,7 @@ def main() -> None:
         "arguments": {
             k: str(v).replace(f"{REPO}/", "") for k, v in vars(args).items() if k != "shared_media"
         },
-        "training_files": [str(p.relative_to(args.shared_media)) for _i, p in sources],
+        "training_files": sorted({str(name) for name in bank.sources}),  # those with faces
         "faces": len(bank),
         "identities": len(set(bank.groups)),
         "best_step": result.best_step,

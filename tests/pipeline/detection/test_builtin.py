@@ -198,3 +198,20 @@ def test_batch_workers_each_make_their_own_batches_and_training_with_them_saves_
     result = train_self_blend(real_faces, tmp_path / "detector.pt", options)
     detector = load_builtin_detector("cpu", path=result.path)
     assert detector.has_map and detector.calibration is not None
+
+
+def test_recipe_trains_from_a_faces_cache_without_the_shared_media(real_faces, tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    cache = tmp_path / "faces.npz"
+    real_faces.save(cache)
+    recipe = Path(__file__).resolve().parents[3] / "scripts" / "train_builtin_detector.py"
+    command = [sys.executable, str(recipe), "--faces-cache", str(cache), "--out"]
+    command += [str(tmp_path / "d.pt"), "--shared-media", str(tmp_path / "absent")]
+    command += ["--steps", "4", "--stop-at", "2", "--batch-size", "4", "--device", "cpu"]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    card = json.loads((tmp_path / "d.json").read_text())
+    assert card["training_files"] == sorted(set(real_faces.sources.tolist()))
+    assert load_builtin_detector("cpu", path=tmp_path / "d.pt").calibration is not None
