@@ -8,14 +8,14 @@ ground truth says which), so no untouched frame of a fake is ever labeled fake.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deepreview.core.errors import ApplicationError
-from deepreview.core.storage import storage_get
+from deepreview.core.storage import storage_get, stored_local_path
 from deepreview.detection.models import Detector
 from deepreview.detection.services import (
     detection_record,
@@ -155,9 +155,18 @@ def detector_training_videos(*, detector: Detector, frames_per_video: int) -> li
             frames=frozenset(_frames_to_sample(item, frames_per_video)),
             faces_per_frame=1 if item.origin == Origin.FAKE else FACES_PER_FRAME,
             local_path=partial(media_local_path, item),
+            ground_truth=_ground_truth(item),
         )
         for item in videos
     ]
+
+
+def _ground_truth(item: MediaItem) -> Callable[[], AbstractContextManager[Path]] | None:
+    """The conversion's mask zip, for a fake the project made itself."""
+    conversion = getattr(item, "conversion", None)
+    if conversion is None or not conversion.masks:
+        return None
+    return partial(stored_local_path, conversion.masks)
 
 
 def detector_training_record(

@@ -8,7 +8,9 @@ margin around the face box, any size), described in one of two ways:
    ``label`` is ``real``/``fake`` (or 0/1); ``identity`` is who the face shows (for a
    swap: who the video is of, so a fake lands on the same side of the split as its
    original); ``video`` is optional. JSON lines may add ``landmarks``: 68 ``[x, y]``
-   pairs in crop pixels, used by the part-dropping augmentation.
+   pairs in crop pixels, used by the part-dropping augmentation. An optional ``mask``
+   is a greyscale image of the same crop, 255 where the face was altered (a
+   conversion's ground truth): it supervises the detector's manipulation map.
 2. Folders: ``DATA/real/<identity>/*.png`` and ``DATA/fake/<identity>/*.png``. The
    first sub-folder name is the identity, shared across ``real`` and ``fake``. Files
    directly in ``real/`` or ``fake/`` have no identity, so each counts as its own; the
@@ -66,6 +68,7 @@ class LabeledFace:
     video: str | None = None
     landmarks: np.ndarray | None = field(default=None, compare=False)  # (68, 2) crop px
     split: str | None = None  # train | validation | test, for faces from an export
+    mask: Path | None = field(default=None, compare=False)  # where the crop was altered
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ class LabeledVideo:
     frames: frozenset[int]
     faces_per_frame: int
     local_path: Callable[[], AbstractContextManager[Path]]
+    # A conversion's ground-truth zip (swap/groundtruth.py), when the fake has one.
+    ground_truth: Callable[[], AbstractContextManager[Path]] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,13 @@ def _row_face(root: Path, row: dict, where: str) -> LabeledFace:
         if points.shape != (68, 2):
             raise TrainingDataError(f"{where}: landmarks must be 68 [x, y] pairs")
     video = str(row["video"]) if row.get("video") else None
-    return LabeledFace(path, _label(row.get("label"), where), identity, video, points)
+    mask = None
+    if row.get("mask"):
+        mask = (root / str(row["mask"])).resolve()
+        if not mask.is_file():
+            raise TrainingDataError(f"{where}: no mask image at {row['mask']}")
+    label = _label(row.get("label"), where)
+    return LabeledFace(path, label, identity, video, points, mask=mask)
 
 
 def is_export(root: str | Path) -> bool:

@@ -4,8 +4,10 @@ For each :class:`~deepreview_workers.pipeline.detection.dataset.LabeledVideo`, o
 decoding pass keeps the frames it names; MTCNN finds the faces of those frames and the
 largest ``faces_per_frame`` of each are cut with
 :func:`~deepreview_workers.pipeline.detection.models.face_crop` (the 30% margin square
-detection scores) into ``out_dir/<label>/<key>_<frame:07d>_<k>.png``. A ``labels.csv``
-lists them with label, identity and video, the folder form
+detection scores) into ``out_dir/<label>/<key>_<frame:07d>_<k>.png``. A fake with a
+conversion's ground truth also gets the same crop of that frame's mask, under
+``out_dir/truth/``, which supervises the detector's manipulation map. A ``labels.csv``
+lists them with label, identity, video and mask, the folder form
 :func:`~deepreview_workers.pipeline.detection.dataset.load_face_set` reads.
 """
 
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from deepreview_workers.pipeline.detection.dataset import LabeledVideo
 from deepreview_workers.pipeline.detection.models import face_crop
@@ -23,6 +27,7 @@ from deepreview_workers.pipeline.device import resolve_device
 from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import iter_frames
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+from deepreview_workers.pipeline.swap.groundtruth import GroundTruth, read_ground_truth
 
 
 def cut_labeled_faces(
@@ -40,27 +45,43 @@ def cut_labeled_faces(
     rows = []
     for number, video in enumerate(videos):
         progress(number / max(len(videos), 1), f"Faces of {video.name}")
-        with video.local_path() as source:
+        with ExitStack() as files:
+            source = files.enter_context(video.local_path())
+            truth = None
+            if video.ground_truth is not None:
+                truth = read_ground_truth(files.enter_context(video.ground_truth()))
             keep = video.frames.__contains__
             frames = list(iter_frames(source, keep=lambda i, _t, keep=keep: keep(i)))
-        hits_per_frame = detector.detect_batch([f.rgb for f in frames]) if frames else []
-        for frame, hits in zip(frames, hits_per_frame, strict=True):
-            largest = sorted(hits, key=lambda h: -(h.box[2] - h.box[0]) * (h.box[3] - h.box[1]))
-            for k, hit in enumerate(largest[: video.faces_per_frame]):
-                name = f"{video.label}/{video.key}_{frame.index:07d}_{k}.png"
-                (out_dir / video.label).mkdir(exist_ok=True)
-                crop = face_crop(frame.rgb, hit.box, size)
-                cv2.imwrite(str(out_dir / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-                rows.append(
-                    {
-                        "path": name,
-                        "label": video.label,
-                        "identity": video.identity,
-                        "video": video.key,
-                    }
-                )
+            hits_per_frame = detector.detect_batch([f.rgb for f in frames]) if frames else []
+            for frame, hits in zip(frames, hits_per_frame, strict=True):
+                largest = sorted(hits, key=lambda h: -(h.box[2] - h.box[0]) * (h.box[3] - h.box[1]))
+                for k, hit in enumerate(largest[: video.faces_per_frame]):
+                    stem = f"{video.key}_{frame.index:07d}_{k}.png"
+                    name = f"{video.label}/{stem}"
+                    (out_dir / video.label).mkdir(exist_ok=True)
+                    crop = face_crop(frame.rgb, hit.box, size)
+                    cv2.imwrite(str(out_dir / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+                    row = {"path": name, "label": video.label, "identity": video.identity}
+                    row |= {"video": video.key, "mask": ""}
+                    if truth is not None:
+                        row["mask"] = _write_mask_crop(
+                            truth, frame.index, hit.box, size, out_dir, f"truth/{stem}"
+                        )
+                    rows.append(row)
     with (out_dir / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "label", "identity", "video"])
+        fields = ["path", "label", "identity", "video", "mask"]
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
     return {"videos": len(videos), "faces": len(rows)}
+
+
+def _write_mask_crop(
+    truth: GroundTruth, output_index: int, box: tuple, size: int, out_dir: Path, name: str
+) -> str:
+    """The face's crop of its frame's ground-truth mask, cut as the face was."""
+    mask = truth.output_mask(output_index)
+    crop = face_crop(np.repeat(mask[..., None], 3, axis=2), box, size)[..., 0]
+    (out_dir / "truth").mkdir(exist_ok=True)
+    cv2.imwrite(str(out_dir / name), crop)
+    return name

@@ -60,6 +60,7 @@ from deepreview_workers.pipeline.detection.metrics import binary_metrics
 from deepreview_workers.pipeline.detection.models import (
     IMAGENET_MEAN,
     IMAGENET_STD,
+    MAP_SIZE,
     detector_models,
     to_tensor,
 )
@@ -171,6 +172,17 @@ def crop_landmarks(
     return out
 
 
+def read_map_target(path: Path | None, crop_size: int) -> np.ndarray:
+    """A ground-truth mask crop pooled to the map's grid, in [0, 1]; zeros for None."""
+    if path is None:
+        return np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
+    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if mask is None:
+        raise TrainingDataError(f"{path} is not a readable mask image")
+    mask = cv2.resize(mask, (crop_size, crop_size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA) / np.float32(255)
+
+
 class _FaceDataset(Dataset):
     def __init__(
         self,
@@ -189,24 +201,60 @@ class _FaceDataset(Dataset):
         self.landmarks = landmarks
         self.options = options
         self.rng = np.random.default_rng(seed)
+        # Maps are supervised once any face has a ground-truth mask: then reals teach
+        # "nothing altered" and fakes with a mask where; fakes without one teach nothing.
+        self.maps = any(face.mask is not None for face in faces)
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, ...]:
+        """The crop, its label, its map target and the target's weight (0: none)."""
         index = self.indices[position]
-        crop = self.crops[index]
+        face, crop = self.faces[index], self.crops[index]
+        target = read_map_target(face.mask, self.crops.size) if self.maps else None
         if self.options is not None:
-            crop = augment(crop, self.rng, self.options, self.landmarks[index])
+            flip_separately = target is not None and self.options.flip > 0
+            options = replace(self.options, flip=0.0) if flip_separately else self.options
+            crop = augment(crop, self.rng, options, self.landmarks[index])
+            if flip_separately and self.rng.random() < self.options.flip:
+                crop, target = np.ascontiguousarray(crop[:, ::-1]), target[:, ::-1]
         tensor = to_tensor([crop], self.crops.size, *self.normalisation)[0]
-        return tensor, torch.tensor(float(self.faces[index].label))
+        supervised = self.maps and (face.label == 0 or face.mask is not None)
+        if target is None:
+            target = np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
+        return (
+            tensor,
+            torch.tensor(float(face.label)),
+            torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)),
+            torch.tensor(float(supervised)),
+        )
 
 
 @torch.inference_mode()
 def _predict(model: nn.Module, loader: DataLoader, device: torch.device) -> np.ndarray:
     model.eval()
-    scores = [torch.sigmoid(model(x.to(device)).float()).cpu().numpy() for x, _y in loader]
+    scores = [torch.sigmoid(model(x.to(device)).float()).cpu().numpy() for x, *_ in loader]
     return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
+
+
+def _loss(
+    model: nn.Module,
+    loss_fn: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor,
+) -> torch.Tensor:
+    """The score's loss, plus the map's on the faces that have a map target (as the
+    built-in recipe weighs it: one to one)."""
+    if not getattr(model, "has_map", False) or not bool(weight.any()):
+        return loss_fn(model(x), y)
+    logits, maps = model.forward_with_map(x)
+    target, weight = target.to(x.device), weight.to(x.device)
+    per_face = nn.functional.binary_cross_entropy_with_logits(maps, target, reduction="none")
+    map_loss = (per_face.mean(dim=(1, 2)) * weight).sum() / weight.sum()
+    return loss_fn(logits, y) + map_loss
 
 
 def _face_set(data: str | Path | FaceSet | Sequence[LabeledFace]) -> FaceSet:
@@ -300,9 +348,9 @@ def train_detector(
         epoch_started = time.perf_counter()
         model.train()
         losses = []
-        for batch, (x, y) in enumerate(train_loader, start=1):
+        for batch, (x, y, target, weight) in enumerate(train_loader, start=1):
             optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x.to(device)), y.to(device))
+            loss = _loss(model, loss_fn, x.to(device), y.to(device), target, weight)
             loss.backward()
             optimiser.step()
             schedule.step()

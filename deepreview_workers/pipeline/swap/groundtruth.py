@@ -129,9 +129,16 @@ class GroundTruth:
 
     def mask(self, frame_index: int) -> np.ndarray:
         """(H, W) uint8 blend weight of input frame ``frame_index`` (zeros if untouched)."""
+        return self._mask_where("frame_index", frame_index)
+
+    def output_mask(self, output_index: int) -> np.ndarray:
+        """The same for frame ``output_index`` of the converted video itself."""
+        return self._mask_where("output_index", output_index)
+
+    def _mask_where(self, key: str, index: int) -> np.ndarray:
         video = self.manifest["video"]
         for frame in self.manifest["frames"]:
-            if frame["frame_index"] == frame_index and frame["mask"]:
+            if frame[key] == index and frame["mask"]:
                 with zipfile.ZipFile(self.path) as archive:
                     data = np.frombuffer(archive.read(frame["mask"]), np.uint8)
                 return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
