@@ -243,6 +243,8 @@ def _from_export(root: Path) -> FaceSet:
             for face in contents.faces:
                 try:
                     archive.extract(face.crop_member, base)  # refuses ".." and absolute names
+                    if face.mask_member:
+                        archive.extract(face.mask_member, base)
                 except KeyError:
                     raise TrainingDataError(
                         f"{root.name}: metadata.csv lists {face.crop_member}, which the zip "
@@ -255,6 +257,7 @@ def _from_export(root: Path) -> FaceSet:
             identity=face.identity,
             video=face.video,
             split=face.split,
+            mask=(base / face.mask_member).resolve() if face.mask_member else None,
         )
         for face in contents.faces
     )

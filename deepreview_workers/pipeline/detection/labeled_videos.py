@@ -19,10 +19,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
-import numpy as np
 
+from deepreview_workers.pipeline.dataset.faces import crop_mask
 from deepreview_workers.pipeline.detection.dataset import LabeledVideo
-from deepreview_workers.pipeline.detection.models import face_crop
+from deepreview_workers.pipeline.detection.models import CROP_MARGIN, face_crop
 from deepreview_workers.pipeline.device import resolve_device
 from deepreview_workers.pipeline.face_detectors import detectors
 from deepreview_workers.pipeline.frames import iter_frames
@@ -80,8 +80,7 @@ def _write_mask_crop(
     truth: GroundTruth, output_index: int, box: tuple, size: int, out_dir: Path, name: str
 ) -> str:
     """The face's crop of its frame's ground-truth mask, cut as the face was."""
-    mask = truth.output_mask(output_index)
-    crop = face_crop(np.repeat(mask[..., None], 3, axis=2), box, size)[..., 0]
+    crop = crop_mask(truth.output_mask(output_index), box, size, CROP_MARGIN)
     (out_dir / "truth").mkdir(exist_ok=True)
     cv2.imwrite(str(out_dir / name), crop)
     return name

@@ -43,6 +43,10 @@ def test_an_export_zip_loads_as_a_face_set_with_its_splits(main_export):
             int(row["label"] == "fake"),
             row["video"],
         )
+        # The ground-truth mask crop comes along: it supervises a detector's map.
+        assert (face.mask is not None) == bool(row["mask"])
+        assert face.mask is None or face.mask.is_file()
+    assert any(face.mask is not None and face.label == 1 for face in face_set.faces)
 
 
 def test_training_from_an_export_uses_its_train_and_validation_splits(main_export, tmp_path):
