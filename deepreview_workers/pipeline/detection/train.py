@@ -172,14 +172,13 @@ def crop_landmarks(
     return out
 
 
-def read_map_target(path: Path | None, crop_size: int) -> np.ndarray:
+def read_map_target(path: Path | None) -> np.ndarray:
     """A ground-truth mask crop pooled to the map's grid, in [0, 1]; zeros for None."""
     if path is None:
         return np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
     mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise TrainingDataError(f"{path} is not a readable mask image")
-    mask = cv2.resize(mask, (crop_size, crop_size), interpolation=cv2.INTER_AREA)
     return cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA) / np.float32(255)
 
 
@@ -212,7 +211,7 @@ class _FaceDataset(Dataset):
         """The crop, its label, its map target and the target's weight (0: none)."""
         index = self.indices[position]
         face, crop = self.faces[index], self.crops[index]
-        target = read_map_target(face.mask, self.crops.size) if self.maps else None
+        target = read_map_target(face.mask) if self.maps else None
         if self.options is not None:
             flip_separately = target is not None and self.options.flip > 0
             options = replace(self.options, flip=0.0) if flip_separately else self.options
@@ -222,7 +221,7 @@ class _FaceDataset(Dataset):
         tensor = to_tensor([crop], self.crops.size, *self.normalisation)[0]
         supervised = self.maps and (face.label == 0 or face.mask is not None)
         if target is None:
-            target = np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
+            target = read_map_target(None)
         return (
             tensor,
             torch.tensor(float(face.label)),
