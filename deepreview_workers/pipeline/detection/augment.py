@@ -44,6 +44,18 @@ def augment(
 ) -> np.ndarray:
     """One augmented copy of ``crop_rgb`` ((S, S, 3) uint8 RGB); ``landmarks``: (68, 2)
     in the crop's pixels or None. The input is not changed."""
+    return augment_with_mask(crop_rgb, None, rng, options, landmarks)[0]
+
+
+def augment_with_mask(
+    crop_rgb: np.ndarray,
+    mask: np.ndarray | None,
+    rng: np.random.Generator,
+    options: AugmentOptions,
+    landmarks: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`augment`, with ``mask`` (an (h, w) array over the crop, any resolution)
+    moved by the same geometric changes, so it stays on the face it describes."""
     image = crop_rgb.copy()
     if rng.random() < options.drop_part:
         if landmarks is not None:
@@ -59,7 +71,9 @@ def augment(
         image = colour_jitter(image, rng, options)
     if rng.random() < options.flip:
         image = np.ascontiguousarray(image[:, ::-1])
-    return image
+        if mask is not None:
+            mask = np.ascontiguousarray(mask[:, ::-1])
+    return image, mask
 
 
 def drop_part(image: np.ndarray, landmarks: np.ndarray, part: str) -> np.ndarray:

@@ -188,14 +188,15 @@ class SelfBlendBatches(torch.utils.data.IterableDataset):
         self.shared = {
             k: torch.from_numpy(np.ascontiguousarray(v)).share_memory_() for k, v in arrays.items()
         }
-        self.bank = self._bank_from_shared()
+        self._use_shared()
 
-    def _bank_from_shared(self) -> RealFaceBank:
+    def _use_shared(self) -> None:
+        """Point the bank (and extra fakes) at the shared tensors' memory."""
         views = {k: v.numpy() for k, v in self.shared.items()}
+        unnamed = np.full(len(views["crops"]), "", dtype=object)  # batches need no names
+        self.bank = RealFaceBank(views["crops"], views["landmarks"], unnamed, unnamed)
         if "extra_crops" in views:
             self.extra_fakes = (views["extra_crops"], views["extra_masks"])
-        unnamed = np.full(len(views["crops"]), "", dtype=object)  # batches need no names
-        return RealFaceBank(views["crops"], views["landmarks"], unnamed, unnamed)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -206,7 +207,7 @@ class SelfBlendBatches(torch.utils.data.IterableDataset):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if "shared" in state:
-            self.bank = self._bank_from_shared()
+            self._use_shared()
 
 
 def _single_threaded_opencv(_worker_id: int) -> None:

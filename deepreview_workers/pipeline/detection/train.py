@@ -44,7 +44,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from deepreview_workers.pipeline.detection.augment import AugmentOptions, augment
+from deepreview_workers.pipeline.detection.augment import AugmentOptions, augment_with_mask
 from deepreview_workers.pipeline.detection.builtin import builtin_arch, builtin_state_dict
 from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
 from deepreview_workers.pipeline.detection.dataset import (
@@ -172,14 +172,19 @@ def crop_landmarks(
     return out
 
 
+_NOTHING_ALTERED = np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
+_NOTHING_ALTERED.flags.writeable = False  # one array shared by every face without a mask
+
+
 def read_map_target(path: Path | None) -> np.ndarray:
     """A ground-truth mask crop pooled to the map's grid, in [0, 1]; zeros for None."""
     if path is None:
-        return np.zeros((MAP_SIZE, MAP_SIZE), np.float32)
+        return _NOTHING_ALTERED
     mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise TrainingDataError(f"{path} is not a readable mask image")
-    return cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA) / np.float32(255)
+    pooled = cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)
+    return pooled.astype(np.float32) / 255
 
 
 class _FaceDataset(Dataset):
@@ -203,6 +208,8 @@ class _FaceDataset(Dataset):
         # Maps are supervised once any face has a ground-truth mask: then reals teach
         # "nothing altered" and fakes with a mask where; fakes without one teach nothing.
         self.maps = any(face.mask is not None for face in faces)
+        # Pooled masks are tiny: read them all now, so a bad file stops training at once.
+        self.targets = {i: read_map_target(faces[i].mask) for i in self.indices}
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -211,21 +218,17 @@ class _FaceDataset(Dataset):
         """The crop, its label, its map target and the target's weight (0: none)."""
         index = self.indices[position]
         face, crop = self.faces[index], self.crops[index]
-        target = read_map_target(face.mask) if self.maps else None
+        target = self.targets[index]
         if self.options is not None:
-            flip_separately = target is not None and self.options.flip > 0
-            options = replace(self.options, flip=0.0) if flip_separately else self.options
-            crop = augment(crop, self.rng, options, self.landmarks[index])
-            if flip_separately and self.rng.random() < self.options.flip:
-                crop, target = np.ascontiguousarray(crop[:, ::-1]), target[:, ::-1]
+            crop, target = augment_with_mask(
+                crop, target, self.rng, self.options, self.landmarks[index]
+            )
         tensor = to_tensor([crop], self.crops.size, *self.normalisation)[0]
         supervised = self.maps and (face.label == 0 or face.mask is not None)
-        if target is None:
-            target = read_map_target(None)
         return (
             tensor,
             torch.tensor(float(face.label)),
-            torch.from_numpy(np.ascontiguousarray(target, dtype=np.float32)),
+            torch.tensor(target),
             torch.tensor(float(supervised)),
         )
 
