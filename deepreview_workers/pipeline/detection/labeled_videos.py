@@ -39,17 +39,21 @@ def cut_labeled_faces(
     progress: ProgressCallback = no_progress,
 ) -> dict:
     """Face crops of every video into ``out_dir`` with a ``labels.csv``; returns
-    ``{"videos": count, "faces": count}``."""
+    ``{"videos": count, "faces": count}``, plus ``ground_truth_unreadable`` (names) when
+    a fake's ground truth could not be read: its faces are kept, without masks."""
     detector = detectors.create("mtcnn", device=str(resolve_device(device)), min_confidence=0.9)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, unreadable = [], []
     for number, video in enumerate(videos):
         progress(number / max(len(videos), 1), f"Faces of {video.name}")
         with ExitStack() as files:
             source = files.enter_context(video.local_path())
             truth = None
             if video.ground_truth is not None:
-                truth = read_ground_truth(files.enter_context(video.ground_truth()))
+                try:
+                    truth = read_ground_truth(files.enter_context(video.ground_truth()))
+                except (ValueError, OSError):
+                    unreadable.append(video.name)  # its faces still train the score
             keep = video.frames.__contains__
             frames = list(iter_frames(source, keep=lambda i, _t, keep=keep: keep(i)))
             hits_per_frame = detector.detect_batch([f.rgb for f in frames]) if frames else []
@@ -61,26 +65,33 @@ def cut_labeled_faces(
                     (out_dir / video.label).mkdir(exist_ok=True)
                     crop = face_crop(frame.rgb, hit.box, size)
                     cv2.imwrite(str(out_dir / name), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
-                    row = {"path": name, "label": video.label, "identity": video.identity}
-                    row |= {"video": video.key, "mask": ""}
+                    mask = ""
                     if truth is not None:
-                        row["mask"] = _write_mask_crop(
-                            truth, frame.index, hit.box, size, out_dir, f"truth/{stem}"
-                        )
-                    rows.append(row)
+                        mask = f"truth/{stem}"
+                        _write_mask_crop(truth, frame.index, hit.box, size, out_dir / mask)
+                    rows.append(
+                        {
+                            "path": name,
+                            "label": video.label,
+                            "identity": video.identity,
+                            "video": video.key,
+                            "mask": mask,
+                        }
+                    )
     with (out_dir / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         fields = ["path", "label", "identity", "video", "mask"]
         writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    return {"videos": len(videos), "faces": len(rows)}
+    summary: dict = {"videos": len(videos), "faces": len(rows)}
+    if unreadable:
+        summary["ground_truth_unreadable"] = unreadable
+    return summary
 
 
 def _write_mask_crop(
-    truth: GroundTruth, output_index: int, box: tuple, size: int, out_dir: Path, name: str
-) -> str:
+    truth: GroundTruth, output_index: int, box: tuple, size: int, path: Path
+) -> None:
     """The face's crop of its frame's ground-truth mask, cut as the face was."""
-    crop = crop_mask(truth.output_mask(output_index), box, size, CROP_MARGIN)
-    (out_dir / "truth").mkdir(exist_ok=True)
-    cv2.imwrite(str(out_dir / name), crop)
-    return name
+    path.parent.mkdir(exist_ok=True)
+    cv2.imwrite(str(path), crop_mask(truth.output_mask(output_index), box, size, CROP_MARGIN))

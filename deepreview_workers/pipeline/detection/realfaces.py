@@ -57,8 +57,15 @@ class RealFaceBank:
 
     @classmethod
     def load(cls, path: Path) -> RealFaceBank:
-        with np.load(path) as data:
-            return cls(data["crops"], data["landmarks"], data["groups"], data["sources"])
+        """A bank saved by :meth:`save`; ``ValueError`` saying what to do otherwise."""
+        try:
+            with np.load(path) as data:
+                return cls(data["crops"], data["landmarks"], data["groups"], data["sources"])
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            raise ValueError(
+                f"{path} is not a saved face bank ({exc}); delete it and the faces are "
+                "collected again"
+            ) from None
 
 
 def crop_with_landmarks(

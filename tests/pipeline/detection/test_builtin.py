@@ -215,3 +215,12 @@ def test_recipe_trains_from_a_faces_cache_without_the_shared_media(real_faces, t
     card = json.loads((tmp_path / "d.json").read_text())
     assert card["training_files"] == sorted(set(real_faces.sources.tolist()))
     assert load_builtin_detector("cpu", path=tmp_path / "d.pt").calibration is not None
+
+
+def test_a_damaged_faces_cache_says_to_delete_it(tmp_path):
+    from deepreview_workers.pipeline.detection.realfaces import RealFaceBank
+
+    cache = tmp_path / "faces.npz"
+    cache.write_bytes(b"not a bank")
+    with pytest.raises(ValueError, match="not a saved face bank.*delete it"):
+        RealFaceBank.load(cache)

@@ -11,6 +11,7 @@ import pytest
 
 from deepreview_workers.pipeline.detection import (
     LabeledFace,
+    TrainingDataError,
     TrainOptions,
     load_face_set,
     train_detector,
@@ -98,3 +99,38 @@ def test_map_head_learns_from_masks_and_is_left_alone_without_them(cut_set, tmp_
     assert _map_head_moved(faces, tmp_path / "with") > 1e-4
     unmasked = [LabeledFace(f.path, f.label, f.identity, f.video) for f in faces]
     assert _map_head_moved(unmasked, tmp_path / "without") == 0.0
+
+
+def test_a_damaged_ground_truth_keeps_the_faces_without_masks_and_says_so(tmp_path):
+    video, _truth = pasted_fake(tmp_path / "pasted.mp4")
+    damaged = tmp_path / "damaged.groundtruth.zip"
+    damaged.write_bytes(b"PK\x03\x04 cut short")
+    frames = frozenset(range(PASTED[0], PASTED[1] + 1, 4))
+    fake = LabeledVideo(
+        "fake1",
+        "pasted.mp4",
+        "fake",
+        "speaker",
+        frames,
+        1,
+        partial(_as_is, video),
+        ground_truth=partial(_as_is, damaged),
+    )
+    summary = cut_labeled_faces([fake], tmp_path / "faces", size=96, device="cpu")
+    assert summary["ground_truth_unreadable"] == ["pasted.mp4"] and summary["faces"] > 0
+    assert all(face.mask is None for face in load_face_set(tmp_path / "faces").faces)
+
+
+def test_a_corrupt_mask_image_stops_training_with_its_name(cut_set, tmp_path):
+    import shutil
+
+    shutil.copytree(cut_set, tmp_path / "faces")
+    faces = list(load_face_set(tmp_path / "faces").faces)
+    broken = next(face.mask for face in faces if face.mask is not None)
+    broken.write_bytes(b"not a png")
+    faces = [
+        LabeledFace(f.path, f.label, f"{f.identity}{n % 3}", f.video, mask=f.mask)
+        for n, f in enumerate(faces)
+    ]
+    with pytest.raises(TrainingDataError, match=rf"{broken.name} is not a readable mask"):
+        _map_head_moved(faces, tmp_path)
