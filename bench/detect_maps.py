@@ -1,12 +1,24 @@
 """Where the built-in detector looks: IoU of its manipulation map with the truth.
 
     .venv/bin/python bench/detect_maps.py [--frames-per-video 6] [--detector CHECKPOINT]
+                                          [--swaps] [--swap-work DIR] [--swap-iterations 2000]
 
-The ground truth here is the blend mask of self-blended fakes made from faces of the
-real clips in ``real_videos/`` (never trained on). Both the map and the mask (pooled to
-the map's 16 x 16 grid) are cut at 0.5; the IoU is taken per fake face, and the mean
-is printed with the share of faces at IoU >= 0.5. Real faces should light up nothing:
-their mean map value is printed beside.
+Two kinds of fakes, both made from people nobody trained on (``real_videos/``):
+
+- **Self-blends** of faces from every real clip: the truth is the blend mask.
+- **The app's own face swaps** (``--swaps``): what the issue's target names, the
+  ground-truth masks of the project's own fakes. A small swap model between two of
+  those people (Katie Hill and Barack Obama, the demo's pair, at the demo's size:
+  width 0.25, batch 4, 2,000 iterations) converts each person's clip into the other
+  with ground truth, exactly as a conversion job does; the faces of every
+  ``--swap-every``-th frame are cut as detection cuts them, with the same crop of
+  their frame's mask. The swap model and conversions are kept in ``--swap-work``
+  (default ``var/bench-maps-swap``) and reused, since training them takes most of
+  an hour on a 2-core CPU.
+
+Both the map and the mask (pooled to the map's 16 x 16 grid) are cut at 0.5; the IoU
+is taken per fake face, and the mean is printed with the share of faces at IoU >= 0.5.
+Real faces should light up nothing: their mean map value is printed beside.
 """
 
 from __future__ import annotations
@@ -23,22 +35,39 @@ sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("DEEPREVIEW_SHARED_MEDIA", REPO.parent / "shared" / "media"))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames-per-video", type=int, default=6)
-    parser.add_argument("--detector", type=Path, default=None)
-    args = parser.parse_args()
+# The demo's pair: two people of the real clips nobody trained on.
+SWAP_PAIR = ("hdtf_WDA_KatieHill_000.mp4", "pd_obama_2011_whitehouse_address.mp4")
+
+
+def map_ious(maps: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """Per face: IoU of the map cut at 0.5 with the mask (0-1) pooled to its grid."""
     import cv2
 
-    from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
-    from deepreview_workers.pipeline.detection.checkpoint import load_detector
+    ious = []
+    for face_map, mask in zip(maps, masks, strict=True):
+        truth = cv2.resize(mask, face_map.shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
+        found = face_map >= 0.5
+        union = (truth | found).sum()
+        ious.append((truth & found).sum() / union if union else 1.0)
+    return np.asarray(ious)
+
+
+def show(what: str, ious: np.ndarray, fake_maps: np.ndarray, real_maps: np.ndarray) -> None:
+    print(what)
+    print(
+        f"  map IoU with the truth: mean {ious.mean():.3f}, median {np.median(ious):.3f}, "
+        f"IoU >= 0.5 on {np.mean(ious >= 0.5):.0%} of {len(ious)} faces"
+    )
+    print(f"  mean map value: fakes {fake_maps.mean():.3f}, reals {real_maps.mean():.3f}")
+
+
+def self_blends(detector, frames_per_video: int) -> None:  # noqa: ANN001
     from deepreview_workers.pipeline.detection.realfaces import collect_real_faces
     from deepreview_workers.pipeline.detection.selfblend import self_blend
 
-    detector = load_detector(args.detector) if args.detector else load_builtin_detector()
     videos = sorted((SHARED / "real_videos").glob("*.mp4"))
     bank = collect_real_faces(
-        [(v.stem, v) for v in videos], frames_per_video=args.frames_per_video, max_faces=1
+        [(v.stem, v) for v in videos], frames_per_video=frames_per_video, max_faces=1
     )
     rng = np.random.default_rng(0)
     fakes, masks = zip(
@@ -47,19 +76,62 @@ def main() -> None:
     )
     _scores, fake_maps = detector.score_crops_with_maps(list(fakes))
     _scores, real_maps = detector.score_crops_with_maps(list(bank.crops))
-    ious = []
-    for face_map, mask in zip(fake_maps, masks, strict=True):
-        truth = cv2.resize(mask, face_map.shape[::-1], interpolation=cv2.INTER_AREA) >= 0.5
-        found = face_map >= 0.5
-        union = (truth | found).sum()
-        ious.append((truth & found).sum() / union if union else 1.0)
-    ious = np.asarray(ious)
-    print(f"{len(ious)} self-blended fakes of faces from {len(videos)} unseen real clips")
-    print(
-        f"map IoU with the blend mask: mean {ious.mean():.3f}, median {np.median(ious):.3f}, "
-        f"IoU >= 0.5 on {np.mean(ious >= 0.5):.0%} of faces"
+    show(
+        f"{len(fakes)} self-blended fakes of faces from {len(videos)} unseen real clips",
+        map_ious(fake_maps, list(masks)),
+        fake_maps,
+        real_maps,
     )
-    print(f"mean map value: fakes {fake_maps.mean():.3f}, reals {real_maps.mean():.3f}")
+
+
+def app_swaps(detector, work: Path, iterations: int, frames: int, every: int) -> None:  # noqa: ANN001
+    from deepreview_workers.pipeline.detection.swapfakes import swap_fake_faces, swap_pair
+
+    clips = [SHARED / "real_videos" / name for name in SWAP_PAIR]
+    conversions = swap_pair(
+        *clips,
+        work,
+        iterations=iterations,
+        frames=frames,
+        progress=lambda _f, m: print(f"  {m}", flush=True),
+    )
+    faces = swap_fake_faces(
+        conversions,
+        work / f"faces-{detector.input_size}",
+        size=detector.input_size,
+        frames=frames,
+        every=every,
+        with_reals=True,
+    )
+    _scores, fake_maps = detector.score_crops_with_maps(list(faces["crops"]))
+    _scores, real_maps = detector.score_crops_with_maps(list(faces["real_crops"]))
+    show(
+        f"{len(fake_maps)} faces of the app's own face swaps (both directions of the demo's "
+        f"pair, every {every}th of the first {frames} frames), with their ground truth",
+        map_ious(fake_maps, list(faces["masks"])),
+        fake_maps,
+        real_maps,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames-per-video", type=int, default=6)
+    parser.add_argument("--detector", type=Path, default=None)
+    parser.add_argument("--swaps", action="store_true", help="also the app's own face swaps")
+    parser.add_argument("--swap-work", type=Path, default=REPO / "var" / "bench-maps-swap")
+    parser.add_argument("--swap-iterations", type=int, default=2000)
+    parser.add_argument("--swap-frames", type=int, default=240)
+    parser.add_argument("--swap-every", type=int, default=8)
+    args = parser.parse_args()
+
+    from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
+    from deepreview_workers.pipeline.detection.checkpoint import load_detector
+
+    detector = load_detector(args.detector) if args.detector else load_builtin_detector()
+    self_blends(detector, args.frames_per_video)
+    if args.swaps:
+        app_swaps(detector, args.swap_work, args.swap_iterations, args.swap_frames, args.swap_every)
 
 
 if __name__ == "__main__":

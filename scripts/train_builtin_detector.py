@@ -7,6 +7,8 @@ trained on real faces and their self-blended fakes, calibrated, with a manipulat
     .venv/bin/python scripts/train_builtin_detector.py --arch efficientnet_lite2 --steps 1000
     # a second stage, continuing from the first one's checkpoint:
     .venv/bin/python scripts/train_builtin_detector.py --init detector.pt --lr 1e-4
+    # plus the app's own face swaps between six pairs of training people (--swaps-cache):
+    .venv/bin/python scripts/train_builtin_detector.py --steps 2400 --stop-at 837 --swap-pairs 6
 
 Real faces come from ``$DEEPREVIEW_SHARED_MEDIA/train_real`` only (33 clips and 33
 photos of about 60 people). ``real_videos/`` and ``real_images/`` are left out so that
@@ -27,17 +29,25 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from deepreview_workers.pipeline.detection.builtin import builtin_state_dict  # noqa: E402
 from deepreview_workers.pipeline.detection.realfaces import (  # noqa: E402
+    BANK_CROP_SIZE,
     RealFaceBank,
     collect_real_faces,
 )
 from deepreview_workers.pipeline.detection.selfblend_train import (  # noqa: E402
     SelfBlendTrainOptions,
+    split_groups,
     train_self_blend,
+)
+from deepreview_workers.pipeline.detection.swapfakes import (  # noqa: E402
+    swap_fake_faces,
+    swap_pair,
 )
 from deepreview_workers.pipeline.device import resolve_device  # noqa: E402
 
@@ -67,6 +77,46 @@ def default_workers(device: str) -> int:
     if resolve_device(device).type == "cpu":
         return 0  # on a CPU the training step, not the blending, is the slow part
     return max((os.cpu_count() or 1) - 2, 1)
+
+
+def swap_pairs(
+    sources: list[tuple[str, Path]], held_out: set[str], count: int, seed: int
+) -> list[tuple[tuple[str, Path], tuple[str, Path]]]:
+    """``count`` seeded pairs of training clips of different people, none of whom is a
+    validation person (so the split stays clean) and no clip in two pairs."""
+    clips = sorted(
+        (identity, path)
+        for identity, path in sources
+        if path.suffix.lower() in {".mp4", ".mov"} and identity not in held_out
+    )
+    order = np.random.default_rng(seed).permutation(len(clips))
+    pairs, free = [], [clips[i] for i in order]
+    while free and len(pairs) < count:
+        first = free.pop(0)
+        other = next((c for c in free if c[0] != first[0]), None)
+        if other is not None:
+            free.remove(other)
+            pairs.append((first, other))
+    return pairs
+
+
+def app_swaps(bank: RealFaceBank, options: SelfBlendTrainOptions, args: argparse.Namespace) -> dict:
+    """Face swaps between pairs of training clips' people, made by the app's own swap
+    pipeline (``swapfakes``), as extra fakes with their ground-truth masks."""
+    held_out = set(bank.groups[split_groups(bank.groups, options.val_fraction, options.seed)])
+    pairs = swap_pairs(training_sources(args.shared_media), held_out, args.swap_pairs, options.seed)
+    crops, masks, names = [], [], []
+    for number, ((id_a, clip_a), (id_b, clip_b)) in enumerate(pairs):
+        work = args.swaps_cache / f"{id_a}__{id_b}"
+        print(f"  swap pair {number + 1}/{len(pairs)}: {id_a} and {id_b}", flush=True)
+        conversions = swap_pair(clip_a, clip_b, work, device=args.device, identities=(id_a, id_b))
+        faces = swap_fake_faces(
+            conversions, work / "faces", size=BANK_CROP_SIZE, device=args.device
+        )
+        crops.append(faces["crops"])
+        masks.append(faces["masks"])
+        names.append(f"{clip_a.name} <-> {clip_b.name}")
+    return {"crops": np.concatenate(crops), "masks": np.concatenate(masks), "pairs": names}
 
 
 def main() -> None:
@@ -99,6 +149,14 @@ def main() -> None:
         "one per core but two on a GPU",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--swap-pairs",
+        type=int,
+        default=0,
+        help="also train on the app's own face swaps between this many pairs of training "
+        "clips' people (swap models made here, cached in --swaps-cache)",
+    )
+    parser.add_argument("--swaps-cache", type=Path, default=REPO / "var" / "builtin-swaps")
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument(
         "--init",
@@ -140,10 +198,12 @@ def main() -> None:
         workers=args.workers if args.workers >= 0 else default_workers(args.device),
     )
     init = builtin_state_dict(args.init) if args.init else None
+    swaps = app_swaps(bank, options, args) if args.swap_pairs else None
     result = train_self_blend(
         bank,
         args.out,
         options,
+        extra_fakes=None if swaps is None else (swaps["crops"], swaps["masks"]),
         init_state=init,
         progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),
     )
@@ -154,6 +214,12 @@ def main() -> None:
         },
         "training_files": sorted({str(name) for name in bank.sources}),  # those with faces
         "faces": len(bank),
+        "swap_fakes": {}
+        if swaps is None
+        else {
+            "faces": len(swaps["crops"]),
+            "pairs": swaps["pairs"],
+        },
         "identities": len(set(bank.groups)),
         "best_step": result.best_step,
         "validation": result.val,

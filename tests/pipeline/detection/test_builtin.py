@@ -224,3 +224,23 @@ def test_a_damaged_faces_cache_says_to_delete_it(tmp_path):
     cache.write_bytes(b"not a bank")
     with pytest.raises(ValueError, match="not a saved face bank.*delete it"):
         RealFaceBank.load(cache)
+
+
+def test_recipe_swaps_pairs_of_different_training_people_never_a_validation_one():
+    import importlib.util
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[3] / "scripts" / "train_builtin_detector.py"
+    spec = importlib.util.spec_from_file_location("train_builtin_detector", recipe)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sources = [("ann", Path("ann1.mp4")), ("ann", Path("ann2.mp4")), ("bob", Path("bob.mp4"))]
+    sources += [("cy", Path("cy.mp4")), ("dee", Path("dee.mp4")), ("eve", Path("eve.jpg"))]
+    sources += [("val", Path("val.mp4"))]
+    for seed in range(5):
+        pairs = module.swap_pairs(sources, {"val"}, 3, seed)
+        clips = [clip for pair in pairs for _person, clip in pair]
+        assert len(pairs) == 2 and len(set(clips)) == 4  # five usable clips: two pairs
+        assert all(a[0] != b[0] for a, b in pairs)
+        assert not {Path("val.mp4"), Path("eve.jpg")} & set(clips)
+    assert module.swap_pairs(sources, {"val"}, 1, 0) == module.swap_pairs(sources, {"val"}, 1, 0)
