@@ -165,6 +165,12 @@ def main() -> None:
         help="continue from this checkpoint (a second stage of the recipe)",
     )
     args = parser.parse_args()
+    if args.swap_pairs and not (args.shared_media / "train_real" / "videos").is_dir():
+        parser.error(
+            f"--swap-pairs swaps the training clips' people, but {args.shared_media}/train_real"
+            "/videos is missing: point --shared-media (or DEEPREVIEW_SHARED_MEDIA) at the "
+            "shared media folder"
+        )
 
     started = time.monotonic()
     if args.faces_cache.is_file():

@@ -244,3 +244,16 @@ def test_recipe_swaps_pairs_of_different_training_people_never_a_validation_one(
         assert all(a[0] != b[0] for a, b in pairs)
         assert not {Path("val.mp4"), Path("eve.jpg")} & set(clips)
     assert module.swap_pairs(sources, {"val"}, 1, 0) == module.swap_pairs(sources, {"val"}, 1, 0)
+
+
+def test_recipe_swaps_without_the_shared_media_say_where_to_point(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[3] / "scripts" / "train_builtin_detector.py"
+    command = [sys.executable, str(recipe), "--swap-pairs", "2", "--shared-media"]
+    command += [str(tmp_path / "absent"), "--out", str(tmp_path / "d.pt")]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "train_real/videos is missing" in run.stderr and "--shared-media" in run.stderr
+    assert not (tmp_path / "d.pt").exists()

@@ -64,3 +64,19 @@ def test_a_second_run_reuses_the_swaps_it_made(swaps):
             PD_CLIP, root / "hopper.mp4", root / "work", iterations=300, frames=FRAMES
         )
     assert before == (checkpoint.stat().st_mtime_ns, [c.fake.stat().st_mtime_ns for c in again])
+
+
+def test_a_clip_without_faces_is_refused_before_any_training(swaps, tmp_path):
+    import cv2
+
+    from deepreview_workers.pipeline.swap import SwapInputError
+
+    root, _made = swaps
+    blank = tmp_path / "blank.mp4"
+    writer = cv2.VideoWriter(str(blank), cv2.VideoWriter_fourcc(*"mp4v"), 25, (160, 120))
+    for shade in range(FRAMES):
+        writer.write(np.full((120, 160, 3), 80 + shade, np.uint8))
+    writer.release()
+    with one_torch_thread(), pytest.raises(SwapInputError, match="has no faces"):
+        swap_pair(blank, root / "hopper.mp4", tmp_path / "work", iterations=300, frames=FRAMES)
+    assert not (tmp_path / "work" / "model" / "checkpoint.pt").exists()
