@@ -46,6 +46,7 @@ from deepreview.review.models import Consensus, GoldVideo, Mark, Verdict
 from deepreview.review.selectors import ReviewScope
 from deepreview.swaps import services as swap_services
 from deepreview.swaps.models import Conversion, SwapModel
+from deepreview_workers.pipeline.options.swap import DEMO_CONVERT_OPTIONS, DEMO_MODEL_OPTIONS
 
 DEMO_PASSWORD = "deepreview-demo"
 DEMO_PROJECT = "Demo: public-domain faces"
@@ -62,8 +63,8 @@ MODEL_DESCRIPTION = (
     "curves, previews, checkpoints) and gives the demo a fake with ground-truth masks. "
     "Train it further, or a full-width model on a GPU, for fakes worth studying."
 )
-SWAP_OPTIONS = {"width": 0.25, "batch_size": 4, "checkpoint_every": 100, "preview_every": 100}
-CONVERT_OPTIONS = {"color_transfer": "reinhard", "feather_px": 6, "smoothing_window": 3}
+SWAP_OPTIONS = {**DEMO_MODEL_OPTIONS, "checkpoint_every": 100, "preview_every": 100}
+CONVERT_OPTIONS = DEMO_CONVERT_OPTIONS
 EXPORT_NAME = "Demo dataset"
 EXTRACT_OPTIONS = {"target_fps": 4.0}
 

@@ -22,11 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from deepreview_workers.pipeline.options.swap import DEMO_CONVERT_OPTIONS, DEMO_MODEL_OPTIONS
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
-
-# The demo's swap model and conversion settings (deepreview/demo/services.py).
-SWAP_OPTIONS = {"width": 0.25, "batch_size": 4}
-CONVERT_OPTIONS = {"color_transfer": "reinhard", "feather_px": 6, "smoothing_window": 3}
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def swap_pair(
             progress(0.0, f"Extracting {clip.name}")
             sparse.run(clip, work / f"faces_{side}")
             every.run(clip, work / f"target_{side}")
-    options = TrainOptions(**SWAP_OPTIONS, iterations=iterations, device=device, min_faces=1)
+    options = TrainOptions(**DEMO_MODEL_OPTIONS, iterations=iterations, device=device, min_faces=1)
     model = work / "model"
     size = faceset_size(options)
     trainer = Trainer(
@@ -94,7 +91,7 @@ def swap_pair(
                 work / f"target_{side}" / "alignments.json",
                 model,
                 fake,
-                ConvertOptions(**CONVERT_OPTIONS, direction=direction, device=device),
+                ConvertOptions(**DEMO_CONVERT_OPTIONS, direction=direction, device=device),
                 end_frame=frames,
                 ground_truth_path=truth,
             )

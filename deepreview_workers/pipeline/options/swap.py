@@ -20,6 +20,10 @@ SWAP_ARCHS = ("medium128", "original")
 CONVERT_MASKS = (*LANDMARK_MASKS, "learned", "ellipse")
 COLOR_TRANSFERS = ("avg-color", "hist-match", "none", "reinhard")
 DIRECTIONS = ("a-to-b", "b-to-a")
+# The demo's small swap model and its conversion (deepreview/demo); the detector's map
+# bench and recipe make the app's own fakes the same way (detection/swapfakes.py).
+DEMO_MODEL_OPTIONS = {"width": 0.25, "batch_size": 4}
+DEMO_CONVERT_OPTIONS = {"color_transfer": "reinhard", "feather_px": 6, "smoothing_window": 3}
 
 
 @dataclass(frozen=True)
