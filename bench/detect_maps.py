@@ -14,9 +14,10 @@ Two kinds of fakes, both made from people nobody trained on (``real_videos/``):
   ``--swap-every``-th frame are cut as detection cuts them, with the same crop of
   their frame's mask. The swap model and conversions are kept in ``--swap-work``
   (default ``var/bench-maps-swap``) and reused (making them takes about five
-  minutes on a 2-core CPU). ``--fine-tune`` also fine-tunes a project detector from the
-  built-in on one direction's fakes (with their masks, then without) and the reals, and
-  measures its map on the other direction's fakes.
+  minutes on a 2-core CPU). ``--fine-tune`` also fine-tunes project detectors from the
+  built-in on one direction's fakes and the reals (the training defaults, the defaults
+  without the fakes' masks, and the settings before self-blends and freezing joined
+  project training) and measures their maps and scores on the other direction's fakes.
 
 Both the map and the mask (pooled to the map's 16 x 16 grid) are cut at 0.5; the IoU
 is taken per fake face, and the mean is printed with the share of faces at IoU >= 0.5.
@@ -116,9 +117,21 @@ def app_swaps(detector, work: Path, iterations: int, frames: int, every: int) ->
     )
 
 
+# Project fine-tunes compared: (name, TrainOptions changes, with the fakes' masks).
+FINE_TUNES = (
+    ("defaults (self-blends, early layers frozen, lr 1e-4)", {}, True),
+    ("defaults, without the fakes' masks", {}, False),
+    (
+        "before 2026-12-04 (no self-blends, nothing frozen, lr 1e-3)",
+        {"self_blend": 0.0, "freeze_stages": 0, "learning_rate": 1e-3},
+        True,
+    ),
+)
+
+
 def fine_tuned(work: Path, input_size: int) -> None:
-    """A project detector fine-tuned from the built-in on one direction's fakes (with and
-    without their masks) and both people's reals; its map on the other direction's."""
+    """Project detectors fine-tuned from the built-in on one direction's fakes and both
+    people's reals (:data:`FINE_TUNES`); their maps and scores on the other direction's."""
     import csv
     import shutil
 
@@ -139,28 +152,38 @@ def fine_tuned(work: Path, input_size: int) -> None:
     for n, row in enumerate(train):  # five groups per video, so validation has both labels
         row["identity"] = f"{row['video']}_{n % 5}"
     fakes = sum(r["label"] == "fake" for r in train)
-    _scores, maps = load_builtin_detector().score_crops_with_maps(crops)
     print(
-        f"  the built-in detector on the {len(held)} held-out fakes: map IoU mean "
-        f"{map_ious(maps, masks).mean():.3f}"
+        f"  project detectors fine-tuned on the other direction's {fakes} fakes and "
+        f"{len(train) - fakes} reals (6 epochs), on the {len(held)} held-out fakes:"
     )
-    for with_masks in (True, False):
-        folder = work / f"fine-tune-{'masks' if with_masks else 'no-masks'}"
+    scores, maps = load_builtin_detector().score_crops_with_maps(crops)
+    print(
+        f"    built-in detector: map IoU mean {map_ious(maps, masks).mean():.3f}, "
+        f"fake score mean {scores.mean():.3f}"
+    )
+    for number, (name, changes, with_masks) in enumerate(FINE_TUNES):
+        folder = work / f"fine-tune-{number}"
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(faces, folder)
         with (folder / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows({**r, "mask": r["mask"] if with_masks else ""} for r in train)
-        options = TrainOptions(arch="efficientnet_lite0", epochs=6, batch_size=16, device="cpu")
+        options = TrainOptions(
+            arch="efficientnet_lite0", epochs=6, batch_size=16, device="cpu", **changes
+        )
         train_detector(folder, folder / "detector.pt", options)
-        _scores, maps = load_detector(folder / "detector.pt").score_crops_with_maps(crops)
+        scores, maps = load_detector(folder / "detector.pt").score_crops_with_maps(crops)
         ious = map_ious(maps, masks)
         print(
-            f"  fine-tuned on the other direction's {fakes} fakes "
-            f"({'with' if with_masks else 'without'} masks) and {len(train) - fakes} reals: "
-            f"map IoU mean {ious.mean():.3f}, IoU >= 0.5 on {np.mean(ious >= 0.5):.0%}"
+            f"    {name}: map IoU mean {ious.mean():.3f}, IoU >= 0.5 on "
+            f"{np.mean(ious >= 0.5):.0%}, fake score mean {scores.mean():.3f} "
+            f"({folder / 'detector.pt'})"
         )
+    print(
+        "  what each still sees of other tools' fakes: bench/detect_external.py "
+        "--detector <its detector.pt>"
+    )
 
 
 def main() -> None:
@@ -175,7 +198,7 @@ def main() -> None:
     parser.add_argument(
         "--fine-tune",
         action="store_true",
-        help="with --swaps: also a project detector fine-tuned on one direction's fakes",
+        help="with --swaps: also project detectors fine-tuned on one direction's fakes",
     )
     args = parser.parse_args()
 

@@ -82,10 +82,20 @@ def detect(args: argparse.Namespace) -> int:
     arguments=[
         arg("data", type=Path, metavar="DATA"),
         arg("-o", "--output", required=True, type=Path, metavar="PATH", help="checkpoint"),
-        arg("--arch", default="meso4", help="meso4 (CPU) or efficientnet_b0"),
+        arg(
+            "--arch",
+            default="meso4",
+            help="meso4, efficientnet_lite0 (fine-tunes the built-in detector), "
+            "efficientnet_lite2 or efficientnet_b0",
+        ),
         arg("--epochs", type=int, default=10),
         arg("--batch-size", type=int, default=32),
-        arg("--learning-rate", type=float, default=1e-3),
+        arg(
+            "--learning-rate",
+            type=float,
+            default=None,
+            help="default: 1e-4 from the built-in detector, 3e-4 from ImageNet, 1e-3 from scratch",
+        ),
         arg("--pretrained-weights", default=None, help="local ImageNet weights (efficientnet)"),
         arg(
             "--source-dir",

@@ -121,7 +121,14 @@ def test_detection_page_charts_threshold_caught_and_forms(
     assert seam.inner_text() == "Edge seam" and "swap mask's outline" in seam.get_attribute("title")
     _shot(page, "#caught", artifacts / "detection-caught.png")
 
-    # Curators create a detector with options ...
+    # Curators create a detector with options (the learning rate left empty follows the
+    # starting point; self-blends are a "More options" knob) ...
+    assert page.locator("#detector-learning-rate").input_value() == ""
+    assert page.locator("#detector-learning-rate").get_attribute("placeholder") == "auto"
+    assert page.locator("#detector-self-blend").input_value() == "0.5"
+    page.locator("#detector-create-form details.option-more > summary").click()
+    assert page.locator("#detector-self-blend").is_visible()
+    _shot(page, "#detector-create-form", artifacts / "detection-create-form.png")
     page.fill("#detector-name", "Meso long run")
     page.select_option("#detector-arch", "meso4")
     page.fill("#detector-epochs", "30")

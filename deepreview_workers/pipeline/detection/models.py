@@ -202,6 +202,23 @@ def load_backbone_weights(net: nn.Module, path: str | Path) -> int:
     return len(matching)
 
 
+def freeze_early_layers(model: nn.Module, stages: int) -> list[nn.Module]:
+    """Stop training the stem and the first ``stages`` stages of an EfficientNet(-Lite).
+
+    Low-level ImageNet filters (edges, textures) are what a few hundred faces would
+    otherwise overwrite. Returns the frozen modules; the training loop puts them back in
+    eval mode after every ``model.train()`` so their batch norms keep their statistics.
+    Models without those stages (``meso4``) get nothing frozen.
+    """
+    net = getattr(model, "net", None)
+    if stages <= 0 or net is None or not hasattr(net, "conv_stem"):
+        return []
+    frozen = [net.conv_stem, net.bn1, *net.blocks[:stages]]
+    for module in frozen:
+        module.requires_grad_(False)
+    return frozen
+
+
 def default_input_size(arch: str) -> int:
     """The input size a registered architecture was designed for."""
     return int(detector_models.get(arch).default_input_size)

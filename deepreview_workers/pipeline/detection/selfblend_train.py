@@ -38,6 +38,7 @@ from deepreview_workers.pipeline.detection.models import (
     CROP_MARGIN,
     MAP_SIZE,
     detector_models,
+    freeze_early_layers,
     to_tensor,
 )
 from deepreview_workers.pipeline.detection.realfaces import RealFaceBank
@@ -320,9 +321,7 @@ def train_self_blend(
     if init_state is not None:  # fine-tuning starts from a trained detector
         model.load_state_dict(init_state)
     size = int(model.default_input_size)
-    frozen = [model.net.conv_stem, model.net.bn1, *model.net.blocks[: o.freeze_stages]]
-    for module in frozen:
-        module.requires_grad_(False)
+    frozen = freeze_early_layers(model, o.freeze_stages)
     channels_last(model.to(device))  # ~1.8x faster training steps on the CPU
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)

@@ -18,6 +18,12 @@ What it does, in order:
 3. Trains with balanced classes (a weighted sampler that draws real and fake equally
    often, or class weights in the loss), AdamW and a cosine (or constant) learning rate,
    augmenting every training crop (:mod:`~deepreview_workers.pipeline.detection.augment`).
+   Self-blends of the training reals (:mod:`~deepreview_workers.pipeline.detection.selfblend`,
+   made afresh at every draw, their blend mask the map's target) join the set's own
+   fakes as ``self_blend`` of the fake draws, as in the built-in detector's recipe; a
+   pretrained EfficientNet keeps its stem and first ``freeze_stages`` stages. Both keep
+   a detector fine-tuned on a project's few fakes from forgetting what the built-in
+   learnt about other tools' fakes.
 4. After each epoch scores the validation faces and records AUC, log loss, accuracy at
    0.5, equal error rate and its threshold; the epoch with the lowest validation log
    loss is the best. The checkpoint (best weights, the full history, options, the
@@ -61,12 +67,20 @@ from deepreview_workers.pipeline.detection.models import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     MAP_SIZE,
+    EfficientNetLite,
     detector_models,
+    freeze_early_layers,
     to_tensor,
 )
+from deepreview_workers.pipeline.detection.selfblend import self_blend
 from deepreview_workers.pipeline.device import channels_last, device_label, resolve_device
 from deepreview_workers.pipeline.options.detection import TrainOptions
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
+
+# The learning rate when none is given, by starting point: random weights; ImageNet's
+# (the built-in recipe's rate); the built-in detector's, where 1e-3 overwrote what it
+# knew of other tools' fakes in a few epochs (bench/detect_maps.py --fine-tune).
+SCRATCH_LR, IMAGENET_LR, BUILTIN_LR = 1e-3, 3e-4, 1e-4
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,32 @@ def read_map_target(path: Path | None) -> np.ndarray:
     return pooled.astype(np.float32) / 255
 
 
+def self_blend_sources(
+    indices: Sequence[int], faces: Sequence[LabeledFace], landmarks: list[np.ndarray | None]
+) -> list[int]:
+    """The real faces among ``indices`` that can be self-blended (they have landmarks)."""
+    return [i for i in indices if faces[i].label == 0 and landmarks[i] is not None]
+
+
+def sample_weights(labels: np.ndarray, blended: int, self_blend: float) -> np.ndarray:
+    """Draw weights for ``labels`` (0/1) followed by ``blended`` self-blended fakes: reals
+    and fakes are drawn equally often, and self-blends take ``self_blend`` of the fake
+    draws (all of them when the set has no fakes of its own)."""
+    counts = np.bincount(labels, minlength=2).astype(np.float64)
+    if not blended:
+        own_share = 1.0
+    elif counts[1]:
+        own_share = 1.0 - self_blend
+    else:
+        own_share = 0.0
+    weights = np.where(labels == 0, 1.0 / max(counts[0], 1), own_share / max(counts[1], 1))
+    blend_weight = (1.0 - own_share) / blended if blended else 0.0
+    return np.concatenate([weights, np.full(blended, blend_weight)])
+
+
 class _FaceDataset(Dataset):
+    """The split's faces, then (training only) self-blended copies of ``blend_sources``."""
+
     def __init__(
         self,
         indices: Sequence[int],
@@ -197,37 +236,46 @@ class _FaceDataset(Dataset):
         options: AugmentOptions | None,
         seed: int,
         normalisation: tuple[tuple[float, ...], tuple[float, ...]] = (IMAGENET_MEAN, IMAGENET_STD),
+        blend_sources: Sequence[int] = (),
     ) -> None:
         self.normalisation = normalisation
         self.indices = list(indices)
+        self.blend_sources = list(blend_sources)
         self.faces = faces
         self.crops = crops
         self.landmarks = landmarks
         self.options = options
         self.rng = np.random.default_rng(seed)
-        # Maps are supervised once any face has a ground-truth mask: then reals teach
-        # "nothing altered" and fakes with a mask where; fakes without one teach nothing.
-        self.maps = any(face.mask is not None for face in faces)
+        # Maps are supervised once any fake has a mask (a ground truth or a blend): then
+        # reals teach "nothing altered" and fakes with a mask where; fakes without one
+        # teach nothing.
+        self.maps = bool(self.blend_sources) or any(face.mask is not None for face in faces)
         # Pooled masks are tiny: read them all now, so a bad file stops training at once.
         self.targets = {i: read_map_target(faces[i].mask) for i in self.indices}
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(self.indices) + len(self.blend_sources)
 
     def __getitem__(self, position: int) -> tuple[torch.Tensor, ...]:
         """The crop, its label, its map target and the target's weight (0: none)."""
-        index = self.indices[position]
-        face, crop = self.faces[index], self.crops[index]
-        target = self.targets[index]
+        if position >= len(self.indices):
+            index = self.blend_sources[position - len(self.indices)]
+            crop, mask = self_blend(self.crops[index], self.landmarks[index], self.rng)
+            target = cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)
+            label, supervised = 1.0, True
+        else:
+            index = self.indices[position]
+            face, crop, target = self.faces[index], self.crops[index], self.targets[index]
+            label = float(face.label)
+            supervised = self.maps and (face.label == 0 or face.mask is not None)
         if self.options is not None:
             crop, target = augment_with_mask(
                 crop, target, self.rng, self.options, self.landmarks[index]
             )
         tensor = to_tensor([crop], self.crops.size, *self.normalisation)[0]
-        supervised = self.maps and (face.label == 0 or face.mask is not None)
         return (
             tensor,
-            torch.tensor(float(face.label)),
+            torch.tensor(label),
             torch.tensor(target),
             torch.tensor(float(supervised)),
         )
@@ -300,17 +348,28 @@ def train_detector(
     landmarks = crop_landmarks(faces, crops, size, options.crop_margin, options.landmarks, progress)
     arch = detector_models.get(options.arch)
     norm = (tuple(arch.input_mean), tuple(arch.input_std))
+    blend_sources = (
+        self_blend_sources(split.train, faces, landmarks) if options.self_blend > 0 else []
+    )
     train_set = _FaceDataset(
-        split.train, faces, crops, landmarks, options.augment, options.seed, norm
+        split.train,
+        faces,
+        crops,
+        landmarks,
+        options.augment,
+        options.seed,
+        norm,
+        blend_sources=blend_sources,
     )
     val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed, norm)
     train_labels = np.array([faces[i].label for i in split.train])
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
+    counts[1] += len(blend_sources)
     generator = torch.Generator().manual_seed(options.seed)
     if options.balance == "sampler":
-        weights = (1.0 / counts)[train_labels]
+        weights = sample_weights(train_labels, len(blend_sources), options.self_blend)
         sampler = WeightedRandomSampler(
-            weights.tolist(), num_samples=len(train_labels), replacement=True, generator=generator
+            weights.tolist(), num_samples=len(train_set), replacement=True, generator=generator
         )
         train_loader = DataLoader(train_set, batch_size=options.batch_size, sampler=sampler)
         pos_weight = None
@@ -325,17 +384,26 @@ def train_detector(
     if options.pretrained_weights:
         model_params["weights"] = options.pretrained_weights
     model = detector_models.create(options.arch, **model_params)
-    if options.start_from_builtin and options.arch == builtin_arch():
+    from_builtin = options.start_from_builtin and options.arch == builtin_arch()
+    if from_builtin:
         # Fine-tune the shipped detector rather than start from ImageNet or noise.
         model.load_state_dict(builtin_state_dict())
+    # Only weights that start trained are worth keeping (not a random-init B0's).
+    pretrained = isinstance(model, EfficientNetLite) or options.pretrained_weights is not None
+    frozen = freeze_early_layers(model, options.freeze_stages if pretrained else 0)
+    learning_rate = options.learning_rate or (
+        BUILTIN_LR if from_builtin else IMAGENET_LR if pretrained else SCRATCH_LR
+    )
     model = channels_last(model.to(device))  # faster convolutions on the CPU
     optimiser = torch.optim.AdamW(
-        model.parameters(), lr=options.learning_rate, weight_decay=options.weight_decay
+        [p for p in model.parameters() if p.requires_grad],
+        lr=learning_rate,
+        weight_decay=options.weight_decay,
     )
     steps = options.epochs * len(train_loader)
     if options.lr_schedule == "cosine":
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimiser, T_max=max(steps, 1), eta_min=0.05 * options.learning_rate
+            optimiser, T_max=max(steps, 1), eta_min=0.05 * learning_rate
         )
     else:
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
@@ -345,10 +413,16 @@ def train_detector(
     history: list[dict] = []
     best: dict[str, Any] = {}
     stopped_early = False
-    summary = {**face_set.summary(), "landmarks": sum(lm is not None for lm in landmarks)}
+    summary = {
+        **face_set.summary(),
+        "landmarks": sum(lm is not None for lm in landmarks),
+        "self_blend_sources": len(blend_sources),
+    }
     for epoch in range(1, options.epochs + 1):
         epoch_started = time.perf_counter()
         model.train()
+        for module in frozen:
+            module.eval()  # frozen batch norms keep their statistics
         losses = []
         for batch, (x, y, target, weight) in enumerate(train_loader, start=1):
             optimiser.zero_grad(set_to_none=True)

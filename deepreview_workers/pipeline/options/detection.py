@@ -174,8 +174,15 @@ class TrainOptions:
     input_size: int | None = None  # None: the architecture's own (meso4 256, effnet 224)
     epochs: int = option(10, label="Epochs", help="Passes over the training faces", low=1, high=500)
     batch_size: int = option(32, label="Batch size", help="Faces per step", low=1, high=512)
-    learning_rate: float = option(
-        1e-3, label="Learning rate", help="AdamW step size", low=1e-6, high=1.0, step=1e-4
+    # None: the starting point's own (deepreview_workers.pipeline.detection.train).
+    learning_rate: float | None = option(
+        None,
+        label="Learning rate",
+        help="AdamW step size; empty: 1e-4 from the built-in detector, 3e-4 from ImageNet, "
+        "1e-3 from scratch",
+        low=1e-6,
+        high=1.0,
+        step=1e-4,
     )
     weight_decay: float = 1e-2
     # cosine: decay to 5% of the rate over the run (long runs); constant: keep it (short
@@ -198,6 +205,20 @@ class TrainOptions:
     pretrained_weights: str | None = None  # local ImageNet state dict (efficientnet_b0)
     start_from_builtin: bool = True  # the built-in detector's arch fine-tunes its weights
     crop_margin: float = DEFAULT_CROP_MARGIN  # the margin the crops were cut with (recorded)
+    # Self-blends (SBI) of the training reals join the fakes as this share of fake draws:
+    # they teach the blending traces every swap shares, and keep a fine-tuned built-in
+    # detector from forgetting them for the project's few fakes. Needs landmarks.
+    self_blend: float = option(
+        0.5,
+        label="Self-blended fakes",
+        help="Share of fake draws that are the real training faces self-blended (0: off)",
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        advanced=True,
+    )
+    # A pretrained EfficientNet keeps its stem and first N stages as they are.
+    freeze_stages: int = 2
     landmarks: str = "auto"  # auto: the set's, else dlib on each crop; none: random erase
     early_stop_patience: int | None = None  # stop after this many epochs without a best
     cache_mb: int = 1024  # keep decoded, resized crops in memory up to this size
@@ -209,7 +230,7 @@ class TrainOptions:
             )
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
-        if self.learning_rate <= 0:
+        if self.learning_rate is not None and self.learning_rate <= 0:
             raise ValueError("learning_rate must be positive")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, not {self.lr_schedule!r}")
@@ -217,6 +238,8 @@ class TrainOptions:
             raise ValueError(f"balance must be one of {BALANCE_MODES}, not {self.balance!r}")
         if self.landmarks not in LANDMARK_MODES:
             raise ValueError(f"landmarks must be one of {LANDMARK_MODES}, not {self.landmarks!r}")
+        if not 0.0 <= self.self_blend <= 1.0:
+            raise ValueError("self_blend must be between 0 and 1")
         if self.input_size is not None and not 32 <= self.input_size <= 1024:
             raise ValueError("input_size must be between 32 and 1024 pixels")
         if self.pretrained_weights is not None and self.arch != "efficientnet_b0":

@@ -141,6 +141,8 @@ export class OptionFields {
       ...attrs,
       type: "number",
       value: field.default === null ? "" : String(field.default),
+      // Empty means "the job decides" (the help says how).
+      placeholder: field.nullable && field.default === null ? "auto" : null,
       min: field.min,
       max: field.max,
       step: stepFor(field),

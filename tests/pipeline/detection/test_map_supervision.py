@@ -66,7 +66,9 @@ def test_fakes_cut_with_ground_truth_carry_its_mask_crop(cut_set):
     assert mask[54:74, 54:74].mean() > 200 and mask[:6, :6].max() == 0
 
 
-def _map_head_moved(faces: list[LabeledFace], tmp_path: Path) -> float:
+def _fine_tune(faces: list[LabeledFace], tmp_path: Path, **options) -> tuple[dict, dict]:
+    """The built-in detector fine-tuned for a step on ``faces``: (its weights, the
+    built-in's)."""
     options = TrainOptions(
         arch="efficientnet_lite0",
         input_size=64,
@@ -75,6 +77,7 @@ def _map_head_moved(faces: list[LabeledFace], tmp_path: Path) -> float:
         val_fraction=0.3,
         device="cpu",
         augment=AugmentOptions(drop_part=0.0, jpeg=0.0, blur=0.0, colour=0.0, flip=0.5),
+        **options,
     )
     result = train_detector(faces, tmp_path / "lite0.pt", options)
     trained = read_checkpoint(result.checkpoint)["state_dict"]
@@ -82,23 +85,51 @@ def _map_head_moved(faces: list[LabeledFace], tmp_path: Path) -> float:
         Path(__file__).resolve().parents[3]
         / "deepreview_workers/pipeline/detection/builtin/detector.pt"
     )["state_dict"]
-    # Learned weights only: batch-norm statistics follow any forward pass in training mode.
+    return trained, start
+
+
+def _moved(trained: dict, start: dict, prefix: str, statistics: bool = False) -> float:
+    """The largest change of the weights under ``prefix`` (with ``statistics``, of the
+    batch norms' running statistics only: any forward pass in training mode moves them)."""
     keys = [
-        k for k in start if k.startswith("map_head.") and "running_" not in k and "num_" not in k
+        k
+        for k in start
+        if k.startswith(prefix) and (("running_" in k) == statistics) and "num_" not in k
     ]
+    assert keys, prefix
     return max(float((trained[k].float() - start[k].float()).abs().max()) for k in keys)
 
 
-def test_map_head_learns_from_masks_and_is_left_alone_without_them(cut_set, tmp_path):
-    faces = list(load_face_set(cut_set).faces)
+def _map_head_moved(faces: list[LabeledFace], tmp_path: Path, **options) -> float:
+    return _moved(*_fine_tune(faces, tmp_path, **options), "map_head.")
+
+
+def _three_people(cut_set: Path) -> list[LabeledFace]:
     # A second and third person so the identity split has both sides.
-    for n, face in enumerate(faces):
-        faces[n] = LabeledFace(
-            face.path, face.label, f"{face.identity}{n % 3}", face.video, mask=face.mask
-        )
-    assert _map_head_moved(faces, tmp_path / "with") > 1e-4
+    return [
+        LabeledFace(face.path, face.label, f"{face.identity}{n % 3}", face.video, mask=face.mask)
+        for n, face in enumerate(load_face_set(cut_set).faces)
+    ]
+
+
+def test_map_head_learns_from_masks_and_is_left_alone_without_them(cut_set, tmp_path):
+    faces = _three_people(cut_set)
+    assert _map_head_moved(faces, tmp_path / "with", self_blend=0.0) > 1e-4
     unmasked = [LabeledFace(f.path, f.label, f.identity, f.video) for f in faces]
-    assert _map_head_moved(unmasked, tmp_path / "without") == 0.0
+    assert _map_head_moved(unmasked, tmp_path / "without", self_blend=0.0) == 0.0
+    # Self-blends of the real faces bring their own masks: the map learns from them.
+    assert _map_head_moved(unmasked, tmp_path / "blends", self_blend=1.0) > 1e-4
+
+
+def test_fine_tuning_keeps_the_early_layers_and_their_statistics(cut_set, tmp_path):
+    trained, start = _fine_tune(_three_people(cut_set), tmp_path)
+    for frozen in ("net.conv_stem.", "net.bn1.", "net.blocks.0.", "net.blocks.1."):
+        assert _moved(trained, start, frozen) == 0.0, frozen
+    for frozen in ("net.bn1.", "net.blocks.1."):
+        assert _moved(trained, start, frozen, statistics=True) == 0.0, frozen
+    assert _moved(trained, start, "net.blocks.4.") > 1e-5
+    trained, _start = _fine_tune(_three_people(cut_set), tmp_path / "all", freeze_stages=0)
+    assert _moved(trained, start, "net.blocks.0.") > 1e-5
 
 
 def test_a_damaged_ground_truth_keeps_the_faces_without_masks_and_says_so(tmp_path):
@@ -125,12 +156,8 @@ def test_a_corrupt_mask_image_stops_training_with_its_name(cut_set, tmp_path):
     import shutil
 
     shutil.copytree(cut_set, tmp_path / "faces")
-    faces = list(load_face_set(tmp_path / "faces").faces)
+    faces = _three_people(tmp_path / "faces")
     broken = next(face.mask for face in faces if face.mask is not None)
     broken.write_bytes(b"not a png")
-    faces = [
-        LabeledFace(f.path, f.label, f"{f.identity}{n % 3}", f.video, mask=f.mask)
-        for n, f in enumerate(faces)
-    ]
     with pytest.raises(TrainingDataError, match=rf"{broken.name} is not a readable mask"):
         _map_head_moved(faces, tmp_path)

@@ -23,6 +23,7 @@ from deepreview_workers.pipeline.detection import (
 from deepreview_workers.pipeline.detection.augment import AugmentOptions
 from deepreview_workers.pipeline.detection.checkpoint import read_checkpoint, save_checkpoint
 from deepreview_workers.pipeline.detection.metrics import roc_auc
+from deepreview_workers.pipeline.detection.train import sample_weights, self_blend_sources
 from deepreview_workers.pipeline.progress import Cancelled
 from tests.media_paths import HOPPER, require_shared_media
 
@@ -208,6 +209,28 @@ def test_folders_give_identities_and_labels_files_override(tmp_path):
         load_face_set(tmp_path)
 
 
+def test_self_blends_take_their_share_of_the_fake_draws():
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    weights = sample_weights(labels, blended=4, self_blend=0.25)
+    reals, own, blends = weights[:4].sum(), weights[4:6].sum(), weights[6:].sum()
+    assert reals == pytest.approx(own + blends)  # real and fake drawn equally often
+    assert blends == pytest.approx(0.25 * (own + blends))
+    assert sample_weights(labels, blended=0, self_blend=0.25).tolist() == pytest.approx(
+        [0.25] * 4 + [0.5] * 2
+    )
+    # A set whose only fakes are self-blends draws them as every fake.
+    only_blends = sample_weights(np.array([0, 0]), blended=2, self_blend=0.25)
+    assert only_blends.tolist() == pytest.approx([0.5] * 4)
+
+
+def test_only_real_faces_with_landmarks_are_self_blended():
+    points = np.zeros((68, 2), np.float32)
+    faces = [LabeledFace(Path(f"{n}.png"), n % 2, "p") for n in range(4)]
+    landmarks = [points, points, None, points]
+    assert self_blend_sources([0, 1, 2, 3], faces, landmarks) == [0]
+    assert self_blend_sources([1, 2, 3], faces, landmarks) == []
+
+
 def test_split_is_identity_disjoint_and_seeded():
     faces = [
         LabeledFace(Path(f"{who}{n}.png"), n % 2, who)
@@ -231,3 +254,5 @@ def test_options_round_trip_through_json():
         TrainOptions(arch="resnet")
     with pytest.raises(ValueError, match="epochs"):
         TrainOptions(epochs=0)
+    with pytest.raises(ValueError, match="self_blend"):
+        TrainOptions(self_blend=1.5)
