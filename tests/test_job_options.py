@@ -45,7 +45,11 @@ def test_every_declared_option_is_complete_and_its_default_valid(kind):
         assert field["label"] and field["help"], (kind, field["name"])
         if field["kind"] in ("int", "float"):
             assert field["min"] is not None and field["max"] is not None, field["name"]
-            assert field["min"] <= field["default"] <= field["max"], field["name"]
+            # A nullable option's None default means "the job decides" (the help says how).
+            if field["default"] is not None or not field["nullable"]:
+                assert field["min"] <= field["default"] <= field["max"], field["name"]
+            else:
+                assert "empty" in field["help"], field["name"]
         if field["kind"] == "choice":
             assert field["default"] in field["choices"], field["name"]
     # The defaults themselves pass the validation the web uses.
