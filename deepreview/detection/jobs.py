@@ -176,7 +176,8 @@ def detector_training_record(
     summary = {
         "threshold": result.threshold,
         "history": list(result.history),
-        "best": result.best,
+        # The kept epoch's raw figures (as charted), and what calibration made of them.
+        "best": {**result.best, **result.calibration_report()},
         "data": {**data, "dataset": result.dataset, "split": result.split},
     }
     detector_record_training(detector_id=detector.pk, checkpoint=checkpoint, result=summary)

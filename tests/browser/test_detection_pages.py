@@ -62,6 +62,8 @@ def test_detection_page_charts_threshold_caught_and_forms(
     best = study.detector.best
     assert row.locator(".detector-auc").inner_text() == f"{best['val']['auc']:.3f}"
     assert f"{best['epoch']} of {EPOCHS}" in row.inner_text()
+    # Its threshold says what it flags: the calibrated detector's validation real videos.
+    assert row.locator(".detector-threshold-note").inner_text() == "flags 10% of real videos"
     untrained = page.locator(f"#detector-table tr[data-detector-id='{study.untrained.pk}']")
     assert untrained.locator("[data-action=history]").is_disabled()
 
@@ -73,6 +75,9 @@ def test_detection_page_charts_threshold_caught_and_forms(
     assert f"kept: epoch {best['epoch']}" in page.locator("#history-rates").inner_text()
     summary = page.locator("#history-summary").inner_text()
     assert f"Kept epoch {best['epoch']} of {EPOCHS}" in summary
+    log_losses = f"{best['log_loss_uncalibrated']:.3f} → {best['log_loss']:.3f}"
+    assert f"Calibrated (Platt scaling): log loss {log_losses}" in summary
+    assert "flags 10% of 10 validation real videos" in summary
 
     # Evaluation at the detector's own threshold: the server's figures.
     fakes = [score for group in FAKE_GROUPS for _, score, _ in group["fakes"]]

@@ -32,8 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from deepreview_workers.pipeline.detection.calibration import (
+    apply_calibration,
+    fit_platt,
+    video_false_positive_rate,
+)
 from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
-from deepreview_workers.pipeline.detection.metrics import binary_metrics, confident_strategy
+from deepreview_workers.pipeline.detection.metrics import binary_metrics
 from deepreview_workers.pipeline.detection.models import (
     CROP_MARGIN,
     MAP_SIZE,
@@ -258,44 +263,6 @@ def _logits(
         batch = to_tensor(crops[start : start + 64], size, model.input_mean, model.input_std)
         out.append(model(batch.to(device)).float().cpu().numpy())
     return np.concatenate(out)
-
-
-def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Platt scaling: ``p = sigmoid(a * logit + b)``, fitted by log loss against Platt's
-    smoothed targets ((N+ + 1) / (N+ + 2) for fakes, 1 / (N- + 2) for reals), which keep a
-    validation set the detector separates perfectly from driving ``a`` to infinity."""
-    from scipy.optimize import minimize
-
-    z = np.asarray(logits, np.float64).ravel()
-    y = np.asarray(labels, np.float64).ravel()
-    positives, negatives = float(y.sum()), float(len(y) - y.sum())
-    target = np.where(y > 0.5, (positives + 1) / (positives + 2), 1 / (negatives + 2))
-
-    def loss(params: np.ndarray) -> float:
-        t = params[0] * z + params[1]
-        # log(1 + e^t) - target * t, written to stay finite for large |t|
-        return float(np.mean(np.logaddexp(0.0, t) - target * t))
-
-    fit = minimize(loss, x0=np.array([1.0, 0.0]), method="L-BFGS-B")
-    return {"method": "platt", "a": float(fit.x[0]), "b": float(fit.x[1])}
-
-
-def apply_calibration(logits: np.ndarray, calibration: dict[str, float] | None) -> np.ndarray:
-    z = np.asarray(logits, np.float64)
-    if calibration:
-        z = calibration["a"] * z + calibration["b"]
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def video_false_positive_rate(
-    probabilities: np.ndarray, labels: np.ndarray, groups: np.ndarray, threshold: float
-) -> dict[str, float]:
-    """Share of real sources whose confident-frames score reaches ``threshold``."""
-    real = [g for g in np.unique(groups) if g.endswith("|0")]
-    flagged = sum(
-        (confident_strategy(probabilities[groups == g]) or 0.0) >= threshold for g in real
-    )
-    return {"videos": len(real), "false_positive_rate": flagged / max(len(real), 1)}
 
 
 def train_self_blend(

@@ -26,9 +26,12 @@ What it does, in order:
    learnt about other tools' fakes.
 4. After each epoch scores the validation faces and records AUC, log loss, accuracy at
    0.5, equal error rate and its threshold; the epoch with the lowest validation log
-   loss is the best. The checkpoint (best weights, the full history, options, the
-   threshold) is rewritten atomically after every epoch, so a cancelled run leaves the
-   best model so far on disk.
+   loss is the best. Platt scaling fitted on the best epoch's validation faces makes the
+   score a probability (:mod:`~deepreview_workers.pipeline.detection.calibration`); the
+   threshold is the equal-error point of the calibrated scores, and the share of
+   validation real videos it flags is stored with it. The checkpoint (best weights,
+   calibration, the full history, options, the threshold) is rewritten atomically after
+   every epoch, so a cancelled run leaves the best model so far on disk.
 
 Progress goes to ``progress(fraction, message)`` after every batch; raising
 :class:`~deepreview_workers.pipeline.progress.Cancelled` from it stops training at once.
@@ -39,7 +42,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,11 @@ from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from deepreview_workers.pipeline.detection.augment import AugmentOptions, augment_with_mask
 from deepreview_workers.pipeline.detection.builtin import builtin_arch, builtin_state_dict
+from deepreview_workers.pipeline.detection.calibration import (
+    apply_calibration,
+    fit_platt,
+    video_false_positive_rate,
+)
 from deepreview_workers.pipeline.detection.checkpoint import save_checkpoint
 from deepreview_workers.pipeline.detection.dataset import (
     FaceSet,
@@ -94,8 +102,26 @@ class TrainResult:
     seconds: float
     device: str
     stopped_early: bool
-    #: Per validation face, in split order: (path, label, score at the best epoch).
+    #: Per validation face, in split order: (path, label, calibrated score at the best
+    #: epoch).
     validation: tuple[tuple[str, int, float], ...] = ()
+    #: Platt scaling fitted on the validation faces (None: left uncalibrated).
+    calibration: dict[str, Any] | None = None
+    #: Share of validation real videos the threshold flags.
+    threshold_fpr: float | None = None
+    #: The kept epoch's validation faces scored with the calibration: ``log_loss`` and
+    #: ``log_loss_uncalibrated``, and ``real_videos`` (how many, the share flagged).
+    calibrated_val: dict = field(default_factory=dict)
+
+    def calibration_report(self) -> dict[str, Any]:
+        """What the detector's page says of its calibration and threshold."""
+        return {
+            "calibration": self.calibration,
+            "threshold_fpr": self.threshold_fpr,
+            "log_loss": self.calibrated_val.get("log_loss"),
+            "log_loss_uncalibrated": self.calibrated_val.get("log_loss_uncalibrated"),
+            "real_videos": (self.calibrated_val.get("real_videos") or {}).get("videos"),
+        }
 
     @property
     def best(self) -> dict:
@@ -113,6 +139,7 @@ class TrainResult:
             "seconds": self.seconds,
             "device": self.device,
             "stopped_early": self.stopped_early,
+            **self.calibration_report(),
         }
 
 
@@ -282,10 +309,35 @@ class _FaceDataset(Dataset):
 
 
 @torch.inference_mode()
-def _predict(model: nn.Module, loader: DataLoader, device: torch.device) -> np.ndarray:
+def _predict_logits(model: nn.Module, loader: DataLoader, device: torch.device) -> np.ndarray:
     model.eval()
-    scores = [torch.sigmoid(model(x.to(device)).float()).cpu().numpy() for x, *_ in loader]
-    return np.concatenate(scores).astype(np.float64) if scores else np.zeros(0)
+    logits = [model(x.to(device)).float().cpu().numpy() for x, *_ in loader]
+    return np.concatenate(logits).astype(np.float64) if logits else np.zeros(0)
+
+
+def calibrate(
+    logits: np.ndarray, labels: np.ndarray, videos: np.ndarray
+) -> tuple[dict[str, Any] | None, float, dict[str, Any]]:
+    """Platt scaling fitted on the validation faces' ``logits``, the threshold (equal
+    error rate) on the calibrated scores, and what both measured: log loss before and
+    after, and the share of validation real ``videos`` the threshold flags.
+
+    A detector that ranks the validation faces the wrong way round (a fitted slope of
+    zero or less) is left uncalibrated rather than turned upside down."""
+    raw = apply_calibration(logits, None)
+    calibration: dict[str, Any] | None = fit_platt(logits, labels)
+    if calibration["a"] <= 0:
+        calibration = None
+    scores = apply_calibration(logits, calibration)
+    metrics = binary_metrics(labels, scores, threshold=0.5)
+    threshold = metrics.eer_threshold if metrics.eer_threshold is not None else 0.5
+    validation = {
+        "faces": binary_metrics(labels, scores, threshold=threshold).as_dict(),
+        "log_loss_uncalibrated": binary_metrics(labels, raw).log_loss,
+        "real_videos": video_false_positive_rate(scores, labels, videos, threshold),
+        "scores": scores,
+    }
+    return calibration, float(threshold), validation
 
 
 def _loss(
@@ -409,6 +461,8 @@ def train_detector(
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     val_labels = np.array([faces[i].label for i in split.val])
+    # A face without a video (a face folder's photo) is a video of its own.
+    val_videos = np.array([faces[i].video or str(faces[i].path) for i in split.val])
 
     history: list[dict] = []
     best: dict[str, Any] = {}
@@ -437,8 +491,8 @@ def train_detector(
                 f"Epoch {epoch}/{options.epochs}, batch {batch}/{len(train_loader)}, "
                 f"loss {np.mean(losses):.3f}",
             )
-        scores = _predict(model, val_loader, device)
-        val = binary_metrics(val_labels, scores, threshold=0.5)
+        logits = _predict_logits(model, val_loader, device)
+        val = binary_metrics(val_labels, apply_calibration(logits, None), threshold=0.5)
         entry = {
             "epoch": epoch,
             "train_loss": float(np.mean(losses)),
@@ -448,12 +502,14 @@ def train_detector(
         }
         history.append(entry)
         if not best or val.log_loss < best["log_loss"]:
+            calibration, threshold, validation = calibrate(logits, val_labels, val_videos)
             best = {
                 "epoch": epoch,
                 "log_loss": val.log_loss,
                 "state": copy.deepcopy(model.state_dict()),
-                "threshold": val.eer_threshold if val.eer_threshold is not None else 0.5,
-                "scores": scores,
+                "threshold": threshold,
+                "calibration": calibration,
+                "validation": validation,
             }
         _write(checkpoint_path, options, size, best, history, summary, split, faces)
         progress(
@@ -468,7 +524,7 @@ def train_detector(
 
     validation = tuple(
         (str(faces[i].path), int(faces[i].label), float(s))
-        for i, s in zip(split.val, best["scores"], strict=True)
+        for i, s in zip(split.val, best["validation"]["scores"], strict=True)
     )
     return TrainResult(
         checkpoint=Path(checkpoint_path),
@@ -481,6 +537,13 @@ def train_detector(
         device=device_label(device),
         stopped_early=stopped_early,
         validation=validation,
+        calibration=best["calibration"],
+        threshold_fpr=best["validation"]["real_videos"]["false_positive_rate"],
+        calibrated_val={
+            "log_loss": best["validation"]["faces"]["log_loss"],
+            "log_loss_uncalibrated": best["validation"]["log_loss_uncalibrated"],
+            "real_videos": best["validation"]["real_videos"],
+        },
     )
 
 
@@ -505,6 +568,9 @@ def _write(
             "std": list(detector_models.get(options.arch).input_std),
             "state_dict": state,
             "threshold": float(best["threshold"]),
+            "calibration": best["calibration"],
+            "threshold_fpr": best["validation"]["real_videos"]["false_positive_rate"],
+            "validation": {k: v for k, v in best["validation"].items() if k != "scores"},
             "best_epoch": int(best["epoch"]),
             "epochs_done": len(history),
             "history": history,

@@ -36,12 +36,25 @@ export interface EpochMetrics {
   seconds: number;
 }
 
+/**
+ * Platt scaling fitted on the kept epoch's validation faces (absent on detectors
+ * trained before): `calibration` is null when the detector was left uncalibrated, and
+ * `threshold_fpr` the share of the `real_videos` validation real videos its threshold flags.
+ */
+export interface DetectorCalibration {
+  calibration: { method: string; a: number; b: number } | null;
+  threshold_fpr: number | null;
+  log_loss: number | null;
+  log_loss_uncalibrated: number | null;
+  real_videos: number | null;
+}
+
 /** A detector; its JSON columns' shapes are written here (the schema leaves them open). */
 export type Detector = Omit<Schemas["DetectorRead"], "options" | "history" | "best" | "training_set"> & {
   options: Record<string, number>;
   history: EpochMetrics[];
-  /** The kept epoch (lowest validation log loss), or {} until trained. */
-  best: Partial<EpochMetrics>;
+  /** The kept epoch (lowest validation log loss) and its calibration, or {} until trained. */
+  best: Partial<EpochMetrics & DetectorCalibration>;
   training_set: {
     videos?: number;
     faces?: number;

@@ -9,6 +9,7 @@ import {
   type Detector,
   detectorStatusClass,
 } from "../api/detection";
+import { percent } from "./detectionExplain";
 import { h, setText } from "../shared/dom";
 import { OptionFields, readOptionSpec, stackedField } from "../shared/optionFields";
 
@@ -26,6 +27,21 @@ export interface DetectorTableEvents {
 /** 0.91234 → "0.912"; null → "—". */
 export function metric(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? "—" : value.toFixed(digits);
+}
+
+/** Under the threshold: what it flags among validation real videos, or that the score
+ * is not a probability. */
+function thresholdNote(d: Detector): HTMLElement | null {
+  const best = d.best;
+  if (best.calibration === undefined || d.threshold === null) return null;
+  if (best.calibration === null) return h("div", { class: "muted detector-threshold-note" }, "uncalibrated");
+  const fpr = best.threshold_fpr;
+  if (fpr === null || fpr === undefined) return null;
+  return h(
+    "div",
+    { class: "muted detector-threshold-note", title: `Calibrated (Platt scaling on the validation faces); the threshold calls ${percent(fpr)} of ${best.real_videos ?? "the"} validation real videos fake.` },
+    `flags ${percent(fpr)} of real videos`,
+  );
 }
 
 export class DetectorTable {
@@ -120,7 +136,7 @@ export class DetectorTable {
       h("td", { class: "num mono-num" }, metric(val?.log_loss)),
       h("td", { class: "num mono-num" }, metric(val?.accuracy)),
       h("td", { class: "num mono-num" }, metric(val?.eer)),
-      h("td", { class: "num mono-num" }, metric(d.threshold, 2)),
+      h("td", { class: "num mono-num detector-threshold" }, metric(d.threshold, 2), thresholdNote(d)),
       h("td", { class: "muted" }, faces !== undefined ? `${faces.toLocaleString()} faces${videos !== undefined ? ` of ${videos} videos` : ""}` : "—"),
       actions,
     );

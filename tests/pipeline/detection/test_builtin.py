@@ -20,14 +20,13 @@ from deepreview_workers.pipeline.detection.builtin import (
     BUILTIN_CHECKPOINT,
     load_builtin_detector,
 )
+from deepreview_workers.pipeline.detection.calibration import apply_calibration, fit_platt
 from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
 from deepreview_workers.pipeline.detection.explain import map_region, region_masks
 from deepreview_workers.pipeline.detection.selfblend import hull_mask, self_blend
 from deepreview_workers.pipeline.detection.selfblend_train import (
     SelfBlendBatches,
     SelfBlendTrainOptions,
-    apply_calibration,
-    fit_platt,
     train_self_blend,
     training_batches,
 )

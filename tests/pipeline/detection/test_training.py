@@ -87,6 +87,20 @@ def test_checkpoint_reloads_to_the_same_scores(trained):
     assert detector.describe()["best_epoch"] == result.best_epoch
 
 
+def test_training_calibrates_the_score_and_says_what_its_threshold_flags(trained):
+    result, _seen = trained
+    data = read_checkpoint(result.checkpoint)
+    assert data["calibration"]["method"] == "platt" and data["calibration"]["a"] > 0
+    validation = data["validation"]
+    assert validation["faces"]["log_loss"] < validation["log_loss_uncalibrated"]
+    assert validation["real_videos"]["videos"] >= 1
+    assert data["threshold_fpr"] == validation["real_videos"]["false_positive_rate"]
+    assert result.calibration == data["calibration"]
+    described = LoadedDetector.load(result.checkpoint, device="cpu").describe()
+    assert described["calibrated"] and described["threshold_fpr"] == data["threshold_fpr"]
+    assert json.loads(json.dumps(result.as_dict()))["threshold_fpr"] == data["threshold_fpr"]
+
+
 def test_cancel_keeps_the_best_checkpoint_so_far(face_set, tmp_path):
     checkpoint = tmp_path / "cancelled.pt"
     options = TrainOptions(arch="meso4", input_size=64, epochs=3, device="cpu")
