@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -89,6 +91,12 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
     assert scored.count() == 6 and all(r.score_confident is not None for r in scored)
     result = client.get(reverse("detection-result", kwargs={"run_id": scored[0].pk}))
     assert result.status_code == 200
+    # The training's calibration travels to every run: a probability and what its
+    # threshold flags (two epochs may rank the wrong way round: then uncalibrated).
+    assert {"calibration", "threshold_fpr", "log_loss_uncalibrated"} <= set(detector.best)
+    score = json.loads(b"".join(result.streaming_content))["score"]
+    assert score["calibrated"] == (detector.best["calibration"] is not None)
+    assert score["threshold_fpr"] == detector.best["threshold_fpr"]
     evaluation = api_as("viewer").get(reverse("detector-evaluation", args=[pid, detector_id]))
     metrics = evaluation.json()["metrics"]
     assert metrics["count"] == 6 and 0.0 <= metrics["auc"] <= 1.0
