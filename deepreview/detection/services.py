@@ -95,19 +95,30 @@ def detector_train_request(
         return _queue_training(detector, requested_by, {"export_id": export.pk})
     videos = labeled_videos(detector.project)
     counts = {o: videos.filter(origin=o).count() for o in (Origin.REAL, Origin.FAKE)}
-    missing = [
-        f"{MIN_VIDEOS_PER_LABEL - n} more {o} video(s)"
-        for o, n in counts.items()
-        if n < MIN_VIDEOS_PER_LABEL
-    ]
+    needed = training_videos_needed(detector)
+    missing = [f"{needed[o] - n} more {o} video(s)" for o, n in counts.items() if n < needed[o]]
     if missing:
+        blends = (
+            "; fakes are optional when 'Self-blended fakes' is above 0"
+            if needed[Origin.FAKE]
+            else ""
+        )
         raise ApplicationError(
             f"A detector learns from labeled videos: the project has {counts[Origin.REAL]} "
             f"real and {counts[Origin.FAKE]} fake. Add {' and '.join(missing)} (mark uploads "
-            "real or fake, or convert videos with a swap model).",
+            f"real or fake, or convert videos with a swap model{blends}).",
             code="too_few_labeled_videos",
         )
     return _queue_training(detector, requested_by, {})
+
+
+def training_videos_needed(detector: Detector) -> dict[str, int]:
+    """Labeled videos a detector needs, by origin: real ones always (two people at
+    least, for the identity-disjoint split); fake ones only when it does not make
+    self-blended fakes of the reals."""
+    options = clean_options(TRAIN_JOB, detector.options, what="training", with_defaults=True)
+    fakes = 0 if options["self_blend"] > 0 else MIN_VIDEOS_PER_LABEL
+    return {Origin.REAL: MIN_VIDEOS_PER_LABEL, Origin.FAKE: fakes}
 
 
 def _queue_training(detector: Detector, requested_by: AbstractBaseUser, params: dict) -> Job:

@@ -20,14 +20,31 @@ def test_architectures_match_the_pipeline_registry():
     assert tuple(detector_models.names()) == DETECTOR_ARCHS
 
 
-def test_training_needs_labeled_videos_of_both_kinds(team, api_as):
-    detector = DetectorFactory(project=team.project)
+def test_training_needs_real_videos_and_fakes_unless_it_self_blends(team, api_as):
+    client = api_as("curator")
+    without_blends = DetectorFactory(project=team.project, options={"self_blend": 0.0})
     MediaItemFactory(project=team.project, origin="real")
-    url = reverse("detector-train", args=[team.project.pk, detector.pk])
-    refused = api_as("curator").post(url)
+    url = reverse("detector-train", args=[team.project.pk, without_blends.pk])
+    refused = client.post(url)
     assert refused.status_code == 400
     message = refused.json()["error"]["message"]
     assert "1 real and 0 fake" in message and "1 more real video(s) and 2 more fake" in message
+    assert "fakes are optional when 'Self-blended fakes' is above 0" in message
+
+    # By default a detector makes its fakes from the reals: two real videos will do.
+    blending = DetectorFactory(project=team.project)
+    url = reverse("detector-train", args=[team.project.pk, blending.pk])
+    message = client.post(url).json()["error"]["message"]
+    assert "Add 1 more real video(s) (" in message and "more fake" not in message
+    MediaItemFactory(project=team.project, origin="real")
+    queued = client.post(url)
+    assert queued.status_code == 201, queued.content
+    assert (
+        client.post(
+            reverse("detector-train", args=[team.project.pk, without_blends.pk])
+        ).status_code
+        == 400
+    )
 
 
 def test_detect_refuses_untrained_detectors_photos_and_other_projects(team, api_as):

@@ -113,6 +113,29 @@ def test_train_detect_and_evaluate(team, api_as, celery_worker_process, tmp_path
     assert run.status == "no_faces" and run.score_confident is None
 
 
+def test_a_project_of_real_videos_alone_trains_on_their_self_blends(
+    team, api_as, celery_worker_process
+):
+    videos = _labeled(team, REAL, "real")
+    for item in videos:
+        assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"
+    client = api_as("curator")
+    pid = team.project.pk
+    options = {"epochs": 1, "batch_size": 8, "frames_per_video": 6, "val_fraction": 0.34}
+    created = client.post(
+        reverse("detector-list", args=[pid]),
+        {"name": "Reals only", "arch": "meso4", "options": options},
+        format="json",
+    )
+    detector_id = created.json()["id"]
+    job = done(client.post(reverse("detector-train", args=[pid, detector_id])).json()["id"])
+    assert job.status == "succeeded", job.error + celery_worker_process.log()[-3000:]
+    detector = Detector.objects.get(pk=detector_id)
+    dataset = detector.training_set["dataset"]
+    assert dataset["self_blend_sources"] > 0 and dataset["validation_self_blends"] > 0
+    assert detector.best["val"]["auc"] is not None and detector.best["threshold_fpr"] is not None
+
+
 def test_unlabeled_project_gets_the_built_in_detector(team, api_as, celery_worker_process):
     item = upload(team.project, team.users["curator"], PD_CLIP)  # origin unknown: no labels
     assert done(Job.objects.get(media=item, kind="probe").pk).status == "succeeded"

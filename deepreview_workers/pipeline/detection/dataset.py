@@ -410,15 +410,22 @@ class Split:
         }
 
 
-def export_split(faces: Sequence[LabeledFace]) -> Split:
+def _side_ok(labels: set[int], self_blends: bool) -> bool:
+    """A split side can teach and be measured: real and fake faces, or (when self-blends
+    of its reals stand in for fakes) real faces at least."""
+    return 0 in labels if self_blends else labels == {0, 1}
+
+
+def export_split(faces: Sequence[LabeledFace], *, self_blends: bool = False) -> Split:
     """The split an export made (its ``train`` and ``validation`` faces; ``test`` faces
     are left out), already identity-disjoint. Raises ``TrainingDataError`` when either
-    side lacks real or fake faces, saying how to export differently."""
+    side lacks real or fake faces (only real ones with ``self_blends``), saying how to
+    export differently."""
     train = tuple(i for i, face in enumerate(faces) if face.split == "train")
     val = tuple(i for i, face in enumerate(faces) if face.split == "validation")
     for name, indices in (("train", train), ("validation", val)):
         labels = {faces[i].label for i in indices}
-        if labels != {0, 1}:
+        if not _side_ok(labels, self_blends):
             have = ", ".join(sorted("fake" if x else "real" for x in labels)) or "no"
             raise TrainingDataError(
                 f"The export's {name} split has {have} faces: training needs real and fake "
@@ -434,25 +441,34 @@ def export_split(faces: Sequence[LabeledFace]) -> Split:
 
 
 def split_by_identity(
-    faces: Sequence[LabeledFace], *, val_fraction: float = 0.2, seed: int = 0, attempts: int = 64
+    faces: Sequence[LabeledFace],
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    attempts: int = 64,
+    self_blends: bool = False,
 ) -> Split:
     """Identity-disjoint train/validation split, deterministic for a seed.
 
     Identities are shuffled (seeded) and moved to validation until it holds about
     ``val_fraction`` of the faces (an identity that would overshoot it by more than a
     quarter is passed over); a split is accepted when both sides have real and fake
-    faces, trying up to ``attempts`` shuffles. Raises ``TrainingDataError`` for a set
-    with no faces, one class only, or too few identities to split that way.
+    faces, trying up to ``attempts`` shuffles. With ``self_blends`` (self-blends of a
+    side's reals stand in for the fakes it lacks) both sides need real faces only.
+    Raises ``TrainingDataError`` for a set with no faces, one class only (no fakes is
+    fine with ``self_blends``, no reals never is), or too few identities to split that way.
     """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     if not faces:
         raise TrainingDataError("No faces to train on")
     labels = Counter(face.label for face in faces)
-    if len(labels) < 2:
-        only = "real" if 0 in labels else "fake"
+    if 0 not in labels:
+        raise TrainingDataError(f"All {len(faces)} faces are fake: a detector needs real faces too")
+    if 1 not in labels and not self_blends:
         raise TrainingDataError(
-            f"All {len(faces)} faces are {only}: a detector needs both real and fake faces"
+            f"All {len(faces)} faces are real: a detector needs fakes too; set "
+            "'Self-blended fakes' above 0 to make them from these real faces"
         )
     by_identity: dict[str, list[int]] = defaultdict(list)
     for index, face in enumerate(faces):
@@ -481,7 +497,8 @@ def split_by_identity(
         train_names = [name for name in order if name not in set(val_names)]
         train = sorted(i for name in train_names for i in by_identity[name])
         val = sorted(i for name in val_names for i in by_identity[name])
-        if {faces[i].label for i in train} == {0, 1} and {faces[i].label for i in val} == {0, 1}:
+        sides = ({faces[i].label for i in train}, {faces[i].label for i in val})
+        if all(_side_ok(labels, self_blends) for labels in sides):
             return Split(
                 tuple(train), tuple(val), tuple(sorted(train_names)), tuple(sorted(val_names))
             )

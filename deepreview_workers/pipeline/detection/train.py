@@ -102,8 +102,8 @@ class TrainResult:
     seconds: float
     device: str
     stopped_early: bool
-    #: Per validation face, in split order: (path, label, calibrated score at the best
-    #: epoch).
+    #: Per validation face, in split order, then its self-blends (path ending in
+    #: ``#self-blend``): (path, label, calibrated score at the best epoch).
     validation: tuple[tuple[str, int, float], ...] = ()
     #: Platt scaling fitted on the validation faces (None: left uncalibrated).
     calibration: dict[str, Any] | None = None
@@ -235,6 +235,10 @@ def self_blend_sources(
     return [i for i in indices if faces[i].label == 0 and landmarks[i] is not None]
 
 
+def has_fakes(indices: Sequence[int], faces: Sequence[LabeledFace]) -> bool:
+    return any(faces[i].label == 1 for i in indices)
+
+
 def sample_weights(labels: np.ndarray, blended: int, self_blend: float) -> np.ndarray:
     """Draw weights for ``labels`` (0/1) followed by ``blended`` self-blended fakes: reals
     and fakes are drawn equally often, and self-blends take ``self_blend`` of the fake
@@ -252,7 +256,9 @@ def sample_weights(labels: np.ndarray, blended: int, self_blend: float) -> np.nd
 
 
 class _FaceDataset(Dataset):
-    """The split's faces, then (training only) self-blended copies of ``blend_sources``."""
+    """The split's faces, then self-blended copies of ``blend_sources``: made afresh at
+    every draw for training, or once (seeded) with ``fixed_blends``, so validation scores
+    the same fakes every epoch."""
 
     def __init__(
         self,
@@ -264,6 +270,7 @@ class _FaceDataset(Dataset):
         seed: int,
         normalisation: tuple[tuple[float, ...], tuple[float, ...]] = (IMAGENET_MEAN, IMAGENET_STD),
         blend_sources: Sequence[int] = (),
+        fixed_blends: bool = False,
     ) -> None:
         self.normalisation = normalisation
         self.indices = list(indices)
@@ -279,6 +286,12 @@ class _FaceDataset(Dataset):
         self.maps = bool(self.blend_sources) or any(face.mask is not None for face in faces)
         # Pooled masks are tiny: read them all now, so a bad file stops training at once.
         self.targets = {i: read_map_target(faces[i].mask) for i in self.indices}
+        self.fixed = [self._blend(i) for i in self.blend_sources] if fixed_blends else None
+
+    def _blend(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """A self-blend of face ``index`` and its blend mask pooled to the map's size."""
+        crop, mask = self_blend(self.crops[index], self.landmarks[index], self.rng)
+        return crop, cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)
 
     def __len__(self) -> int:
         return len(self.indices) + len(self.blend_sources)
@@ -286,9 +299,9 @@ class _FaceDataset(Dataset):
     def __getitem__(self, position: int) -> tuple[torch.Tensor, ...]:
         """The crop, its label, its map target and the target's weight (0: none)."""
         if position >= len(self.indices):
-            index = self.blend_sources[position - len(self.indices)]
-            crop, mask = self_blend(self.crops[index], self.landmarks[index], self.rng)
-            target = cv2.resize(mask, (MAP_SIZE, MAP_SIZE), interpolation=cv2.INTER_AREA)
+            blend = position - len(self.indices)
+            index = self.blend_sources[blend]
+            crop, target = self.fixed[blend] if self.fixed is not None else self._blend(index)
             label, supervised = 1.0, True
         else:
             index = self.indices[position]
@@ -386,11 +399,16 @@ def train_detector(
         # An export brings its own identity-disjoint splits; its test split stays unseen
         # (not even its landmarks are computed), and its crops' margin is the one to use.
         faces = tuple(face for face in faces if face.split in ("train", "validation"))
-        split = export_split(faces)
+        split = export_split(faces, self_blends=options.self_blend > 0)
         if face_set.crop_margin is not None:
             options = replace(options, crop_margin=face_set.crop_margin)
     else:
-        split = split_by_identity(faces, val_fraction=options.val_fraction, seed=options.seed)
+        split = split_by_identity(
+            faces,
+            val_fraction=options.val_fraction,
+            seed=options.seed,
+            self_blends=options.self_blend > 0,
+        )
     device = resolve_device(options.device)
     size = options.size
     torch.manual_seed(options.seed)
@@ -403,6 +421,21 @@ def train_detector(
     blend_sources = (
         self_blend_sources(split.train, faces, landmarks) if options.self_blend > 0 else []
     )
+    # A side with no fakes of its own (a project of real videos only) is measured on
+    # fixed self-blends of its reals, as the built-in detector is.
+    val_blends = (
+        [] if has_fakes(split.val, faces) else self_blend_sources(split.val, faces, landmarks)
+    )
+    for side, own, blends in (
+        ("training", split.train, blend_sources),
+        ("validation", split.val, val_blends),
+    ):
+        if not has_fakes(own, faces) and not blends:
+            raise TrainingDataError(
+                f"The {side} faces are all real and none has landmarks to self-blend: add "
+                "fake videos, or real videos whose faces are large and frontal enough for "
+                "landmarks"
+            )
     train_set = _FaceDataset(
         split.train,
         faces,
@@ -413,7 +446,17 @@ def train_detector(
         norm,
         blend_sources=blend_sources,
     )
-    val_set = _FaceDataset(split.val, faces, crops, landmarks, None, options.seed, norm)
+    val_set = _FaceDataset(
+        split.val,
+        faces,
+        crops,
+        landmarks,
+        None,
+        options.seed + 1,
+        norm,
+        blend_sources=val_blends,
+        fixed_blends=True,
+    )
     train_labels = np.array([faces[i].label for i in split.train])
     counts = np.bincount(train_labels, minlength=2).astype(np.float64)
     counts[1] += len(blend_sources)
@@ -460,9 +503,15 @@ def train_detector(
     else:
         schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    val_labels = np.array([faces[i].label for i in split.val])
-    # A face without a video (a face folder's photo) is a video of its own.
-    val_videos = np.array([faces[i].video or str(faces[i].path) for i in split.val])
+    # Validation: its own faces, then its self-blends (fakes); a face without a video (a
+    # face folder's photo) is a video of its own.
+    val_labels = np.array([faces[i].label for i in split.val] + [1] * len(val_blends))
+    val_paths = [str(faces[i].path) for i in split.val]
+    val_paths += [f"{faces[i].path}#self-blend" for i in val_blends]
+    val_videos = np.array(
+        [faces[i].video or str(faces[i].path) for i in split.val]
+        + [f"{faces[i].video or faces[i].path}#self-blend" for i in val_blends]
+    )
 
     history: list[dict] = []
     best: dict[str, Any] = {}
@@ -471,6 +520,7 @@ def train_detector(
         **face_set.summary(),
         "landmarks": sum(lm is not None for lm in landmarks),
         "self_blend_sources": len(blend_sources),
+        "validation_self_blends": len(val_blends),
     }
     for epoch in range(1, options.epochs + 1):
         epoch_started = time.perf_counter()
@@ -523,8 +573,10 @@ def train_detector(
             break
 
     validation = tuple(
-        (str(faces[i].path), int(faces[i].label), float(s))
-        for i, s in zip(split.val, best["validation"]["scores"], strict=True)
+        (path, int(label), float(score))
+        for path, label, score in zip(
+            val_paths, val_labels, best["validation"]["scores"], strict=True
+        )
     )
     return TrainResult(
         checkpoint=Path(checkpoint_path),

@@ -186,7 +186,7 @@ export class DetectorTable {
       h(
         "p",
         { class: "muted detector-create-note" },
-        `Training takes faces from every labeled video (at least ${minimum} real and ${minimum} fake), holds out whole identities for validation, and keeps the epoch with the lowest validation log loss.`,
+        `Training takes faces from every labeled video (at least ${minimum} real, of two people or more; fakes are optional while “Self-blended fakes” is above 0, since it blends each real face with an altered copy of itself), holds out whole identities for validation, keeps the epoch with the lowest validation log loss and calibrates its score.`,
       ),
       form,
     );

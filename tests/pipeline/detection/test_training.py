@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -158,12 +159,39 @@ def test_no_faces_are_refused(tmp_path):
     assert not (tmp_path / "out.pt").exists()
 
 
-def test_one_class_is_refused(tmp_path):
+def test_one_class_is_refused_unless_self_blends_make_the_fakes(tmp_path):
     for identity in ("a", "b", "c"):
-        _crop_file(tmp_path / "real" / identity / "0.png")
-    with pytest.raises(TrainingDataError, match="both real and fake"):
+        _crop_file(tmp_path / "fake" / identity / "0.png")
+    with pytest.raises(TrainingDataError, match="are fake: a detector needs real faces"):
         train_detector(tmp_path, tmp_path / "out.pt", TrainOptions(device="cpu"))
+    reals = [LabeledFace(Path(f"{who}.png"), 0, who) for who in ("a", "b", "c")]
+    with pytest.raises(TrainingDataError, match="set 'Self-blended fakes' above 0"):
+        split_by_identity(reals, val_fraction=0.3)
+    split = split_by_identity(reals, val_fraction=0.3, self_blends=True)
+    assert split.train and split.val
     assert issubclass(TrainingDataError, ValueError)
+
+
+def test_real_faces_alone_train_on_self_blends_and_validate_on_fixed_ones(face_set, tmp_path):
+    reals = [face for face in load_face_set(face_set).faces if face.label == 0]
+    options = replace(QUICK, epochs=2, self_blend=0.5)
+    result = train_detector(reals, tmp_path / "reals.pt", options)
+    own = [(path, label) for path, label, _s in result.validation if "#" not in path]
+    blends = [(path, label) for path, label, _s in result.validation if "#" in path]
+    assert own and {label for _p, label in own} == {0}
+    assert blends and {label for _p, label in blends} == {1}
+    assert all(path.endswith("#self-blend") for path, _l in blends)
+    assert result.dataset["validation_self_blends"] == len(blends)
+    assert result.dataset["self_blend_sources"] > 0
+    assert all(entry["val"]["auc"] is not None for entry in result.history)
+    assert read_checkpoint(result.checkpoint)["threshold_fpr"] is not None
+    # The validation fakes are made once: a second run scores the same faces the same.
+    again = train_detector(reals, tmp_path / "again.pt", options)
+    assert [s for *_x, s in again.validation] == pytest.approx(
+        [s for *_x, s in result.validation], abs=1e-4
+    )
+    with pytest.raises(TrainingDataError, match="Self-blended fakes"):
+        train_detector(reals, tmp_path / "none.pt", replace(options, self_blend=0.0))
 
 
 def test_too_few_identities_are_refused(tmp_path):
