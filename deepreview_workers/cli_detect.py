@@ -84,9 +84,9 @@ def detect(args: argparse.Namespace) -> int:
         arg("-o", "--output", required=True, type=Path, metavar="PATH", help="checkpoint"),
         arg(
             "--arch",
-            default="meso4",
-            help="meso4, efficientnet_lite0 (fine-tunes the built-in detector), "
-            "efficientnet_lite2 or efficientnet_b0",
+            default="efficientnet_lite0",
+            help="efficientnet_lite0 (default: fine-tunes the built-in detector), "
+            "efficientnet_lite2 (from ImageNet), meso4 or efficientnet_b0 (from random weights)",
         ),
         arg("--epochs", type=int, default=10),
         arg("--batch-size", type=int, default=32),

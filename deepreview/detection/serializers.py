@@ -33,7 +33,12 @@ class DetectorReadSerializer(serializers.ModelSerializer):
 
 class DetectorWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    arch = serializers.ChoiceField(choices=DETECTOR_ARCHS, default="meso4")
+    arch = serializers.ChoiceField(
+        choices=DETECTOR_ARCHS,
+        default="efficientnet_lite0",
+        help_text="efficientnet_lite0 (the default) fine-tunes the built-in detector; "
+        "efficientnet_lite2 starts from ImageNet, meso4 and efficientnet_b0 from random weights",
+    )
     options = JobOptionsField("detector_train")
 
 

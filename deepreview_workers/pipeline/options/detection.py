@@ -170,7 +170,7 @@ class DetectOptions:
 class TrainOptions:
     """Everything a detector's training run can be told."""
 
-    arch: str = "meso4"  # chosen when the detector is made
+    arch: str = "efficientnet_lite0"  # chosen when the detector is made; fine-tunes the built-in
     input_size: int | None = None  # None: the architecture's own (meso4 256, effnet 224)
     epochs: int = option(10, label="Epochs", help="Passes over the training faces", low=1, high=500)
     batch_size: int = option(32, label="Batch size", help="Faces per step", low=1, high=512)
