@@ -70,7 +70,11 @@ from deepreview_workers.pipeline.detection.dataset import (
     load_face_set,
     split_by_identity,
 )
-from deepreview_workers.pipeline.detection.metrics import binary_metrics
+from deepreview_workers.pipeline.detection.metrics import (
+    binary_metrics,
+    equal_error_rate,
+    log_loss,
+)
 from deepreview_workers.pipeline.detection.models import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -107,18 +111,22 @@ class TrainResult:
     validation: tuple[tuple[str, int, float], ...] = ()
     #: Platt scaling fitted on the validation faces (None: left uncalibrated).
     calibration: dict[str, Any] | None = None
-    #: Share of validation real videos the threshold flags.
-    threshold_fpr: float | None = None
-    #: The kept epoch's validation faces scored with the calibration: ``log_loss`` and
-    #: ``log_loss_uncalibrated``, and ``real_videos`` (how many, the share flagged).
+    #: The kept epoch's validation scored with the calibration, as the checkpoint keeps
+    #: it: ``faces`` (metrics at the threshold), ``log_loss_uncalibrated`` and
+    #: ``real_videos`` (how many, the share the threshold flags).
     calibrated_val: dict = field(default_factory=dict)
+
+    @property
+    def threshold_fpr(self) -> float | None:
+        """Share of validation real videos the threshold flags."""
+        return (self.calibrated_val.get("real_videos") or {}).get("false_positive_rate")
 
     def calibration_report(self) -> dict[str, Any]:
         """What the detector's page says of its calibration and threshold."""
         return {
             "calibration": self.calibration,
             "threshold_fpr": self.threshold_fpr,
-            "log_loss": self.calibrated_val.get("log_loss"),
+            "log_loss": (self.calibrated_val.get("faces") or {}).get("log_loss"),
             "log_loss_uncalibrated": self.calibrated_val.get("log_loss_uncalibrated"),
             "real_videos": (self.calibrated_val.get("real_videos") or {}).get("videos"),
         }
@@ -337,16 +345,14 @@ def calibrate(
 
     A detector that ranks the validation faces the wrong way round (a fitted slope of
     zero or less) is left uncalibrated rather than turned upside down."""
-    raw = apply_calibration(logits, None)
     calibration: dict[str, Any] | None = fit_platt(logits, labels)
     if calibration["a"] <= 0:
         calibration = None
     scores = apply_calibration(logits, calibration)
-    metrics = binary_metrics(labels, scores, threshold=0.5)
-    threshold = metrics.eer_threshold if metrics.eer_threshold is not None else 0.5
+    _eer, threshold = equal_error_rate(labels, scores)  # both classes: the split ensures it
     validation = {
         "faces": binary_metrics(labels, scores, threshold=threshold).as_dict(),
-        "log_loss_uncalibrated": binary_metrics(labels, raw).log_loss,
+        "log_loss_uncalibrated": log_loss(labels, apply_calibration(logits, None)),
         "real_videos": video_false_positive_rate(scores, labels, videos, threshold),
         "scores": scores,
     }
@@ -590,13 +596,13 @@ def train_detector(
         stopped_early=stopped_early,
         validation=validation,
         calibration=best["calibration"],
-        threshold_fpr=best["validation"]["real_videos"]["false_positive_rate"],
-        calibrated_val={
-            "log_loss": best["validation"]["faces"]["log_loss"],
-            "log_loss_uncalibrated": best["validation"]["log_loss_uncalibrated"],
-            "real_videos": best["validation"]["real_videos"],
-        },
+        calibrated_val=_calibrated_val(best),
     )
+
+
+def _calibrated_val(best: dict[str, Any]) -> dict[str, Any]:
+    """The kept epoch's calibrated validation figures, without the per-face scores."""
+    return {k: v for k, v in best["validation"].items() if k != "scores"}
 
 
 def _write(
@@ -622,7 +628,7 @@ def _write(
             "threshold": float(best["threshold"]),
             "calibration": best["calibration"],
             "threshold_fpr": best["validation"]["real_videos"]["false_positive_rate"],
-            "validation": {k: v for k, v in best["validation"].items() if k != "scores"},
+            "validation": _calibrated_val(best),
             "best_epoch": int(best["epoch"]),
             "epochs_done": len(history),
             "history": history,
