@@ -192,6 +192,10 @@ def test_real_faces_alone_train_on_self_blends_and_validate_on_fixed_ones(face_s
     )
     with pytest.raises(TrainingDataError, match="Self-blended fakes"):
         train_detector(reals, tmp_path / "none.pt", replace(options, self_blend=0.0))
+    # Without landmarks nothing can be self-blended: said before any training, no file.
+    with pytest.raises(TrainingDataError, match="none has landmarks to self-blend"):
+        train_detector(reals, tmp_path / "bare.pt", replace(options, landmarks="none"))
+    assert not (tmp_path / "bare.pt").exists()
 
 
 def test_too_few_identities_are_refused(tmp_path):
