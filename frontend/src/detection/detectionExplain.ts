@@ -15,6 +15,11 @@ export function percent(share: number): string {
   return `${Math.round(value)}%`;
 }
 
+/** "10 validation real videos", "1 validation real video", "the validation real videos". */
+export function realVideos(count: number | null | undefined): string {
+  return count === null || count === undefined ? "the validation real videos" : `${count} validation real video${count === 1 ? "" : "s"}`;
+}
+
 /** What to call a run's score: a probability only when the detector is calibrated. */
 export function scoreName(calibrated: boolean | null | undefined): string {
   if (calibrated === true) return "Fake probability";

@@ -4,7 +4,7 @@
 import type { Detector } from "../api/detection";
 import { epochChart } from "../shared/charts/plotly";
 import { h, setText } from "../shared/dom";
-import { percent } from "./detectionExplain";
+import { percent, realVideos } from "./detectionExplain";
 import { metric } from "./detectorTable";
 
 const COLOURS = {
@@ -21,7 +21,13 @@ function calibrationWords(detector: Detector): string {
   if (best.calibration === undefined) return "";
   if (best.calibration === null) return " Left uncalibrated (the validation faces ranked the wrong way round): the score is not a probability.";
   const fpr = best.threshold_fpr;
-  return ` Calibrated (Platt scaling): log loss ${metric(best.log_loss_uncalibrated)} → ${metric(best.log_loss)}${fpr === null || fpr === undefined ? "" : `; the threshold flags ${percent(fpr)} of ${best.real_videos ?? "the"} validation real videos`}.`;
+  // Platt's smoothed targets keep a small, perfectly separated validation set from
+  // making the score certain: its own log loss then rises, which needs saying.
+  const softened =
+    best.log_loss !== null && best.log_loss !== undefined && best.log_loss_uncalibrated !== null && best.log_loss_uncalibrated !== undefined && best.log_loss > best.log_loss_uncalibrated
+      ? " (higher on these faces: calibration keeps a small validation set the detector gets all right from making its score a certainty)"
+      : "";
+  return ` Calibrated (Platt scaling): log loss ${metric(best.log_loss_uncalibrated)} → ${metric(best.log_loss)}${softened}${fpr === null || fpr === undefined ? "" : `; the threshold flags ${percent(fpr)} of ${realVideos(best.real_videos)}`}.`;
 }
 
 export class DetectorHistory {

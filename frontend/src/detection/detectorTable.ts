@@ -9,7 +9,7 @@ import {
   type Detector,
   detectorStatusClass,
 } from "../api/detection";
-import { percent } from "./detectionExplain";
+import { percent, realVideos } from "./detectionExplain";
 import { h, setText } from "../shared/dom";
 import { OptionFields, readOptionSpec, stackedField } from "../shared/optionFields";
 
@@ -39,7 +39,7 @@ function thresholdNote(d: Detector): HTMLElement | null {
   if (fpr === null || fpr === undefined) return null;
   return h(
     "div",
-    { class: "muted detector-threshold-note", title: `Calibrated (Platt scaling on the validation faces); the threshold calls ${percent(fpr)} of ${best.real_videos ?? "the"} validation real videos fake.` },
+    { class: "muted detector-threshold-note", title: `Calibrated (Platt scaling on the validation faces); the threshold calls ${percent(fpr)} of ${realVideos(best.real_videos)} fake.` },
     `flags ${percent(fpr)} of real videos`,
   );
 }
