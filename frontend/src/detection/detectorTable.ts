@@ -157,7 +157,7 @@ export class DetectorTable {
   private form(): HTMLElement {
     const field = (label: string, id: string, control: HTMLElement, help?: string): HTMLDivElement =>
       h("div", { class: "field" }, h("label", { for: id, title: help ?? null }, label), control);
-    const name = h("input", { name: "name", id: "detector-name", maxlength: 200, required: true, placeholder: "e.g. Meso baseline" });
+    const name = h("input", { name: "name", id: "detector-name", maxlength: 200, required: true, placeholder: "e.g. Newsroom fine-tune" });
     const arch = h(
       "select",
       { name: "arch", id: "detector-arch" },
