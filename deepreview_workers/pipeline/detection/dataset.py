@@ -416,6 +416,13 @@ def _side_ok(labels: set[int], self_blends: bool) -> bool:
     return 0 in labels if self_blends else labels == {0, 1}
 
 
+def _side_needs(self_blends: bool) -> str:
+    """What each side of a split must hold, in words for a refusal."""
+    return (
+        "real faces (self-blends of them are its fakes)" if self_blends else "real and fake faces"
+    )
+
+
 def export_split(faces: Sequence[LabeledFace], *, self_blends: bool = False) -> Split:
     """The split an export made (its ``train`` and ``validation`` faces; ``test`` faces
     are left out), already identity-disjoint. Raises ``TrainingDataError`` when either
@@ -428,10 +435,10 @@ def export_split(faces: Sequence[LabeledFace], *, self_blends: bool = False) -> 
         if not _side_ok(labels, self_blends):
             have = ", ".join(sorted("fake" if x else "real" for x in labels)) or "no"
             raise TrainingDataError(
-                f"The export's {name} split has {have} faces: training needs real and fake "
-                "faces in both train and validation. Export again with a validation ratio "
-                "above 0 and a different seed, or with more labeled fakes and reals of "
-                "other people"
+                f"The export's {name} split has {have} faces: training needs "
+                f"{_side_needs(self_blends)} in both train and validation. Export again with "
+                "a validation ratio above 0 and a different seed, or with more labeled "
+                "videos of other people"
             )
 
     def people(indices: tuple[int, ...]) -> tuple[str, ...]:
@@ -477,7 +484,7 @@ def split_by_identity(
     if len(names) < 2:
         raise TrainingDataError(
             f"Only {len(names)} identity: an identity-disjoint validation split needs at "
-            "least two people, with real and fake faces on both sides"
+            f"least two people, with {_side_needs(self_blends)} on both sides"
         )
     rng = np.random.default_rng(seed)
     target = val_fraction * len(faces)
@@ -504,6 +511,6 @@ def split_by_identity(
             )
     raise TrainingDataError(
         f"Too few identities to split: no identity-disjoint split of the {len(names)} "
-        "identities gives real and fake faces on both the training and validation sides; "
-        "add real and fake faces of more people"
+        f"identities gives {_side_needs(self_blends)} on both the training and validation "
+        "sides; add labeled videos of more people"
     )

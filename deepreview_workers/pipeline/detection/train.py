@@ -28,7 +28,8 @@ What it does, in order:
    0.5, equal error rate and its threshold; the epoch with the lowest validation log
    loss is the best. Platt scaling fitted on the best epoch's validation faces makes the
    score a probability (:mod:`~deepreview_workers.pipeline.detection.calibration`); the
-   threshold is the equal-error point of the calibrated scores, and the share of
+   threshold is the equal-error point of the calibrated scores (halfway to the next
+   lower score, for a margin on both sides), and the share of
    validation real videos it flags is stored with it. The checkpoint (best weights,
    calibration, the full history, options, the threshold) is rewritten atomically after
    every epoch, so a cancelled run leaves the best model so far on disk.
@@ -57,6 +58,7 @@ from deepreview_workers.pipeline.detection.augment import AugmentOptions, augmen
 from deepreview_workers.pipeline.detection.builtin import builtin_arch, builtin_state_dict
 from deepreview_workers.pipeline.detection.calibration import (
     apply_calibration,
+    decision_threshold,
     fit_platt,
     video_false_positive_rate,
 )
@@ -72,7 +74,6 @@ from deepreview_workers.pipeline.detection.dataset import (
 )
 from deepreview_workers.pipeline.detection.metrics import (
     binary_metrics,
-    equal_error_rate,
     log_loss,
 )
 from deepreview_workers.pipeline.detection.models import (
@@ -339,9 +340,10 @@ def _predict_logits(model: nn.Module, loader: DataLoader, device: torch.device) 
 def calibrate(
     logits: np.ndarray, labels: np.ndarray, videos: np.ndarray
 ) -> tuple[dict[str, Any] | None, float, dict[str, Any]]:
-    """Platt scaling fitted on the validation faces' ``logits``, the threshold (equal
-    error rate) on the calibrated scores, and what both measured: log loss before and
-    after, and the share of validation real ``videos`` the threshold flags.
+    """Platt scaling fitted on the validation faces' ``logits``, the threshold
+    (:func:`decision_threshold`) on the calibrated scores, and what both measured: log
+    loss before and after, and the share of validation real ``videos`` the threshold
+    flags.
 
     A detector that ranks the validation faces the wrong way round (a fitted slope of
     zero or less) is left uncalibrated rather than turned upside down."""
@@ -349,7 +351,7 @@ def calibrate(
     if calibration["a"] <= 0:
         calibration = None
     scores = apply_calibration(logits, calibration)
-    _eer, threshold = equal_error_rate(labels, scores)  # both classes: the split ensures it
+    threshold = decision_threshold(labels, scores)  # both classes: the split ensures it
     validation = {
         "faces": binary_metrics(labels, scores, threshold=threshold).as_dict(),
         "log_loss_uncalibrated": log_loss(labels, apply_calibration(logits, None)),

@@ -4,9 +4,11 @@ threshold in calibrated terms and the share of real videos it flags."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from deepreview_workers.pipeline.detection.calibration import (
     apply_calibration,
+    decision_threshold,
     video_false_positive_rate,
 )
 from deepreview_workers.pipeline.detection.metrics import binary_metrics
@@ -39,8 +41,19 @@ def test_threshold_is_the_equal_error_point_of_the_calibrated_scores():
     calibration, threshold, validation = calibrate(logits, labels, np.arange(300).astype(str))
     scores = apply_calibration(logits, calibration)
     assert np.allclose(validation["scores"], scores)
-    assert threshold == binary_metrics(labels, scores).eer_threshold
-    assert validation["faces"]["confusion"]["threshold"] == threshold
+    at_eer = binary_metrics(labels, scores, threshold=binary_metrics(labels, scores).eer_threshold)
+    at_threshold = validation["faces"]["confusion"]
+    assert at_threshold["threshold"] == threshold < at_eer.eer_threshold
+    # The same calls on every validation face as the equal-error point itself.
+    assert {**at_threshold, "threshold": 0} == {**at_eer.confusion.as_dict(), "threshold": 0}
+
+
+def test_threshold_of_a_perfectly_separated_split_sits_midway_between_the_classes():
+    """On a few faces it gets all right, the threshold is not the lowest fake's score
+    (which unseen fakes mostly score below) but halfway to the highest real's."""
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    scores = np.array([0.05, 0.2, 0.3, 0.9, 0.95, 0.99])
+    assert decision_threshold(labels, scores) == pytest.approx(0.6)
 
 
 def test_a_detector_ranking_the_wrong_way_is_not_turned_upside_down():

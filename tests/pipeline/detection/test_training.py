@@ -23,6 +23,7 @@ from deepreview_workers.pipeline.detection import (
 )
 from deepreview_workers.pipeline.detection.augment import AugmentOptions
 from deepreview_workers.pipeline.detection.checkpoint import read_checkpoint, save_checkpoint
+from deepreview_workers.pipeline.detection.dataset import export_split
 from deepreview_workers.pipeline.detection.metrics import roc_auc
 from deepreview_workers.pipeline.detection.train import sample_weights, self_blend_sources
 from deepreview_workers.pipeline.progress import Cancelled
@@ -207,6 +208,27 @@ def test_too_few_identities_are_refused(tmp_path):
     faces = [LabeledFace(Path("a.png"), 0, "alice"), LabeledFace(Path("b.png"), 1, "bob")]
     with pytest.raises(TrainingDataError, match="Too few identities"):
         split_by_identity(faces)
+
+
+def test_split_refusals_say_what_each_side_needs_with_and_without_self_blends():
+    """With self-blending on, a side needs real faces only, and the refusal says so
+    rather than asking for fakes the user need not have."""
+    faces = [
+        LabeledFace(Path("a.png"), 0, "alice", split="train"),
+        LabeledFace(Path("b.png"), 1, "bob", split="validation"),
+    ]
+    with pytest.raises(
+        TrainingDataError,
+        match="validation split has fake faces: training "
+        "needs real faces \\(self-blends of them are its fakes\\)",
+    ):
+        export_split(faces, self_blends=True)
+    with pytest.raises(
+        TrainingDataError, match="train split has real faces: training needs real and fake faces"
+    ):
+        export_split(faces)
+    with pytest.raises(TrainingDataError, match="gives real faces \\(self-blends"):
+        split_by_identity(faces, self_blends=True)
 
 
 def test_untrained_or_foreign_checkpoints_are_refused(tmp_path):
