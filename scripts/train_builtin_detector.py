@@ -159,6 +159,13 @@ def main() -> None:
     parser.add_argument("--swaps-cache", type=Path, default=REPO / "var" / "builtin-swaps")
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument(
+        "--cross-blend",
+        type=float,
+        default=0.0,
+        help="share of the blended fakes that paste another training person's face, "
+        "aligned on the landmarks (Face X-ray's blended images) instead of a self-blend",
+    )
+    parser.add_argument(
         "--init",
         type=Path,
         default=None,
@@ -201,6 +208,7 @@ def main() -> None:
         lr=args.lr,
         time_limit_s=args.time_limit,
         stop_at=args.stop_at,
+        cross_blend=args.cross_blend,
         workers=args.workers if args.workers >= 0 else default_workers(args.device),
     )
     init = builtin_state_dict(args.init) if args.init else None

@@ -13,6 +13,10 @@ traces that every swap shares. The blend mask is the ground truth of where.
 pixels (iBUG 300-W order). ``mask``: (H, W) float32 in [0, 1], nonzero only inside
 the landmarks' convex hull; ``blended`` differs from ``face_rgb`` only where
 ``mask > 0``.
+
+``cross_blend`` pastes another person's face the same way (Face X-ray's blended
+images), the donor chosen by ``landmark_donors``; the built-in recipe offers it as
+``--cross-blend`` (tried, not shipped: see the model card).
 """
 
 from __future__ import annotations
@@ -124,24 +128,30 @@ def _blend_mask(
     return (soft * hull).astype(np.float32)
 
 
-def self_blend(
-    face_rgb: np.ndarray,
-    landmarks: np.ndarray,
-    rng: np.random.Generator,
-    options: SelfBlendOptions | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One self-blended fake of ``face_rgb`` and its blend mask (see the module docstring)."""
-    o = options or SelfBlendOptions()
+def _check_face(face_rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if face_rgb.ndim != 3 or face_rgb.shape[2] != 3 or face_rgb.dtype != np.uint8:
         raise ValueError("face_rgb must be (H, W, 3) uint8 RGB")
     points = np.asarray(landmarks, dtype=np.float32).reshape(-1, 2)
     if points.shape[0] != 68:
         raise ValueError(f"landmarks must be (68, 2); got {landmarks.shape}")
+    return points
+
+
+def _paste(
+    face_rgb: np.ndarray,
+    points: np.ndarray,
+    source: np.ndarray,
+    rng: np.random.Generator,
+    o: SelfBlendOptions,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``source`` (aligned with ``face_rgb``) altered and blended in through a random mask
+    inside the face's landmark hull; the blended face and the mask."""
     hull = hull_mask(face_rgb.shape[:2], points)
     if hull.sum() == 0:
         raise ValueError("the landmarks' hull lies outside the face image")
     size = float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
-    source = _alter_colour(face_rgb, rng, o) if rng.random() < 0.8 else face_rgb.copy()
+    if rng.random() < 0.8:
+        source = _alter_colour(source, rng, o)
     if rng.random() < 0.7:
         source = _alter_sharpness(source, rng)
     source = _shift_scale(source, points.mean(axis=0), size, rng, o)
@@ -150,3 +160,69 @@ def self_blend(
     blended = source.astype(np.float32) * alpha + face_rgb.astype(np.float32) * (1.0 - alpha)
     blended = np.where(alpha > 0, np.clip(np.round(blended), 0, 255), face_rgb)
     return blended.astype(np.uint8), mask
+
+
+def self_blend(
+    face_rgb: np.ndarray,
+    landmarks: np.ndarray,
+    rng: np.random.Generator,
+    options: SelfBlendOptions | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One self-blended fake of ``face_rgb`` and its blend mask (see the module docstring)."""
+    points = _check_face(face_rgb, landmarks)
+    return _paste(face_rgb, points, face_rgb.copy(), rng, options or SelfBlendOptions())
+
+
+def _match_colour(source: np.ndarray, target: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """``source`` with the Lab mean and spread of ``target`` inside ``region``, as face
+    swappers colour-correct the pasted face (Reinhard et al., 2001)."""
+    src = cv2.cvtColor(source, cv2.COLOR_RGB2LAB).astype(np.float32)
+    dst = cv2.cvtColor(target, cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside = region > 0
+    s_mean, s_std = src[inside].mean(axis=0), src[inside].std(axis=0) + 1e-3
+    d_mean, d_std = dst[inside].mean(axis=0), dst[inside].std(axis=0)
+    out = (src - s_mean) / s_std * d_std + d_mean
+    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+
+def cross_blend(
+    face_rgb: np.ndarray,
+    landmarks: np.ndarray,
+    donor_rgb: np.ndarray,
+    donor_landmarks: np.ndarray,
+    rng: np.random.Generator,
+    options: SelfBlendOptions | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fake of ``face_rgb`` with another person's face (``donor_rgb``) blended in, as
+    Face X-ray's blended images are: the donor is aligned on the landmarks, usually
+    colour-matched, then altered and blended like a self-blend. Unlike a self-blend it
+    also changes who the inner face is, as a face swap does."""
+    points = _check_face(face_rgb, landmarks)
+    donor_points = _check_face(donor_rgb, donor_landmarks)
+    matrix, _inliers = cv2.estimateAffinePartial2D(donor_points, points)
+    if matrix is None:
+        raise ValueError("the donor's landmarks cannot be aligned with the face's")
+    height, width = face_rgb.shape[:2]
+    source = cv2.warpAffine(donor_rgb, matrix, (width, height), borderMode=cv2.BORDER_REFLECT101)
+    if rng.random() < 0.7:
+        source = _match_colour(source, face_rgb, hull_mask((height, width), points))
+    return _paste(face_rgb, points, source, rng, options or SelfBlendOptions())
+
+
+def landmark_donors(
+    landmarks: np.ndarray, groups: np.ndarray, indices: np.ndarray, k: int = 8
+) -> np.ndarray:
+    """For every face, the ``k`` faces among ``indices`` of other people whose landmarks,
+    centred and scaled, lie nearest (Face X-ray's donor choice: a similar pose keeps the
+    aligned donor's face whole); ``-1`` where fewer exist. Shape (len(landmarks), k)."""
+    points = np.asarray(landmarks, np.float64).reshape(len(landmarks), -1, 2)
+    centred = points - points.mean(axis=1, keepdims=True)
+    shapes = centred / np.linalg.norm(centred, axis=(1, 2), keepdims=True).clip(1e-6)
+    flat = shapes.reshape(len(shapes), -1)
+    pool = np.asarray(indices)
+    distance = ((flat[:, None, :] - flat[None, pool, :]) ** 2).sum(axis=2)
+    distance[np.asarray(groups)[:, None] == np.asarray(groups)[pool][None, :]] = np.inf
+    nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+    donors = pool[nearest]
+    donors[np.take_along_axis(distance, nearest, axis=1) == np.inf] = -1
+    return donors

@@ -47,7 +47,7 @@ from deepreview_workers.pipeline.detection.models import (
     to_tensor,
 )
 from deepreview_workers.pipeline.detection.realfaces import RealFaceBank
-from deepreview_workers.pipeline.detection.selfblend import self_blend
+from deepreview_workers.pipeline.detection.selfblend import cross_blend, landmark_donors, self_blend
 from deepreview_workers.pipeline.device import channels_last, resolve_device
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
 
@@ -69,6 +69,7 @@ class SelfBlendTrainOptions:
     time_limit_s: float = 0.0  # stop (keeping the best step) after this long; 0: no limit
     stop_at: int = 0  # stop after this step (the schedule still spans ``steps``); 0: none
     workers: int = 0  # processes making batches; 0: the training loop makes them itself
+    cross_blend: float = 0.0  # share of fakes blending in another person's face (Face X-ray)
 
 
 @dataclass
@@ -131,8 +132,12 @@ def make_batch(
     rng: np.random.Generator,
     extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
     augment: bool = True,
+    donors: np.ndarray | None = None,
+    cross_fraction: float = 0.0,
 ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
-    """Crops, labels (0 real, 1 fake) and masks for one batch: half real, half fake."""
+    """Crops, labels (0 real, 1 fake) and masks for one batch: half real, half fake.
+    Of the blended fakes, ``cross_fraction`` take a donor face from ``donors``
+    (:func:`~deepreview_workers.pipeline.detection.selfblend.landmark_donors`)."""
     crops, labels, masks = [], [], []
     blank = np.zeros(bank.crops.shape[1:3], np.float32)
     for slot in range(batch_size):
@@ -142,6 +147,17 @@ def make_batch(
         elif extra_fakes is not None and len(extra_fakes[0]) and rng.random() < 0.3:
             pick = int(rng.integers(len(extra_fakes[0])))
             rgb, mask, label = extra_fakes[0][pick], extra_fakes[1][pick], 1.0
+        elif donors is not None and rng.random() < cross_fraction and donors[index, 0] >= 0:
+            options = donors[index][donors[index] >= 0]
+            donor = int(options[rng.integers(len(options))])
+            rgb, mask = cross_blend(
+                bank.crops[index],
+                bank.landmarks[index],
+                bank.crops[donor],
+                bank.landmarks[donor],
+                rng,
+            )
+            label = 1.0
         else:
             rgb, mask = self_blend(bank.crops[index], bank.landmarks[index], rng)
             label = 1.0
@@ -170,16 +186,28 @@ class SelfBlendBatches(torch.utils.data.IterableDataset):
         mean: tuple[float, ...],
         std: tuple[float, ...],
         extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
+        cross_fraction: float = 0.0,
     ) -> None:
         self.bank, self.indices, self.batch_size, self.seed = bank, indices, batch_size, seed
         self.size, self.mean, self.std, self.extra_fakes = size, mean, std, extra_fakes
+        self.cross_fraction = cross_fraction
+        # Donors are other training people only, so validation faces never leak in.
+        self.donors = (
+            landmark_donors(bank.landmarks, bank.groups, indices) if cross_fraction > 0 else None
+        )
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         worker = torch.utils.data.get_worker_info()
         rng = np.random.default_rng(self.seed if worker is None else [self.seed, worker.id])
         while True:
             crops, labels, masks = make_batch(
-                self.bank, self.indices, self.batch_size, rng, self.extra_fakes
+                self.bank,
+                self.indices,
+                self.batch_size,
+                rng,
+                self.extra_fakes,
+                donors=self.donors,
+                cross_fraction=self.cross_fraction,
             )
             x = to_tensor(crops, self.size, self.mean, self.std)
             yield x, torch.from_numpy(labels), _map_target(masks)
@@ -306,7 +334,15 @@ def train_self_blend(
     running = []
     step = 0
     stream = SelfBlendBatches(
-        bank, train_idx, o.batch_size, o.seed, size, model.input_mean, model.input_std, extra_fakes
+        bank,
+        train_idx,
+        o.batch_size,
+        o.seed,
+        size,
+        model.input_mean,
+        model.input_std,
+        extra_fakes,
+        o.cross_blend,
     )
     batches = training_batches(stream, o.workers, pin_memory=device.type == "cuda")
     for step in range(1, o.steps + 1):

@@ -23,7 +23,12 @@ from deepreview_workers.pipeline.detection.builtin import (
 from deepreview_workers.pipeline.detection.calibration import apply_calibration, fit_platt
 from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
 from deepreview_workers.pipeline.detection.explain import map_region, region_masks
-from deepreview_workers.pipeline.detection.selfblend import hull_mask, self_blend
+from deepreview_workers.pipeline.detection.selfblend import (
+    cross_blend,
+    hull_mask,
+    landmark_donors,
+    self_blend,
+)
 from deepreview_workers.pipeline.detection.selfblend_train import (
     SelfBlendBatches,
     SelfBlendTrainOptions,
@@ -93,6 +98,32 @@ def test_self_blend_changes_pixels_only_inside_its_mask_within_the_hull(real_fac
         assert not (changed & (mask == 0)).any()
         assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
         assert mask.max() > 0.2 and changed.sum() > 100  # it did blend something
+
+
+@needs_shared_media
+def test_cross_blend_pastes_another_persons_face_only_inside_its_mask(real_faces):
+    """Face X-ray's blended images: a donor of another person, nearest in pose, aligned
+    and pasted; like a self-blend it changes pixels only inside a mask in the hull."""
+    groups = np.array([str(g) for g in real_faces.groups])
+    donors = landmark_donors(real_faces.landmarks, groups, np.arange(len(real_faces)), k=3)
+    for index in range(len(real_faces)):
+        chosen = donors[index][donors[index] >= 0]
+        assert len(chosen) and not np.isin(groups[chosen], groups[index]).any()
+    for seed in range(12):
+        index = seed % len(real_faces)
+        donor = int(donors[index, 0])
+        face, points = real_faces.crops[index], real_faces.landmarks[index]
+        fake, mask = cross_blend(
+            face,
+            points,
+            real_faces.crops[donor],
+            real_faces.landmarks[donor],
+            np.random.default_rng(seed),
+        )
+        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
+        assert not (changed & (mask == 0)).any()
+        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
+        assert mask.max() > 0.2 and changed.sum() > 100
 
 
 def _built_in():
