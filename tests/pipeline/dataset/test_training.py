@@ -76,6 +76,11 @@ def test_deepreview_train_detector_takes_an_export_zip(main_export, tmp_path, ca
     assert checkpoint.is_file()
 
 
-def test_an_export_without_fakes_in_a_split_is_refused_with_advice(small_export, tmp_path):
-    with pytest.raises(TrainingDataError, match="real and fake faces in both train and validation"):
+def test_an_export_without_faces_in_a_split_is_refused_with_advice(small_export, tmp_path):
+    # Self-blending is on by default, so a side needs real faces only, and says so.
+    with pytest.raises(
+        TrainingDataError,
+        match="validation split has no faces: training needs real faces .* in both train and "
+        "validation. Export again with a validation ratio above 0",
+    ):
         train_detector(small_export.zip_path, tmp_path / "x.pt", TINY)
