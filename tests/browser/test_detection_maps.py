@@ -21,6 +21,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from deepreview.detection import services as detection_services
 from deepreview.jobs.models import Job
@@ -360,7 +361,8 @@ def test_workspace_heat_overlay_and_flag_reasons(page, live_server, artifacts, m
     page.wait_for_selector(".heat-layer[data-frame='100']")
     page.goto(f"{url}#frame={SIGNAL_FLAG_FRAME}")  # a new hash: seeks in place
     _wait_frame(page, SIGNAL_FLAG_FRAME)
-    assert page.locator("#frame-flag").inner_text() == "Flagged: flicker z 4.1"
+    # The flag line follows the frame a moment later: wait for it, do not read it once.
+    expect(page.locator("#frame-flag")).to_have_text("Flagged: flicker z 4.1")
 
     # The button toggles it too, and the key map lists m.
     page.click("#btn-heat")
