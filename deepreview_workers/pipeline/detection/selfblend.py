@@ -220,7 +220,8 @@ def landmark_donors(
     shapes = centred / np.linalg.norm(centred, axis=(1, 2), keepdims=True).clip(1e-6)
     flat = shapes.reshape(len(shapes), -1)
     pool = np.asarray(indices)
-    distance = ((flat[:, None, :] - flat[None, pool, :]) ** 2).sum(axis=2)
+    # Unit-norm shapes: squared distance is 2 - 2 * dot product, without an N x N x 136 array.
+    distance = 2.0 - 2.0 * flat @ flat[pool].T
     distance[np.asarray(groups)[:, None] == np.asarray(groups)[pool][None, :]] = np.inf
     nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
     donors = pool[nearest]

@@ -148,8 +148,8 @@ def make_batch(
             pick = int(rng.integers(len(extra_fakes[0])))
             rgb, mask, label = extra_fakes[0][pick], extra_fakes[1][pick], 1.0
         elif donors is not None and rng.random() < cross_fraction and donors[index, 0] >= 0:
-            options = donors[index][donors[index] >= 0]
-            donor = int(options[rng.integers(len(options))])
+            candidates = donors[index][donors[index] >= 0]
+            donor = int(candidates[rng.integers(len(candidates))])
             rgb, mask = cross_blend(
                 bank.crops[index],
                 bank.landmarks[index],

@@ -72,10 +72,7 @@ from deepreview_workers.pipeline.detection.dataset import (
     load_face_set,
     split_by_identity,
 )
-from deepreview_workers.pipeline.detection.metrics import (
-    binary_metrics,
-    log_loss,
-)
+from deepreview_workers.pipeline.detection.metrics import binary_metrics, log_loss
 from deepreview_workers.pipeline.detection.models import (
     IMAGENET_MEAN,
     IMAGENET_STD,
