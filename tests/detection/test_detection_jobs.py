@@ -19,13 +19,11 @@ REAL = [
     SHARED_MEDIA / "real_videos" / "hdtf_WDA_KatieHill_000.mp4",
     SHARED_MEDIA / "real_videos" / "face_recognition_short_hamilton_clip.mp4",
 ]
+# Plumbing only, so any faces do: real clips of other people stand in for fakes, since
+# the evaluation set (eval_external, fake_videos, fake_images) is never trained on.
 FAKE = [
-    SHARED_MEDIA / "fake_videos" / name
-    for name in (
-        "ffpp_Face2Face_750_743.mp4",
-        "ffpp_NeuralTextures_004_982.mp4",
-        "dfdc_fake_abofeumbvv.mp4",
-    )
+    SHARED_MEDIA / "train_real" / "videos" / name
+    for name in ("edtalk_mouth_source.mp4", "dpe_s.mp4", "smirk_dafoe.mp4")
 ]
 
 pytestmark = [

@@ -96,7 +96,7 @@ export class DetectorHistory {
       this.summary,
       best === null
         ? ""
-        : `Kept epoch ${best} of ${history.length}: AUC ${metric(val?.auc)}, log loss ${metric(val?.log_loss)}, accuracy ${metric(val?.accuracy)}, EER ${metric(val?.eer)} on ${val?.count ?? "?"} validation faces; video threshold ${metric(detector.threshold, 2)} (its EER point).${calibrationWords(detector)}`,
+        : `Kept epoch ${best} of ${history.length}: AUC ${metric(val?.auc)}, log loss ${metric(val?.log_loss)}, accuracy ${metric(val?.accuracy)}, EER ${metric(val?.eer)} on ${val?.count ?? "?"} validation faces; video threshold ${metric(detector.threshold, 2)} (it calls the validation faces as the equal-error point does, set midway to the next lower score).${calibrationWords(detector)}`,
     );
     const markLabel = best === null ? "" : `kept: epoch ${best}`;
     epochChart(this.rates, {
