@@ -5,8 +5,9 @@
 
 The clips: ``eval_external/`` (fakes from ten generators against their real clips),
 ``fake_videos/`` against the real clips in ``real_videos/`` (which the built-in detector
-never trained on), and the side-by-side clips cut into their real (left) and fake
-(right) halves (DeepFaceLive's, FSRT's and TPSMM's, as their SOURCES.md say).
+never trained on; a clip a detector's card lists in ``training_files`` is left out), and
+the side-by-side clips cut into their real (left) and fake (right) halves
+(DeepFaceLive's, FSRT's and TPSMM's, as their SOURCES.md say).
 
 Each clip is decoded once (``VideoDetector.run``), which gives the built-in detector's
 calibrated video probability, the signal fusion's probability and every signal's
@@ -33,6 +34,9 @@ sys.path.insert(0, str(REPO))
 
 SHARED = Path(os.environ.get("DEEPREVIEW_SHARED_MEDIA", REPO.parent / "shared" / "media"))
 FACE_SWAP = "face swap"
+BUILTIN_CHECKPOINT = (
+    REPO / "deepreview_workers" / "pipeline" / "detection" / "builtin" / "detector.pt"
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,19 @@ def clips() -> list[Clip]:
         else:
             out.append(Clip(path, 1, method))
     return out
+
+
+def trained_on(checkpoint: Path) -> set[str]:
+    """Shared-media paths of the files a checkpoint's recipe trained on, from the card
+    the recipe writes beside it (``training_files``); empty without one."""
+    card = checkpoint.with_suffix(".json")
+    if not card.is_file():
+        return set()
+    return set(json.loads(card.read_text()).get("training_files", []))
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(SHARED)) if path.is_relative_to(SHARED) else str(path)
 
 
 def cut_half(clip: Clip, folder: Path) -> Path:
@@ -145,7 +162,10 @@ def main() -> None:
         else load_builtin_detector(args.device)
     )
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
-    selected = clips()[: args.limit or None]
+    seen = trained_on(args.detector or BUILTIN_CHECKPOINT)
+    selected = [c for c in clips() if _relative(c.path) not in seen][: args.limit or None]
+    if seen:
+        print(f"left out {len(clips()) - len(selected)} clips the detector trained on")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for number, clip in enumerate(selected, 1):

@@ -12,7 +12,8 @@ trained on real faces and their self-blended fakes, calibrated, with a manipulat
 
 Real faces come from ``$DEEPREVIEW_SHARED_MEDIA/train_real`` only (33 clips and 33
 photos of about 60 people). ``real_videos/`` and ``real_images/`` are left out so that
-they stay unseen real clips for bench/detect_external.py, and ``eval_external/``,
+they stay unseen real clips for bench/detect_external.py (``--all-reals`` adds them:
+89 people; the bench then leaves those clips out), and ``eval_external/``,
 ``fake_videos/`` and ``fake_images/`` are the evaluation set: never read here. Every
 file of one person sits on one side of the validation split (``IDENTITY_MERGES``).
 Writes the checkpoint and ``detector.json`` (the model card's figures) beside it.
@@ -55,19 +56,29 @@ BUILTIN_DIR = REPO / "deepreview_workers" / "pipeline" / "detection" / "builtin"
 FORBIDDEN = ("eval_external", "fake_videos", "fake_images")
 # Files that show (or may show) the same person: one identity, one side of the split
 # (train_real/SOURCES.md, "Possible same person").
+# With --all-reals also real_videos/ and real_images/ (SOURCES.md there and in train_real):
+# Obama and Biden share a photo, and edtalk_mouth_source is Amy Klobuchar.
 IDENTITY_MERGES = {
     "liveportrait_d13": "liveportrait_d9",
     "pyfeat_single_face": "pyfeat_single_face",
+    "pd_congress_K000367_amy_klobuchar": "edtalk_mouth_source",
+    "biden_2": "obama_biden",
+    "pd_biden_official_vp_portrait": "obama_biden",
+    "obama_biden_two_people": "obama_biden",
+    "pd_obama_official_portrait_2012": "obama_biden",
+    "pd_obama_2011_whitehouse_address": "obama_biden",
 }
+MEDIA_SUFFIXES = {".mp4", ".mov", ".jpg", ".jpeg", ".png"}
 
 
-def training_sources(shared: Path) -> list[tuple[str, Path]]:
-    root = shared / "train_real"
+def training_sources(shared: Path, all_reals: bool = False) -> list[tuple[str, Path]]:
+    """(identity, file) of every real file the recipe reads: ``train_real/`` and, with
+    ``all_reals``, ``real_videos/`` and ``real_images/`` too."""
+    folders = [shared / "train_real" / "videos", shared / "train_real" / "images"]
+    if all_reals:
+        folders += [shared / "real_videos", shared / "real_images"]
     files = sorted(
-        p
-        for folder in ("videos", "images")
-        for p in (root / folder).iterdir()
-        if p.suffix.lower() in {".mp4", ".mov", ".jpg", ".jpeg", ".png"}
+        p for folder in folders for p in folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES
     )
     assert not any(part in FORBIDDEN for p in files for part in p.parts)
     return [(IDENTITY_MERGES.get(p.stem, p.stem), p) for p in files]
@@ -166,6 +177,12 @@ def main() -> None:
         "aligned on the landmarks (Face X-ray's blended images) instead of a self-blend",
     )
     parser.add_argument(
+        "--all-reals",
+        action="store_true",
+        help="also train on real_videos/ and real_images/ (then the bench scores the "
+        "external real clips alone as unseen reals)",
+    )
+    parser.add_argument(
         "--init",
         type=Path,
         default=None,
@@ -186,7 +203,7 @@ def main() -> None:
         bank = RealFaceBank.load(args.faces_cache)
     else:
         bank = collect_real_faces(
-            training_sources(args.shared_media),
+            training_sources(args.shared_media, args.all_reals),
             frames_per_video=args.frames_per_video,
             device=args.device,
             progress=lambda f, m: print(f"  [{f:5.1%}] {m}", flush=True),

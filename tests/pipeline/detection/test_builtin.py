@@ -256,14 +256,23 @@ def test_a_damaged_faces_cache_says_to_delete_it(tmp_path):
         RealFaceBank.load(cache)
 
 
-def test_recipe_swaps_pairs_of_different_training_people_never_a_validation_one():
+def _script(relative: str):  # noqa: ANN202
+    """A script of the repository (scripts/, bench/: not packages), imported."""
     import importlib.util
     from pathlib import Path
 
-    recipe = Path(__file__).resolve().parents[3] / "scripts" / "train_builtin_detector.py"
-    spec = importlib.util.spec_from_file_location("train_builtin_detector", recipe)
+    path = Path(__file__).resolve().parents[3] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
+    return module
+
+
+def test_recipe_swaps_pairs_of_different_training_people_never_a_validation_one():
+    from pathlib import Path
+
+    module = _script("scripts/train_builtin_detector.py")
     sources = [("ann", Path("ann1.mp4")), ("ann", Path("ann2.mp4")), ("bob", Path("bob.mp4"))]
     sources += [("cy", Path("cy.mp4")), ("dee", Path("dee.mp4")), ("eve", Path("eve.jpg"))]
     sources += [("val", Path("val.mp4"))]
@@ -287,3 +296,32 @@ def test_recipe_swaps_without_the_shared_media_say_where_to_point(tmp_path):
     assert run.returncode == 2
     assert "train_real/videos is missing" in run.stderr and "--shared-media" in run.stderr
     assert not (tmp_path / "d.pt").exists()
+
+
+@needs_shared_media
+def test_recipe_with_all_reals_keeps_each_person_on_one_side_and_never_reads_the_eval_set():
+    recipe = _script("scripts/train_builtin_detector.py")
+    narrow = recipe.training_sources(SHARED_MEDIA)
+    wide = recipe.training_sources(SHARED_MEDIA, all_reals=True)
+    assert set(narrow) < set(wide)
+    assert {p.parent.name for _i, p in wide} == {"videos", "images", "real_videos", "real_images"}
+    assert not any(part in recipe.FORBIDDEN for _i, p in wide for part in p.parts)
+    identity = {p.stem: i for i, p in wide}
+    # One photo shows both Obama and Biden: all their files are one identity.
+    assert identity["pd_obama_2011_whitehouse_address"] == identity["biden_2"] == "obama_biden"
+    assert identity["obama_biden_two_people"] == identity["pd_biden_official_vp_portrait"]
+    assert identity["pd_congress_K000367_amy_klobuchar"] == identity["edtalk_mouth_source"]
+
+
+@needs_shared_media
+def test_bench_leaves_out_the_clips_a_detector_trained_on(tmp_path):
+    import json
+
+    bench = _script("bench/detect_external.py")
+    every = bench.clips()
+    assert bench.trained_on(tmp_path / "no-card.pt") == set()
+    assert not {bench._relative(c.path) for c in every} & bench.trained_on(bench.BUILTIN_CHECKPOINT)
+    seen = "real_videos/pd_obama_2011_whitehouse_address.mp4"
+    (tmp_path / "d.json").write_text(json.dumps({"training_files": [seen]}))
+    kept = [c for c in every if bench._relative(c.path) not in bench.trained_on(tmp_path / "d.pt")]
+    assert len(kept) == len(every) - 1 and seen not in {bench._relative(c.path) for c in kept}
