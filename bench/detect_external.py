@@ -87,16 +87,13 @@ def clips() -> list[Clip]:
 
 
 def trained_on(checkpoint: Path) -> set[str]:
-    """Shared-media paths of the files a checkpoint's recipe trained on, from the card
-    the recipe writes beside it (``training_files``); empty without one."""
+    """File names of what a checkpoint's recipe trained on, from the card the recipe
+    writes beside it (``training_files``: names, or paths in older cards); empty without
+    one. The shared media's file names are unique across its folders."""
     card = checkpoint.with_suffix(".json")
     if not card.is_file():
         return set()
-    return set(json.loads(card.read_text()).get("training_files", []))
-
-
-def _relative(path: Path) -> str:
-    return str(path.relative_to(SHARED)) if path.is_relative_to(SHARED) else str(path)
+    return {Path(name).name for name in json.loads(card.read_text()).get("training_files", [])}
 
 
 def cut_half(clip: Clip, folder: Path) -> Path:
@@ -163,7 +160,7 @@ def main() -> None:
     )
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     seen = trained_on(args.detector or BUILTIN_CHECKPOINT)
-    selected = [c for c in clips() if _relative(c.path) not in seen][: args.limit or None]
+    selected = [c for c in clips() if c.path.name not in seen][: args.limit or None]
     if seen:
         print(f"left out {len(clips()) - len(selected)} clips the detector trained on")
     rows = []
