@@ -177,6 +177,12 @@ def main() -> None:
         "aligned on the landmarks (Face X-ray's blended images) instead of a self-blend",
     )
     parser.add_argument(
+        "--freeze-stages",
+        type=int,
+        default=2,
+        help="the stem and this many first stages keep their ImageNet weights",
+    )
+    parser.add_argument(
         "--all-reals",
         action="store_true",
         help="also train on real_videos/ and real_images/ (then the bench scores the "
@@ -226,6 +232,7 @@ def main() -> None:
         time_limit_s=args.time_limit,
         stop_at=args.stop_at,
         cross_blend=args.cross_blend,
+        freeze_stages=args.freeze_stages,
         workers=args.workers if args.workers >= 0 else default_workers(args.device),
     )
     init = builtin_state_dict(args.init) if args.init else None
