@@ -177,6 +177,13 @@ def main() -> None:
         "aligned on the landmarks (Face X-ray's blended images) instead of a self-blend",
     )
     parser.add_argument(
+        "--warp-blend",
+        type=float,
+        default=0.0,
+        help="share of the blended fakes that paste the face's own copy bent by a smooth "
+        "random field and re-rendered at a lower resolution, as reenactment does",
+    )
+    parser.add_argument(
         "--freeze-stages",
         type=int,
         default=2,
@@ -233,6 +240,7 @@ def main() -> None:
         stop_at=args.stop_at,
         cross_blend=args.cross_blend,
         freeze_stages=args.freeze_stages,
+        warp_blend=args.warp_blend,
         workers=args.workers if args.workers >= 0 else default_workers(args.device),
     )
     init = builtin_state_dict(args.init) if args.init else None

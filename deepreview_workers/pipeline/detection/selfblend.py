@@ -16,7 +16,9 @@ the landmarks' convex hull; ``blended`` differs from ``face_rgb`` only where
 
 ``cross_blend`` pastes another person's face the same way (Face X-ray's blended
 images), the donor chosen by ``landmark_donors``; the built-in recipe offers it as
-``--cross-blend`` (tried, not shipped: see the model card).
+``--cross-blend`` (tried, not shipped: see the model card). ``warp_blend`` pastes the
+face's own copy bent by a smooth random field and re-rendered at a lower resolution,
+as reenactment and talking-head generators warp a face and render it (``--warp-blend``).
 """
 
 from __future__ import annotations
@@ -206,6 +208,46 @@ def cross_blend(
     source = cv2.warpAffine(donor_rgb, matrix, (width, height), borderMode=cv2.BORDER_REFLECT101)
     if rng.random() < 0.7:
         source = _match_colour(source, face_rgb, hull_mask((height, width), points))
+    return _paste(face_rgb, points, source, rng, options or SelfBlendOptions())
+
+
+def _smooth_field(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
+    """(H, W, 2) float32 displacements, smooth: a random 3-5 square grid, upsampled."""
+    grid = int(rng.integers(3, 6))
+    field = rng.uniform(-amplitude, amplitude, size=(grid, grid, 2)).astype(np.float32)
+    return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def warp_blend(
+    face_rgb: np.ndarray,
+    landmarks: np.ndarray,
+    rng: np.random.Generator,
+    options: SelfBlendOptions | None = None,
+    warp: float = 0.04,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fake of ``face_rgb`` whose inner face is its own copy bent by a smooth random
+    field (up to ``warp`` of the face size) and re-rendered at 1/2 to 1/4 of the
+    resolution, then blended like a self-blend. Reenactment and talking-head generators
+    warp a face and render it that way; a self-blend only shifts and scales its copy."""
+    points = _check_face(face_rgb, landmarks)
+    height, width = face_rgb.shape[:2]
+    size = float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
+    field = _smooth_field((height, width), warp * size, rng)
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    source = cv2.remap(
+        face_rgb,
+        xs + field[..., 0],
+        ys + field[..., 1],
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT101,
+    )
+    factor = float(rng.uniform(2.0, 4.0))
+    small = (max(int(width / factor), 8), max(int(height / factor), 8))
+    source = cv2.resize(
+        cv2.resize(source, small, interpolation=cv2.INTER_AREA),
+        (width, height),
+        interpolation=cv2.INTER_CUBIC if rng.random() < 0.5 else cv2.INTER_LINEAR,
+    )
     return _paste(face_rgb, points, source, rng, options or SelfBlendOptions())
 
 

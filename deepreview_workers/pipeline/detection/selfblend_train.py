@@ -47,7 +47,12 @@ from deepreview_workers.pipeline.detection.models import (
     to_tensor,
 )
 from deepreview_workers.pipeline.detection.realfaces import RealFaceBank
-from deepreview_workers.pipeline.detection.selfblend import cross_blend, landmark_donors, self_blend
+from deepreview_workers.pipeline.detection.selfblend import (
+    cross_blend,
+    landmark_donors,
+    self_blend,
+    warp_blend,
+)
 from deepreview_workers.pipeline.device import channels_last, resolve_device
 from deepreview_workers.pipeline.progress import ProgressCallback, no_progress
 
@@ -70,6 +75,7 @@ class SelfBlendTrainOptions:
     stop_at: int = 0  # stop after this step (the schedule still spans ``steps``); 0: none
     workers: int = 0  # processes making batches; 0: the training loop makes them itself
     cross_blend: float = 0.0  # share of fakes blending in another person's face (Face X-ray)
+    warp_blend: float = 0.0  # share of fakes blending in a warped, re-rendered copy
 
 
 @dataclass
@@ -134,10 +140,12 @@ def make_batch(
     augment: bool = True,
     donors: np.ndarray | None = None,
     cross_fraction: float = 0.0,
+    warp_fraction: float = 0.0,
 ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
     """Crops, labels (0 real, 1 fake) and masks for one batch: half real, half fake.
     Of the blended fakes, ``cross_fraction`` take a donor face from ``donors``
-    (:func:`~deepreview_workers.pipeline.detection.selfblend.landmark_donors`)."""
+    (:func:`~deepreview_workers.pipeline.detection.selfblend.landmark_donors`) and
+    ``warp_fraction`` of the rest a warped copy of their own (``warp_blend``)."""
     crops, labels, masks = [], [], []
     blank = np.zeros(bank.crops.shape[1:3], np.float32)
     for slot in range(batch_size):
@@ -157,6 +165,9 @@ def make_batch(
                 bank.landmarks[donor],
                 rng,
             )
+            label = 1.0
+        elif warp_fraction > 0 and rng.random() < warp_fraction:
+            rgb, mask = warp_blend(bank.crops[index], bank.landmarks[index], rng)
             label = 1.0
         else:
             rgb, mask = self_blend(bank.crops[index], bank.landmarks[index], rng)
@@ -187,10 +198,11 @@ class SelfBlendBatches(torch.utils.data.IterableDataset):
         std: tuple[float, ...],
         extra_fakes: tuple[np.ndarray, np.ndarray] | None = None,
         cross_fraction: float = 0.0,
+        warp_fraction: float = 0.0,
     ) -> None:
         self.bank, self.indices, self.batch_size, self.seed = bank, indices, batch_size, seed
         self.size, self.mean, self.std, self.extra_fakes = size, mean, std, extra_fakes
-        self.cross_fraction = cross_fraction
+        self.cross_fraction, self.warp_fraction = cross_fraction, warp_fraction
         # Donors are other training people only, so validation faces never leak in.
         self.donors = (
             landmark_donors(bank.landmarks, bank.groups, indices) if cross_fraction > 0 else None
@@ -208,6 +220,7 @@ class SelfBlendBatches(torch.utils.data.IterableDataset):
                 self.extra_fakes,
                 donors=self.donors,
                 cross_fraction=self.cross_fraction,
+                warp_fraction=self.warp_fraction,
             )
             x = to_tensor(crops, self.size, self.mean, self.std)
             yield x, torch.from_numpy(labels), _map_target(masks)
@@ -343,6 +356,7 @@ def train_self_blend(
         model.input_std,
         extra_fakes,
         o.cross_blend,
+        o.warp_blend,
     )
     batches = training_batches(stream, o.workers, pin_memory=device.type == "cuda")
     for step in range(1, o.steps + 1):

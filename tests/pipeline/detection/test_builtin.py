@@ -28,6 +28,7 @@ from deepreview_workers.pipeline.detection.selfblend import (
     hull_mask,
     landmark_donors,
     self_blend,
+    warp_blend,
 )
 from deepreview_workers.pipeline.detection.selfblend_train import (
     SelfBlendBatches,
@@ -124,6 +125,40 @@ def test_cross_blend_pastes_another_persons_face_only_inside_its_mask(real_faces
         assert not (changed & (mask == 0)).any()
         assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
         assert mask.max() > 0.2 and changed.sum() > 100
+
+
+@needs_shared_media
+def test_warp_blend_bends_the_face_only_inside_its_mask_within_the_hull(real_faces):
+    """The face's own copy, warped and re-rendered at a lower resolution as reenactment
+    renders a face: like a self-blend it changes pixels only inside a mask in the hull."""
+    for seed in range(12):
+        index = seed % len(real_faces)
+        face, points = real_faces.crops[index], real_faces.landmarks[index]
+        fake, mask = warp_blend(face, points, np.random.default_rng(seed))
+        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
+        assert not (changed & (mask == 0)).any()
+        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
+        assert mask.max() > 0.2 and changed.sum() > 100
+    with pytest.raises(ValueError, match="68"):
+        warp_blend(face, points[:5], np.random.default_rng(0))
+
+
+@needs_shared_media
+def test_batches_take_warp_blends_only_when_asked_and_keep_self_blends_draws(real_faces):
+    from deepreview_workers.pipeline.detection.selfblend_train import make_batch
+
+    indices = np.arange(len(real_faces))
+    plain = make_batch(real_faces, indices, 8, np.random.default_rng(3), augment=False)
+    same = make_batch(
+        real_faces, indices, 8, np.random.default_rng(3), augment=False, warp_fraction=0.0
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(plain[0], same[0], strict=True))
+    crops, labels, masks = make_batch(
+        real_faces, indices, 8, np.random.default_rng(3), augment=False, warp_fraction=1.0
+    )
+    assert labels.tolist() == [0.0, 1.0] * 4
+    assert all(masks[i].max() > 0.2 for i in range(1, 8, 2))
+    assert not all(np.array_equal(a, b) for a, b in zip(plain[0], crops, strict=True))
 
 
 def _built_in():
