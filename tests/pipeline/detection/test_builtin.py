@@ -89,16 +89,22 @@ def test_corrupt_weights_file_says_reinstall(monkeypatch, tmp_path):
         lite_backbone("lite0")
 
 
+def _assert_blended_inside_hull(face, points, fake, mask) -> None:  # noqa: ANN001
+    """Pixels changed only where the mask is, the mask lies in the landmarks' hull, and
+    something was blended."""
+    changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
+    assert not (changed & (mask == 0)).any()
+    assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
+    assert mask.max() > 0.2 and changed.sum() > 100
+
+
 @needs_shared_media
 def test_self_blend_changes_pixels_only_inside_its_mask_within_the_hull(real_faces):
     for seed in range(24):
         index = seed % len(real_faces)
         face, points = real_faces.crops[index], real_faces.landmarks[index]
         fake, mask = self_blend(face, points, np.random.default_rng(seed))
-        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
-        assert not (changed & (mask == 0)).any()
-        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
-        assert mask.max() > 0.2 and changed.sum() > 100  # it did blend something
+        _assert_blended_inside_hull(face, points, fake, mask)
 
 
 @needs_shared_media
@@ -121,10 +127,7 @@ def test_cross_blend_pastes_another_persons_face_only_inside_its_mask(real_faces
             real_faces.landmarks[donor],
             np.random.default_rng(seed),
         )
-        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
-        assert not (changed & (mask == 0)).any()
-        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
-        assert mask.max() > 0.2 and changed.sum() > 100
+        _assert_blended_inside_hull(face, points, fake, mask)
 
 
 @needs_shared_media
@@ -135,10 +138,7 @@ def test_warp_blend_bends_the_face_only_inside_its_mask_within_the_hull(real_fac
         index = seed % len(real_faces)
         face, points = real_faces.crops[index], real_faces.landmarks[index]
         fake, mask = warp_blend(face, points, np.random.default_rng(seed))
-        changed = np.abs(fake.astype(int) - face.astype(int)).sum(axis=2) > 0
-        assert not (changed & (mask == 0)).any()
-        assert not ((mask > 0) & (hull_mask(face.shape[:2], points) == 0)).any()
-        assert mask.max() > 0.2 and changed.sum() > 100
+        _assert_blended_inside_hull(face, points, fake, mask)
     with pytest.raises(ValueError, match="68"):
         warp_blend(face, points[:5], np.random.default_rng(0))
 
