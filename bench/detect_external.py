@@ -160,9 +160,11 @@ def main() -> None:
     )
     runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     seen = trained_on(args.detector or BUILTIN_CHECKPOINT)
-    selected = [c for c in clips() if c.path.name not in seen][: args.limit or None]
+    every = clips()
+    unseen = [c for c in every if c.path.name not in seen]
     if seen:
-        print(f"left out {len(clips()) - len(selected)} clips the detector trained on")
+        print(f"left out {len(every) - len(unseen)} clips the detector trained on")
+    selected = unseen[: args.limit or None]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for number, clip in enumerate(selected, 1):

@@ -93,6 +93,28 @@ def _shift_scale(
     )
 
 
+def _face_size(points: np.ndarray) -> float:
+    """The mean of the landmarks' width and height, in pixels."""
+    return float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
+
+
+def _smooth_field(
+    shape: tuple[int, int], fraction: float, size: float, rng: np.random.Generator
+) -> np.ndarray:
+    """(H, W, 2) float32 displacements of up to ``fraction`` of ``size``, smooth: a random
+    3-5 square grid, upsampled."""
+    grid = int(rng.integers(3, 6))
+    field = rng.uniform(-fraction, fraction, size=(grid, grid, 2)).astype(np.float32) * size
+    return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def _displace(image: np.ndarray, field: np.ndarray, **remap: int | float) -> np.ndarray:
+    """``image`` sampled at every pixel plus ``field`` (bilinear; ``remap``: border)."""
+    height, width = image.shape[:2]
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    return cv2.remap(image, xs + field[..., 0], ys + field[..., 1], cv2.INTER_LINEAR, **remap)
+
+
 def _blend_mask(
     hull: np.ndarray,
     landmarks: np.ndarray,
@@ -103,17 +125,8 @@ def _blend_mask(
     """A deformed, eroded and feathered mask that stays inside ``hull``."""
     height, width = hull.shape
     # Deform: a random smooth displacement field applied to the hull.
-    grid = max(int(rng.integers(3, 6)), 2)
-    field = rng.uniform(-o.deform, o.deform, size=(grid, grid, 2)).astype(np.float32) * size
-    field = cv2.resize(field, (width, height), interpolation=cv2.INTER_CUBIC)
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    mask = cv2.remap(
-        hull.astype(np.float32),
-        xs + field[..., 0],
-        ys + field[..., 1],
-        cv2.INTER_LINEAR,
-        borderValue=0.0,
-    )
+    field = _smooth_field((height, width), o.deform, size, rng)
+    mask = _displace(hull.astype(np.float32), field, borderValue=0.0)
     mask = (mask > 0.5).astype(np.uint8)
     # Sometimes only the inner face (brows, eyes, nose, mouth), as many swappers paste.
     if rng.random() < 0.3:
@@ -151,7 +164,7 @@ def _paste(
     hull = hull_mask(face_rgb.shape[:2], points)
     if hull.sum() == 0:
         raise ValueError("the landmarks' hull lies outside the face image")
-    size = float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
+    size = _face_size(points)
     if rng.random() < 0.8:
         source = _alter_colour(source, rng, o)
     if rng.random() < 0.7:
@@ -211,13 +224,6 @@ def cross_blend(
     return _paste(face_rgb, points, source, rng, options or SelfBlendOptions())
 
 
-def _smooth_field(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
-    """(H, W, 2) float32 displacements, smooth: a random 3-5 square grid, upsampled."""
-    grid = int(rng.integers(3, 6))
-    field = rng.uniform(-amplitude, amplitude, size=(grid, grid, 2)).astype(np.float32)
-    return cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
-
-
 def warp_blend(
     face_rgb: np.ndarray,
     landmarks: np.ndarray,
@@ -231,16 +237,8 @@ def warp_blend(
     warp a face and render it that way; a self-blend only shifts and scales its copy."""
     points = _check_face(face_rgb, landmarks)
     height, width = face_rgb.shape[:2]
-    size = float(np.ptp(points[:, 0]) + np.ptp(points[:, 1])) / 2.0
-    field = _smooth_field((height, width), warp * size, rng)
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    source = cv2.remap(
-        face_rgb,
-        xs + field[..., 0],
-        ys + field[..., 1],
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REFLECT101,
-    )
+    field = _smooth_field((height, width), warp, _face_size(points), rng)
+    source = _displace(face_rgb, field, borderMode=cv2.BORDER_REFLECT101)
     factor = float(rng.uniform(2.0, 4.0))
     small = (max(int(width / factor), 8), max(int(height / factor), 8))
     source = cv2.resize(
