@@ -73,12 +73,18 @@ IDENTITY_MERGES = {
 MEDIA_SUFFIXES = {".mp4", ".mov", ".jpg", ".jpeg", ".png"}
 
 
-def training_sources(shared: Path, all_reals: bool = False) -> list[tuple[str, Path]]:
-    """(identity, file) of every real file the recipe reads: ``train_real/`` and, with
+def source_folders(shared: Path, all_reals: bool = False) -> list[Path]:
+    """The folders of real files the recipe reads: ``train_real/`` and, with
     ``all_reals``, ``real_videos/`` and ``real_images/`` too."""
     folders = [shared / "train_real" / "videos", shared / "train_real" / "images"]
     if all_reals:
         folders += [shared / "real_videos", shared / "real_images"]
+    return folders
+
+
+def training_sources(shared: Path, all_reals: bool = False) -> list[tuple[str, Path]]:
+    """(identity, file) of every real file in ``source_folders``."""
+    folders = source_folders(shared, all_reals)
     files = sorted(
         p for folder in folders for p in folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES
     )
@@ -209,6 +215,15 @@ def main() -> None:
             f"--swap-pairs swaps the training clips' people, but {args.shared_media}/train_real"
             "/videos is missing: point --shared-media (or DEEPREVIEW_SHARED_MEDIA) at the "
             "shared media folder"
+        )
+
+    missing = [f for f in source_folders(args.shared_media, args.all_reals) if not f.is_dir()]
+    if missing and not args.faces_cache.is_file():
+        parser.error(
+            f"no faces cache at {args.faces_cache}, and these folders are missing: "
+            f"{', '.join(map(str, missing))}. Point --shared-media (or "
+            "DEEPREVIEW_SHARED_MEDIA) at the shared media folder, or --faces-cache at a "
+            "saved one"
         )
 
     started = time.monotonic()

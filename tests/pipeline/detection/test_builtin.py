@@ -333,6 +333,25 @@ def test_recipe_swaps_without_the_shared_media_say_where_to_point(tmp_path):
     assert not (tmp_path / "d.pt").exists()
 
 
+def test_recipe_without_faces_cache_or_shared_media_says_where_to_point(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    recipe = Path(__file__).resolve().parents[3] / "scripts" / "train_builtin_detector.py"
+    command = [sys.executable, str(recipe), "--all-reals", "--shared-media"]
+    command += [str(tmp_path / "absent"), "--faces-cache", str(tmp_path / "none.npz")]
+    run = subprocess.run(
+        command + ["--out", str(tmp_path / "d.pt")], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 2, run.stderr
+    assert (
+        "no faces cache" in run.stderr
+        and "folders are missing" in run.stderr
+        and "real_images" in run.stderr
+    )
+    assert not (tmp_path / "d.pt").exists()
+
+
 @needs_shared_media
 def test_recipe_with_all_reals_keeps_each_person_on_one_side_and_never_reads_the_eval_set():
     recipe = _script("scripts/train_builtin_detector.py")
