@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/detect_external.py [--detector CHECKPOINT] [--frames 32]
                                               [--json bench/results/detect_external.json]
+                                              [--record]
 
 The clips: ``eval_external/`` (fakes from ten generators against their real clips),
 ``fake_videos/`` against the real clips in ``real_videos/`` (which the built-in detector
@@ -13,7 +14,10 @@ Each clip is decoded once (``VideoDetector.run``), which gives the built-in dete
 calibrated video probability, the signal fusion's probability and every signal's
 video-level 90th percentile. It prints, for each of those, video AUC, average
 precision and (for the probabilities) log loss, overall and for face swaps alone, then
-the figures per clip and the seconds per 10-second video.
+the figures per clip, the seconds per 10-second video and the detector's AUC for each
+kind of fake. ``--record`` ships those figures beside the built-in detector
+(``builtin/external_check.json``), where the video page and the fact-check report show
+them next to its scores.
 """
 
 from __future__ import annotations
@@ -147,7 +151,15 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--limit", type=int, default=0, help="first N clips (a quick look)")
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write the figures beside the built-in detector (builtin/external_check.json),"
+        " where the pages show them",
+    )
     args = parser.parse_args()
+    if args.record and (args.detector or args.limit):
+        parser.error("--record measures the built-in detector on every clip: no --detector/--limit")
 
     from deepreview_workers.pipeline.detection.builtin import load_builtin_detector
     from deepreview_workers.pipeline.detection.checkpoint import load_detector
@@ -239,16 +251,55 @@ def main() -> None:
             f"\nseconds per 10-second video: median {np.median(per10):.2f}, "
             f"p90 {np.percentile(per10, 90):.2f} (CPU threads: {_threads()})"
         )
-    by_method: dict[str, list] = {}
-    for r in rows:
-        if r["label"] and r["detector"] is not None:
-            by_method.setdefault(r["method"], []).append(r["detector"])
-    for method, values in sorted(by_method.items()):
-        print(f"  {method:16s} mean detector probability {np.mean(values):.2f} (n={len(values)})")
+    report["by_kind"] = by_kind(rows)
+    for kind, figures in report["by_kind"].items():
+        print(
+            f"  {kind:16s} n={figures['fakes']:2d}  detector AUC against every real clip "
+            f"{_fmt(figures['auc'])}, mean probability {_fmt(figures['mean_probability'])}"
+        )
+    if args.record:
+        record(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1) + "\n")
         print(f"wrote {args.json}")
+
+
+def record(report: dict) -> None:
+    """Ship the figures with the built-in detector (``external_check.py``)."""
+    from datetime import date
+
+    from deepreview_workers.pipeline.detection.external_check import (
+        FILE_NAME,
+        from_bench_report,
+    )
+    from deepreview_workers.pipeline.detection.reference import BUILTIN_REFERENCE
+
+    check = from_bench_report(
+        report, date.today().isoformat(), BUILTIN_CHECKPOINT, BUILTIN_REFERENCE
+    )
+    path = BUILTIN_CHECKPOINT.with_name(FILE_NAME)
+    path.write_text(json.dumps(check, indent=1) + "\n")
+    print(f"wrote {path}")
+
+
+def by_kind(rows: list[dict]) -> dict[str, dict]:
+    """The detector's figures for each kind of fake against every real clip: where it
+    sees fakes and where it does not."""
+    reals = [r for r in rows if not r["label"]]
+    kinds = sorted({r["method"] for r in rows if r["label"]})
+    out = {}
+    for kind in kinds:
+        fakes = [r for r in rows if r["label"] and r["method"] == kind]
+        chosen = reals + fakes
+        m = metrics([r["label"] for r in chosen], [r["detector"] for r in chosen], True)
+        scored = [r["detector"] for r in fakes if r["detector"] is not None]
+        out[kind] = {
+            "fakes": len(fakes),
+            "auc": m["auc"],
+            "mean_probability": round(float(np.mean(scored)), 4) if scored else None,
+        }
+    return out
 
 
 def _fmt(value: float | None) -> str:

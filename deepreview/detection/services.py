@@ -286,6 +286,8 @@ def detection_series(result: dict) -> dict:
         "calibrated": bool(score.get("calibrated")),
         "threshold_fpr": score.get("threshold_fpr"),
         "crop_margin": (result.get("detector") or {}).get("crop_margin"),
+        # What the bench measured on other tools' fakes (the built-in detector only).
+        "external_check": (result.get("detector") or {}).get("external_check"),
         "flags": [f.get("flag") for f in frames],
         "maps": {
             str(f["index"]): [

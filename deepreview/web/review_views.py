@@ -162,6 +162,7 @@ def review_report(request: HttpRequest, project_id: int, media_id: int) -> HttpR
         "threshold": detection.get("threshold"),
         "calibrated": detection.get("calibrated"),
         "threshold_fpr": detection.get("threshold_fpr"),
+        "external_check": detection.get("external_check"),
         "crop_margin": detection.get("crop_margin"),
         "signals": detection.get("signals", {}),
         # Only the maps the report draws: the marks' key frames and the evidence frames.

@@ -27,6 +27,7 @@ from deepreview.detection import services as detection_services
 from deepreview.jobs.models import Job
 from deepreview.media.services import media_local_path, media_save_previews
 from deepreview.review.models import Mark
+from deepreview_workers.pipeline.detection.external_check import describe
 from deepreview_workers.pipeline.detection.signals import DEFAULT_SIGNALS, signals
 from deepreview_workers.pipeline.previews import render_previews
 from tests.browser.conftest import wait_js
@@ -58,6 +59,17 @@ PERCENTILES = {
 FUSION = 0.64
 MAP_TEXT = "Most flagged faces (9 of 9) show manipulation at the mouth."
 UNSTICK = ".topbar { position: static !important; }"
+TESTED = {"measured": "2026-12-05", "bench": "bench/detect_external.py", "clips": 54}
+EXTERNAL = {
+    **TESTED,
+    "reals": 27,
+    "fakes": 27,
+    "auc": 0.63,
+    "by_kind": {"face swap": {"fakes": 5, "auc": 0.75}, "talking head": {"fakes": 10, "auc": 0.5}},
+}
+EXTERNAL |= describe(EXTERNAL)
+FUSION_EXTERNAL = {**TESTED, "reals": 27, "fakes": 27, "auc": 0.55}
+FUSION_EXTERNAL |= describe(FUSION_EXTERNAL)
 
 
 def _score(frame: int) -> float:
@@ -156,6 +168,7 @@ def detection_result() -> dict:
         "calibrated": True,
         "threshold_fpr": FPR,
         "has_map": True,
+        "external_check": EXTERNAL,
     }
     return {
         "schema": "deepreview.detection",
@@ -202,6 +215,7 @@ def detection_result() -> dict:
             "source": "test",
             "signals": {n: {"value": 0.42, "percentile": p} for n, p in PERCENTILES.items()},
             "fusion_probability": FUSION,
+            "fusion_external": FUSION_EXTERNAL,
         },
     }
 
@@ -294,6 +308,7 @@ def test_explanations_are_for_the_projects_members(db):  # noqa: ANN001
         "calibrated": True,
         "threshold": THRESHOLD,
         "threshold_fpr": FPR,
+        "external_check": EXTERNAL,
         "map_summary": detection_result()["map_summary"],
         "signal_reference": detection_result()["signal_reference"],
         "flagged_frames": 10,
@@ -447,6 +462,12 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
 
     # The signals' second opinion and their percentiles among real videos.
     assert f"fake probability {FUSION:.2f}" in page.locator("#report-second-opinion").inner_text()
+    assert "weak: video AUC 0.55" in page.locator("#report-second-opinion").inner_text()
+    # What the bench measured on other tools' fakes, and where a low score clears nothing.
+    assert page.locator("#report-external-check").inner_text() == EXTERNAL["text"]
+    warning = page.locator("#report-external-warning").inner_text()
+    assert warning == "A low score does not clear talking heads."
+    assert page.locator("#report-headline-warning").count() == 0  # the headline says fake
     percentiles = page.locator("#report-percentiles li").all_inner_texts()
     assert percentiles[0] == "Face blur: higher than 97% of real videos"
     assert "Landmark jitter: lower than 88% of real videos" in percentiles
@@ -480,6 +501,7 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
         "name": "Meso baseline",
         "calibrated": False,
         "has_map": False,
+        "external_check": None,  # only the built-in detector ships the bench's figures
     }
     for frame in uncalibrated["frames"]:
         for face in frame["faces"]:
@@ -497,8 +519,24 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
     assert "uncalibrated score 0.870" in page.locator("#report-detector").inner_text()
     assert not page.locator("#report-maps").count()
     page.wait_for_selector("#report-score-chart .main-svg", timeout=15_000)
+    assert not page.locator("#report-external-check").count()
     page.locator("#report-finding").screenshot(
         path=str(artifacts / "detection-maps-report-uncalibrated.png"), style=UNSTICK
+    )
+
+    # The built-in detector calling a video real: the headline says what that cannot clear.
+    calm = MediaItemFactory(
+        project=project, name="calm_talking_head.mp4", fps=FPS, frame_count=FRAMES
+    )
+    low = detection_result()
+    low["score"] = {**low["score"], "confident": 0.08, "label": "real"}
+    record(calm, low)
+    page.goto(f"{live_server.url}/projects/{project.pk}/media/{calm.pk}/report/")
+    assert page.locator("#report-effective").get_attribute("class").endswith("report-label-real")
+    warning = page.locator("#report-headline-warning").inner_text()
+    assert warning == "A low score does not clear talking heads."
+    page.locator("#report-finding").screenshot(
+        path=str(artifacts / "detection-maps-report-real.png"), style=UNSTICK
     )
 
 
@@ -517,6 +555,10 @@ def test_video_page_and_runs_table_say_what_the_score_means(page, live_server, a
     assert verdict == "At or above the threshold 0.50, which flags 3% of real videos: called fake."
     assert page.locator("#detection-map-summary").inner_text() == MAP_TEXT
     assert f"{FUSION:.2f}" in page.locator("#detection-second-opinion").inner_text()
+    assert "weak: video AUC 0.55" in page.locator("#detection-second-opinion").inner_text()
+    external = page.locator("#detection-external-check").inner_text()
+    assert external == f"{EXTERNAL['text']} A low score does not clear talking heads."
+    assert external.startswith("Video AUC 0.63 on 54 clips from other tools (27 fake")
     assert page.locator("#signal-percentiles li").first.inner_text() == (
         "Face blur: higher than 97% of real videos"
     )

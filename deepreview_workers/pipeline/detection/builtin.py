@@ -16,6 +16,7 @@ from deepreview_workers.pipeline.detection.checkpoint import (
     LoadedDetector,
     read_checkpoint,
 )
+from deepreview_workers.pipeline.detection.external_check import measured_figures
 
 BUILTIN_DIR = Path(__file__).with_name("builtin")
 BUILTIN_CHECKPOINT = BUILTIN_DIR / "detector.pt"
@@ -53,4 +54,8 @@ def load_builtin_detector(
             "scripts/train_builtin_detector.py."
         ) from exc
     loaded.info["name"] = BUILTIN_NAME
+    # What the bench measured on other tools' fakes, so a low score is read for what it is.
+    external = measured_figures(path.parent, "detector", path)
+    if external is not None:
+        loaded.info["external_check"] = external
     return loaded

@@ -13,16 +13,22 @@ File (``builtin/signal_reference.json``, made by scripts/signal_reference.py)::
      "videos": 33, "source": "...",
      "signals": {name: [sorted p90 values of real videos]},
      "fusion": {"features": [names], "coef": [...], "intercept": 0.1, "trained_on": "..."}}
+
+The built-in reference also carries what the bench measured for the fusion on other
+tools' clips (``fusion_external``, from :mod:`.external_check`): a second opinion is
+shown with how much it is worth.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from deepreview_workers.pipeline.detection.external_check import measured_figures
 
 BUILTIN_REFERENCE = Path(__file__).with_name("builtin") / "signal_reference.json"
 SCHEMA = "deepreview.signal-reference"
@@ -46,6 +52,7 @@ class SignalReference:
     fusion: dict[str, Any] | None
     videos: int
     source: str
+    fusion_external: dict[str, Any] | None = None  # the bench's figures for the fusion
 
     @classmethod
     def load(cls, path: Path) -> SignalReference:
@@ -62,7 +69,11 @@ class SignalReference:
 
     @classmethod
     def load_builtin(cls) -> SignalReference | None:
-        return cls.load(BUILTIN_REFERENCE) if BUILTIN_REFERENCE.is_file() else None
+        if not BUILTIN_REFERENCE.is_file():
+            return None
+        reference = cls.load(BUILTIN_REFERENCE)
+        external = measured_figures(BUILTIN_REFERENCE.parent, "fusion", BUILTIN_REFERENCE)
+        return replace(reference, fusion_external=external)
 
     def percentiles(self, values: dict[str, float | None]) -> dict[str, float | None]:
         """Signal -> share of reference videos with a lower value (ties count half)."""
@@ -105,6 +116,7 @@ class SignalReference:
                 for n in values
             },
             "fusion_probability": _round(self.fused_probability(pct)),
+            "fusion_external": self.fusion_external,
         }
 
 

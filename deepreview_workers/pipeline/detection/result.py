@@ -69,7 +69,8 @@ class VideoDetection:
          "score": {"mean", "confident", "threshold", "label", "calibrated",
                    "threshold_fpr", "source": "detector" | "signal fusion"} | null,
          "detector": {"arch", "input_size", "crop_margin", "threshold", "path",
-                      "best_epoch", "epochs_done", "validation", "created"} | null,
+                      "best_epoch", "epochs_done", "validation", "created",
+                      "external_check" (the built-in: external_check.py)} | null,
          "frames_analysed", "frames_with_faces", "faces", "tracks",
          "signals": {name: {"name", "kind", "description", "unit",
                             "higher_is_suspicious", "temporal",
@@ -82,7 +83,7 @@ class VideoDetection:
          "map_summary": {"region", "flagged_faces", "counts", "text"} | null,
          "signal_reference": {"statistic", "reference_videos", "source",
                               "signals": {name: {"value", "percentile"}},
-                              "fusion_probability"} | null}
+                              "fusion_probability", "fusion_external"} | null}
 
     Faces of a map-head detector also carry ``"map"`` (16 x 16) and ``"map_region"``;
     frames flagged by the detector or a signal carry ``"flag"`` (see ``frame_flag``).

@@ -151,6 +151,22 @@ export interface SignalReference {
   source?: string;
   signals: Record<string, { value: number | null; percentile: number | null }>;
   fusion_probability: number | null;
+  /** What the bench measured for the fusion on other tools' clips (built-in reference). */
+  fusion_external?: ExternalCheck | null;
+}
+
+/** What bench/detect_external.py measured on other tools' clips for a shipped score:
+ * video AUC overall and per kind of fake, and the sentence the pages show. */
+export interface ExternalCheck {
+  measured: string;
+  clips: number;
+  reals: number;
+  fakes: number;
+  auc: number;
+  by_kind?: Record<string, { fakes: number; auc: number }>;
+  text: string;
+  /** The kinds of fake a low score does not clear, in a sentence; null when none. */
+  warning: string | null;
 }
 
 /** Why a sampled frame is flagged: the detector at or above its threshold (and where
@@ -179,6 +195,8 @@ export interface RunExplanation {
   threshold: number | null;
   /** Share (0..1) of held-out real videos the threshold flags. */
   threshold_fpr: number | null;
+  /** The built-in detector's figures on other tools' clips; null for other detectors. */
+  external_check?: ExternalCheck | null;
   map_summary: MapSummary | null;
   signal_reference: SignalReference | null;
   flagged_frames: number;

@@ -67,14 +67,17 @@ export function flagWords(flag: FrameFlag | null | undefined): string {
 /** Whether an explanation has anything to show beyond the score itself. */
 export function hasEvidence(expl: RunExplanation | null | undefined): boolean {
   if (!expl) return false;
-  return Boolean(expl.map_summary?.text) || rankedPercentiles(expl.signal_reference).length > 0 || typeof expl.signal_reference?.fusion_probability === "number";
+  return Boolean(expl.map_summary?.text) || Boolean(expl.external_check?.text) || rankedPercentiles(expl.signal_reference).length > 0 || typeof expl.signal_reference?.fusion_probability === "number";
 }
 
-/** "second opinion (signals): fake probability 0.34", or "" without a fusion. */
+/** "second opinion (signals): fake probability 0.34", or "" without a fusion; with what
+ * the bench measured for the fusion when the reference carries it ("weak: video AUC 0.55 ..."). */
 export function secondOpinionWords(reference: SignalReference | null | undefined, alone = false): string {
   const p = reference?.fusion_probability;
   if (typeof p !== "number") return "";
-  return alone ? `Signals' fake probability ${p.toFixed(2)}` : `Second opinion (signals): fake probability ${p.toFixed(2)}`;
+  const words = alone ? `Signals' fake probability ${p.toFixed(2)}` : `Second opinion (signals): fake probability ${p.toFixed(2)}`;
+  const measured = reference?.fusion_external?.text;
+  return measured ? `${words} (${measured})` : words;
 }
 
 /**
@@ -87,9 +90,18 @@ export function evidenceBlock(expl: RunExplanation, alone: boolean): HTMLElement
   const ranked = rankedPercentiles(expl.signal_reference);
   const ref = expl.signal_reference;
   const opinion = secondOpinionWords(ref, alone);
+  const external = expl.external_check?.text;
   return h(
     "div",
     { class: "detection-evidence", id: "detection-evidence" },
+    external && !alone
+      ? h(
+          "p",
+          { class: "detection-external-check", id: "detection-external-check", title: `Measured ${expl.external_check?.measured} by bench/detect_external.py on clips nobody trained on: the chance that a fake of that kind scores above a real clip` },
+          `${external} `,
+          expl.external_check?.warning ? h("strong", {}, expl.external_check.warning) : null,
+        )
+      : null,
     expl.map_summary?.text ? h("p", { class: "detection-map-summary", id: "detection-map-summary" }, expl.map_summary.text) : null,
     opinion
       ? h(

@@ -381,3 +381,21 @@ def test_bench_leaves_out_the_clips_a_detector_trained_on(tmp_path):
     left_out = bench.trained_on(tmp_path / "d.pt")
     kept = [c for c in every if c.path.name not in left_out]
     assert len(kept) == len(every) - 2 and not left_out & {c.path.name for c in kept}
+
+
+def test_bench_figures_each_kind_of_fake_against_every_real_clip():
+    bench = _script("bench/detect_external.py")
+    rows = [
+        {"label": 0, "method": "real", "detector": 0.2},
+        {"label": 0, "method": "real", "detector": 0.6},
+        {"label": 1, "method": "face swap", "detector": 0.9},
+        {"label": 1, "method": "talking head", "detector": 0.1},
+        {"label": 1, "method": "talking head", "detector": 0.4},
+        {"label": 1, "method": "talking head", "detector": None},  # no face found
+    ]
+    kinds = bench.by_kind(rows)
+    assert list(kinds) == ["face swap", "talking head"]
+    assert kinds["face swap"] == {"fakes": 1, "auc": 1.0, "mean_probability": 0.9}
+    # 0.1 beats no real clip, 0.4 beats one of two: AUC 1/4; the faceless clip counts
+    # as a fake of its kind but has no score.
+    assert kinds["talking head"] == {"fakes": 3, "auc": 0.25, "mean_probability": 0.25}
