@@ -10,7 +10,8 @@ trained on real faces and their self-blended fakes, calibrated, with a manipulat
     # plus the app's own face swaps between six pairs of training people (--swaps-cache):
     .venv/bin/python scripts/train_builtin_detector.py --steps 2400 --stop-at 837 --swap-pairs 6
     # tried and not shipped (model card): --cross-blend 0.5, --warp-blend 0.5,
-    # --all-reals, --freeze-stages 4, --frames-per-video 48
+    # --all-reals, --freeze-stages 4, --frames-per-video 48, and
+    # scripts/experiments/rendered_fakes.py
 
 Real faces come from ``$DEEPREVIEW_SHARED_MEDIA/train_real`` only (33 clips and 33
 photos of about 60 people). ``real_videos/`` and ``real_images/`` are left out so that
