@@ -539,6 +539,22 @@ def test_report_charts_scored_frames_and_draws_maps(page, live_server, artifacts
         path=str(artifacts / "detection-maps-report-real.png"), style=UNSTICK
     )
 
+    # Signals only: the fusion's score heads the report, with what it is worth.
+    alone = MediaItemFactory(project=project, name="signals_only.mp4", fps=FPS, frame_count=FRAMES)
+    fused = {"confident": FUSION, "threshold": 0.5, "label": "fake", "calibrated": False}
+    signals_only = {**detection_result(), "detector": None, "map_summary": None}
+    record(alone, signals_only | {"score": {**signals_only["score"], **fused}})
+    page.goto(f"{live_server.url}/projects/{project.pk}/media/{alone.pk}/report/")
+    assert page.locator("#report-headline-kicker").inner_text() == "SIGNALS SUGGEST FAKE"
+    assert page.locator("#report-headline-warning").inner_text() == (
+        "signals' fusion, weak: video AUC 0.55 on 54 clips from other tools, 0.5 being chance"
+    )
+    assert not page.locator("#report-external-check").count()
+    assert "Second opinion" not in page.locator("#report-detector").inner_text()
+    page.locator("#report-finding").screenshot(
+        path=str(artifacts / "detection-maps-report-signals-only.png"), style=UNSTICK
+    )
+
 
 def test_video_page_and_runs_table_say_what_the_score_means(page, live_server, artifacts, mapped):
     project, item = mapped["project"], mapped["item"]
