@@ -52,10 +52,12 @@ def detect(args: argparse.Namespace) -> int:
             loaded = load_detector(args.detector, args.device)
         else:
             loaded = load_builtin_detector(args.device)
-    except (CheckpointError, FileNotFoundError) as exc:
-        print(f"deepreview detect: {args.detector or 'built-in detector'}: {exc}", file=sys.stderr)
+        # Loads the shipped signal reference: a damaged one is a ValueError saying so.
+        runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
+    except (CheckpointError, FileNotFoundError, ValueError) as exc:
+        what = args.detector or ("signals" if args.signals_only else "built-in detector")
+        print(f"deepreview detect: {what}: {exc}", file=sys.stderr)
         return 1
-    runner = VideoDetector(DetectOptions(frames=args.frames, device=args.device))
     status = 0
     for video in args.videos:
         try:

@@ -55,7 +55,10 @@ def load_builtin_detector(
         ) from exc
     loaded.info["name"] = BUILTIN_NAME
     # What the bench measured on other tools' fakes, so a low score is read for what it is.
-    external = measured_figures(path.parent, "detector", path)
+    try:
+        external = measured_figures(path.parent, "detector", path)
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from exc
     if external is not None:
         loaded.info["external_check"] = external
     return loaded

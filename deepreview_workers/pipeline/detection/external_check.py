@@ -68,19 +68,26 @@ def from_bench_report(
 def measured_figures(folder: Path, part: str, measured_file: Path) -> dict[str, Any] | None:
     """One part's figures (``"detector"`` or ``"fusion"``) of the check in ``folder``,
     with what they were measured on; ``None`` without a check, or when ``measured_file``
-    is not the file that was measured."""
+    is not the file that was measured. ``ValueError`` saying what to do when the file is
+    damaged."""
     path = Path(folder) / FILE_NAME
     if not path.is_file():
         return None
-    check = json.loads(path.read_text())
-    if check.get("schema") != SCHEMA:
-        raise ValueError(f"{path} is not a deepreview external check")
-    figures = dict(check.get(part) or {})
-    if not figures or figures.pop("sha256", None) != file_sha256(measured_file):
-        return None
-    context = ("measured", "bench", "clips", "reals", "fakes")
-    figures = {key: check[key] for key in context} | figures
-    return figures | describe(figures)
+    try:
+        check = json.loads(path.read_text())
+        if check.get("schema") != SCHEMA:
+            raise ValueError(f"{path} is not a deepreview external check")
+        figures = dict(check.get(part) or {})
+        if not figures or figures.pop("sha256", None) != file_sha256(measured_file):
+            return None
+        context = ("measured", "bench", "clips", "reals", "fakes")
+        figures = {key: check[key] for key in context} | figures
+        return figures | describe(figures)
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{path} is damaged ({type(exc).__name__}: {exc}): reinstall deepreview, or "
+            "re-make it with bench/detect_external.py --record"
+        ) from exc
 
 
 KIND_WORDS = {"face swap": "face swaps", "talking head": "talking heads"}

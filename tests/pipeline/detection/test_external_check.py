@@ -87,3 +87,35 @@ def test_a_detector_beside_no_check_has_no_figures(tmp_path):
     shutil.copy(BUILTIN_CHECKPOINT, copy)
     assert "external_check" not in load_builtin_detector("cpu", path=copy).describe()
     assert BUILTIN_REFERENCE.is_file()
+
+
+def test_a_damaged_check_is_a_clear_error_naming_what_to_do(tmp_path):
+    from deepreview_workers.pipeline.detection.checkpoint import CheckpointError
+
+    copy = tmp_path / "detector.pt"
+    shutil.copy(BUILTIN_CHECKPOINT, copy)
+    check = tmp_path / external_check.FILE_NAME
+    # Valid, but no figures for the detector: nothing to show, nothing broken.
+    check.write_text(json.dumps({"schema": external_check.SCHEMA}))
+    assert "external_check" not in load_builtin_detector("cpu", path=copy).describe()
+    sha = external_check.file_sha256(copy)
+    for damaged in (
+        "{not json",
+        "[1, 2]",
+        json.dumps({"schema": external_check.SCHEMA, "detector": {"sha256": sha, "auc": 0.6}}),
+    ):
+        check.write_text(damaged)
+        with pytest.raises(CheckpointError, match="external_check.json is damaged.*reinstall"):
+            load_builtin_detector("cpu", path=copy)
+
+
+def test_a_damaged_check_beside_the_signal_reference_says_what_to_do(tmp_path, monkeypatch):
+    from deepreview_workers.pipeline.detection import reference
+
+    copy = tmp_path / "signal_reference.json"
+    shutil.copy(BUILTIN_REFERENCE, copy)
+    monkeypatch.setattr(reference, "BUILTIN_REFERENCE", copy)
+    assert SignalReference.load_builtin().fusion_external is None  # no check beside it
+    (tmp_path / external_check.FILE_NAME).write_text("{not json")
+    with pytest.raises(ValueError, match="external_check.json is damaged.*--record"):
+        SignalReference.load_builtin()
