@@ -22,17 +22,14 @@ never carries an older one's figures.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from deepreview_workers.pipeline.probe import file_sha256
+
 SCHEMA = "deepreview.external-check"
 FILE_NAME = "external_check.json"
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def from_bench_report(
